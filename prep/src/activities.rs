@@ -1,0 +1,420 @@
+//! Notes, tasks and appointments: rows joined to their contact by AllClients id, else
+//! email, else other email, else (reviewed) name. What matches nothing is held, never
+//! dropped.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::contacts::{ContactSet, Link, full_name};
+use crate::fields::StdField as F;
+use crate::model::{
+    Appointment, Counts, JoinedBy, Note, Priority, Source, Task, TaskStatus,
+};
+use crate::review::{Reason, ReviewItem};
+use crate::sheet::Sheet;
+use crate::table::Row;
+use crate::values::{email_key, parse_checkbox};
+
+/// A row's link to its contact, or why there is none.
+enum Join {
+    Found(usize, JoinedBy),
+    Missing(String),
+}
+
+fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
+    let cell = |f: F| sheet.cell(row, sheet.std(f));
+    let mut tried = Vec::new();
+    let mut held: Option<String> = None;
+    let mut follow = |link: Option<&Link>| -> Option<usize> {
+        match link? {
+            Link::Loaded(i) => Some(*i),
+            Link::Held(file, r, reason) => {
+                held = Some(format!("its contact ({file} row {r}) is held: {}", reason.as_str()));
+                None
+            }
+        }
+    };
+    if let Some(id) = cell(F::ContactId) {
+        tried.push(format!("contact id {id}"));
+        if let Some(i) = follow(set.index.by_id.get(id)) {
+            return Join::Found(i, JoinedBy::ContactId);
+        }
+    }
+    if let Some(email) = cell(F::Email) {
+        let key = email_key(email);
+        tried.push(format!("email {email}"));
+        if let Some(i) = follow(set.index.by_email.get(&key)) {
+            return Join::Found(i, JoinedBy::Email);
+        }
+        if let Some(&i) = set.index.by_other_email.get(&key) {
+            return Join::Found(i, JoinedBy::OtherEmail);
+        }
+    }
+    let name = full_name(cell(F::FirstName), cell(F::LastName))
+        .or_else(|| cell(F::ContactName).map(|n| crate::values::squash(n).to_lowercase()));
+    if let Some(name) = name {
+        tried.push(format!("name {name}"));
+        if let Some([i]) = set.index.by_name.get(&name).map(Vec::as_slice) {
+            return Join::Found(*i, JoinedBy::Name);
+        }
+    }
+    if let Some(h) = held {
+        return Join::Missing(h);
+    }
+    if tried.is_empty() {
+        return Join::Missing("no contact id, email or name to join on".into());
+    }
+    Join::Missing(format!(
+        "no contact with {} (email changed since export, or contact beyond a plan cap)",
+        tried.join(" or ")
+    ))
+}
+
+fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> ReviewItem {
+    ReviewItem::new(
+        Reason::NameJoin,
+        sheet.file,
+        format!("joined by name only to {}", set.contacts[i].key),
+    )
+    .at(row.row, row.line)
+}
+
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let hex = format!("{:x}", h.finalize());
+    hex[..20].to_string()
+}
+
+/// Gives repeated keys a `#n` suffix so identical rows stay distinct records.
+#[derive(Default)]
+struct KeyRepeats(HashMap<String, u32>);
+
+impl KeyRepeats {
+    fn unique(&mut self, key: String) -> String {
+        let n = self.0.entry(key.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1 { key } else { format!("{key}#{n}") }
+    }
+}
+
+/// Splits `[[System]]` and `[[Icon:Name]]` prefixes off a note's text.
+pub fn system_prefix(text: &str) -> (bool, Option<String>) {
+    let mut rest = text.trim_start();
+    let mut system = false;
+    let mut icon = None;
+    while let Some(after) = rest.strip_prefix("[[") {
+        let Some(end) = after.find("]]") else { break };
+        let tag = &after[..end];
+        if tag.eq_ignore_ascii_case("system") {
+            system = true;
+        } else if let Some(name) = tag.strip_prefix("Icon:").or_else(|| tag.strip_prefix("icon:")) {
+            icon = Some(name.to_string());
+        } else {
+            break;
+        }
+        rest = &after[end + 2..];
+    }
+    (system, icon)
+}
+
+/// Builds the notes of all notes sheets.
+pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<ReviewItem>) {
+    let mut out = Vec::new();
+    let mut counts = Counts::default();
+    let mut review = Vec::new();
+    let mut keys = KeyRepeats::default();
+    for sheet in sheets {
+        for row in &sheet.table.rows {
+            counts.rows_in += 1;
+            if let Some(item) = sheet.ragged(row) {
+                let held = item.held;
+                review.push(item);
+                if held {
+                    counts.held += 1;
+                    continue;
+                }
+            }
+            let mut text = sheet.cell(row, sheet.std(F::NoteText)).unwrap_or("").to_string();
+            let extra = sheet.appended(row);
+            if !extra.is_empty() {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(&extra.join("\n"));
+            }
+            if text.is_empty() {
+                counts.held += 1;
+                review.push(
+                    ReviewItem::new(Reason::InvalidValue, sheet.file, "note has no text; row held")
+                        .at(row.row, row.line)
+                        .hold(sheet.record(row)),
+                );
+                continue;
+            }
+            let (i, joined_by) = match join(sheet, row, set) {
+                Join::Found(i, by) => (i, by),
+                Join::Missing(why) => {
+                    counts.held += 1;
+                    review.push(
+                        ReviewItem::new(Reason::OrphanNote, sheet.file, why)
+                            .at(row.row, row.line)
+                            .hold(sheet.record(row)),
+                    );
+                    continue;
+                }
+            };
+            if joined_by == JoinedBy::Name {
+                review.push(name_join_item(sheet, row, set, i));
+            }
+            let date_col = sheet.std(F::NoteDate);
+            let date = sheet.date(row, date_col, &mut review).map(|d| d.to_iso());
+            let date_text = sheet.cell(row, date_col).unwrap_or("");
+            let contact = set.contacts[i].key.clone();
+            let (system, icon) = system_prefix(&text);
+            let key = keys.unique(format!("note:{}", fingerprint(&[&contact, date_text, &text])));
+            out.push(Note {
+                key,
+                contact,
+                joined_by,
+                system,
+                icon,
+                date,
+                author: sheet.cell(row, sheet.std(F::Author)).map(str::to_string),
+                pinned: sheet.cell(row, sheet.std(F::Pinned)).and_then(parse_checkbox) == Some(true),
+                source: Source { file: sheet.file.to_string(), row: row.row },
+                text,
+            });
+            counts.loaded += 1;
+        }
+    }
+    (out, counts, review)
+}
+
+fn status(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> TaskStatus {
+    let completed_date = sheet.cell(row, sheet.std(F::CompletedDate)).is_some();
+    let Some(i) = sheet.std(F::Status) else {
+        return if completed_date { TaskStatus::Completed } else { TaskStatus::Open };
+    };
+    let Some(v) = sheet.cell(row, Some(i)) else {
+        return if completed_date { TaskStatus::Completed } else { TaskStatus::Open };
+    };
+    let header = &sheet.table.headers[i];
+    let lower = v.to_lowercase();
+    let yes_no = crate::kind::normalize_header(header) != "status";
+    match lower.as_str() {
+        "closed" | "completed" | "complete" | "done" => TaskStatus::Completed,
+        "open" | "pending" | "not started" | "in progress" => TaskStatus::Open,
+        _ if yes_no && parse_checkbox(v).is_some() => {
+            if parse_checkbox(v) == Some(true) { TaskStatus::Completed } else { TaskStatus::Open }
+        }
+        _ => {
+            review.push(
+                ReviewItem::new(Reason::InvalidValue, sheet.file, "unknown status; loaded as open")
+                    .at(row.row, row.line)
+                    .value(header, v),
+            );
+            TaskStatus::Open
+        }
+    }
+}
+
+fn priority(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> Option<Priority> {
+    let i = sheet.std(F::Priority)?;
+    let v = sheet.cell(row, Some(i))?;
+    match v.to_lowercase().as_str() {
+        "high" | "1" | "urgent" => Some(Priority::High),
+        "normal" | "medium" | "3" | "2" => Some(Priority::Normal),
+        "low" | "5" | "4" => Some(Priority::Low),
+        _ => {
+            review.push(
+                ReviewItem::new(Reason::InvalidValue, sheet.file, "unknown priority; left out")
+                    .at(row.row, row.line)
+                    .value(&sheet.table.headers[i], v),
+            );
+            None
+        }
+    }
+}
+
+/// Builds the tasks of all task sheets.
+pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<ReviewItem>) {
+    let mut out = Vec::new();
+    let mut counts = Counts::default();
+    let mut review = Vec::new();
+    let mut keys = KeyRepeats::default();
+    for sheet in sheets {
+        for row in &sheet.table.rows {
+            counts.rows_in += 1;
+            if let Some(item) = sheet.ragged(row) {
+                let held = item.held;
+                review.push(item);
+                if held {
+                    counts.held += 1;
+                    continue;
+                }
+            }
+            let (i, joined_by) = match join(sheet, row, set) {
+                Join::Found(i, by) => (i, by),
+                Join::Missing(why) => {
+                    counts.held += 1;
+                    review.push(
+                        ReviewItem::new(Reason::OrphanTask, sheet.file, why)
+                            .at(row.row, row.line)
+                            .hold(sheet.record(row)),
+                    );
+                    continue;
+                }
+            };
+            if joined_by == JoinedBy::Name {
+                review.push(name_join_item(sheet, row, set, i));
+            }
+            let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
+            let task_type = cell(F::TaskType);
+            let title = cell(F::Title)
+                .or_else(|| task_type.clone())
+                .unwrap_or_else(|| "To-Do (imported from AllClients)".to_string());
+            let mut details = cell(F::Details);
+            let mut extra = sheet.appended(row);
+            if let Some(t) = cell(F::Template) {
+                extra.push(format!("Template: {t}"));
+            }
+            if !extra.is_empty() {
+                let d = details.get_or_insert_with(String::new);
+                if !d.is_empty() {
+                    d.push_str("\n\n");
+                }
+                d.push_str(&extra.join("\n"));
+            }
+            let due_date = sheet.date(row, sheet.std(F::DueDate), &mut review).map(|d| d.to_iso()[..10].to_string());
+            let completed_date = sheet.date(row, sheet.std(F::CompletedDate), &mut review).map(|d| d.to_iso());
+            let contact = set.contacts[i].key.clone();
+            let key = match cell(F::TodoId) {
+                Some(id) => keys.unique(format!("task:allclients:{id}")),
+                None => keys.unique(format!(
+                    "task:{}",
+                    fingerprint(&[&contact, &title, due_date.as_deref().unwrap_or("")])
+                )),
+            };
+            out.push(Task {
+                key,
+                contact,
+                joined_by,
+                title,
+                details,
+                due_date,
+                status: status(sheet, row, &mut review),
+                completed_date,
+                priority: priority(sheet, row, &mut review),
+                task_type,
+                owner: cell(F::Owner),
+                source: Source { file: sheet.file.to_string(), row: row.row },
+            });
+            counts.loaded += 1;
+        }
+    }
+    (out, counts, review)
+}
+
+/// Builds the appointments of all appointment sheets. Contact-less appointments are valid.
+pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Counts, Vec<ReviewItem>) {
+    let mut out = Vec::new();
+    let mut counts = Counts::default();
+    let mut review = Vec::new();
+    let mut keys = KeyRepeats::default();
+    for sheet in sheets {
+        for row in &sheet.table.rows {
+            counts.rows_in += 1;
+            if let Some(item) = sheet.ragged(row) {
+                let held = item.held;
+                review.push(item);
+                if held {
+                    counts.held += 1;
+                    continue;
+                }
+            }
+            let has_ref = [F::ContactId, F::Email, F::FirstName, F::LastName, F::ContactName]
+                .iter()
+                .any(|&f| sheet.cell(row, sheet.std(f)).is_some());
+            let contact = match join(sheet, row, set) {
+                Join::Found(i, by) => {
+                    if by == JoinedBy::Name {
+                        review.push(name_join_item(sheet, row, set, i));
+                    }
+                    Some(set.contacts[i].key.clone())
+                }
+                Join::Missing(why) => {
+                    if has_ref {
+                        review.push(
+                            ReviewItem::new(Reason::OrphanAppointment, sheet.file, format!("{why}; loaded without a contact"))
+                                .at(row.row, row.line),
+                        );
+                    }
+                    None
+                }
+            };
+            let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
+            let date = sheet.date(row, sheet.std(F::Date), &mut review);
+            let at = |f: F, review: &mut Vec<ReviewItem>| -> Option<String> {
+                let i = sheet.std(f)?;
+                let v = sheet.cell(row, Some(i))?;
+                // "9:00 AM" alone is a time on the appointment's date.
+                if let (Some(d), None) = (date, crate::dates::parse_raw(v)) {
+                    let joined = format!("{} {v}", d.to_iso()[..10].replace('-', "/"));
+                    if let Some(x) = crate::dates::parse_raw(&joined).and_then(|r| r.settle(crate::dates::DateOrder::Mdy)) {
+                        return Some(x.to_iso());
+                    }
+                }
+                sheet.date(row, Some(i), review).map(|d| d.to_iso())
+            };
+            let start = at(F::Start, &mut review).or_else(|| date.map(|d| d.to_iso()));
+            let end = at(F::End, &mut review);
+            let title = cell(F::Title).unwrap_or_else(|| "Appointment".to_string());
+            let mut details = cell(F::Details);
+            let extra = sheet.appended(row);
+            if !extra.is_empty() {
+                let d = details.get_or_insert_with(String::new);
+                if !d.is_empty() {
+                    d.push_str("\n\n");
+                }
+                d.push_str(&extra.join("\n"));
+            }
+            let key = match cell(F::AppointmentId) {
+                Some(id) => keys.unique(format!("appointment:allclients:{id}")),
+                None => keys.unique(format!(
+                    "appointment:{}",
+                    fingerprint(&[contact.as_deref().unwrap_or(""), &title, start.as_deref().unwrap_or("")])
+                )),
+            };
+            out.push(Appointment {
+                key,
+                contact,
+                title,
+                details,
+                start,
+                end,
+                all_day: cell(F::AllDay).as_deref().and_then(parse_checkbox) == Some(true),
+                owner: cell(F::Owner),
+                source: Source { file: sheet.file.to_string(), row: row.row },
+            });
+            counts.loaded += 1;
+        }
+    }
+    (out, counts, review)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_prefixes() {
+        assert_eq!(system_prefix("[[System]][[Icon:Email]] Sent"), (true, Some("Email".into())));
+        assert_eq!(system_prefix("[[Icon:Calendar]]x"), (false, Some("Calendar".into())));
+        assert_eq!(system_prefix("plain [[System]]"), (false, None));
+    }
+}

@@ -1,0 +1,292 @@
+//! The bundle: one gzip-compressed JSON Lines file. Line 1 is the [`Manifest`]; every other
+//! line is one [`Record`] with a `kind`. Written and read as a stream, so neither side holds
+//! the whole bundle in memory.
+//!
+//! Tamper evidence: `content_sha256` is the SHA-256 of the manifest line as written but with
+//! `content_sha256` empty, followed by every record line (each with its `\n`). Any change to
+//! any byte of the content, or a missing line, changes it.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::PrepError;
+use crate::fields::CustomFieldDef;
+use crate::mapping::Mapping;
+use crate::model::{
+    Account, Appointment, Contact, Note, Objects, Owner, Task, TeamMember, Template,
+};
+use crate::prepare::{Confirmation, InputSummary, Prepared, Settings};
+use crate::review::ReviewItem;
+
+/// Version of the bundle format. Readers refuse other versions.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The tool that wrote a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Tool name.
+    pub name: String,
+    /// Tool version.
+    pub version: String,
+}
+
+/// Line 1 of a bundle: everything about the preparation except the records themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `"manifest"`.
+    pub kind: String,
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// SHA-256 over the content (see the module docs), hex.
+    pub content_sha256: String,
+    /// Number of record lines after the manifest.
+    pub records: u64,
+    /// Who wrote it.
+    pub tool: Tool,
+    /// Input files: name, kind, SHA-256, encoding, delimiter, rows.
+    pub inputs: Vec<InputSummary>,
+    /// The confirmed mapping.
+    pub mapping: Mapping,
+    /// Contact custom fields to exist in Freshsales.
+    pub custom_fields: Vec<CustomFieldDef>,
+    /// Owners referenced, with their users-file status.
+    pub owners: Vec<Owner>,
+    /// Team members from the users file.
+    pub team_members: Vec<TeamMember>,
+    /// Every tag.
+    pub tags: Vec<String>,
+    /// Counts per object (`rows_in = loaded + merged + held`).
+    pub objects: Objects,
+    /// Review item counts per reason; the items are `review` records.
+    pub review: BTreeMap<String, u64>,
+    /// Notices that concern no row.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Settings used.
+    pub settings: Settings,
+    /// The customer's confirmation; `null` for a draft the loader will refuse.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// A record line of a bundle, in this order in the file: accounts, contacts, notes, tasks,
+/// appointments, templates, review items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Record {
+    Account(Account),
+    Contact(Contact),
+    Note(Note),
+    Task(Task),
+    Appointment(Appointment),
+    Template(Template),
+    Review(ReviewItem),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum RecordRef<'a> {
+    Account(&'a Account),
+    Contact(&'a Contact),
+    Note(&'a Note),
+    Task(&'a Task),
+    Appointment(&'a Appointment),
+    Template(&'a Template),
+    Review(&'a ReviewItem),
+}
+
+fn records(p: &Prepared) -> impl Iterator<Item = RecordRef<'_>> {
+    p.accounts
+        .iter()
+        .map(RecordRef::Account)
+        .chain(p.contacts.iter().map(RecordRef::Contact))
+        .chain(p.notes.iter().map(RecordRef::Note))
+        .chain(p.tasks.iter().map(RecordRef::Task))
+        .chain(p.appointments.iter().map(RecordRef::Appointment))
+        .chain(p.templates.iter().map(RecordRef::Template))
+        .chain(p.review.iter().map(RecordRef::Review))
+}
+
+/// The manifest of `p`, with an empty `content_sha256`.
+pub fn manifest(p: &Prepared) -> Manifest {
+    let count = p.accounts.len()
+        + p.contacts.len()
+        + p.notes.len()
+        + p.tasks.len()
+        + p.appointments.len()
+        + p.templates.len()
+        + p.review.len();
+    Manifest {
+        kind: "manifest".into(),
+        format_version: FORMAT_VERSION,
+        content_sha256: String::new(),
+        records: count as u64,
+        tool: Tool { name: crate::TOOL_NAME.into(), version: crate::TOOL_VERSION.into() },
+        inputs: p.inputs.clone(),
+        mapping: p.mapping_file(),
+        custom_fields: p.custom_fields.clone(),
+        owners: p.owners.clone(),
+        team_members: p.team_members.clone(),
+        tags: p.tags.clone(),
+        objects: p.objects,
+        review: p.review_counts(),
+        warnings: p.warnings.clone(),
+        settings: p.settings.clone(),
+        confirmation: p.confirmation.clone(),
+    }
+}
+
+const HASH_FIELD: &str = "\"content_sha256\":\"";
+
+/// The manifest line with its hash emptied: what the content hash starts with.
+fn blank_hash(line: &str) -> Result<String, PrepError> {
+    let start = line.find(HASH_FIELD).ok_or_else(|| PrepError::Bundle("manifest has no content_sha256".into()))?
+        + HASH_FIELD.len();
+    let len = line[start..].find('"').ok_or_else(|| PrepError::Bundle("manifest is cut short".into()))?;
+    Ok(format!("{}{}", &line[..start], &line[start + len..]))
+}
+
+/// Writes `p` as a bundle to `w` (gzip, deterministic: no time or name in the gzip header).
+/// Returns the manifest as written. Records are serialised twice (hash, then write) rather
+/// than buffered, so memory stays flat however large the export.
+pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
+    let mut m = manifest(p);
+    let json = |v: &Manifest| serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()));
+    let mut hasher = Sha256::new();
+    hasher.update(json(&m)?.as_bytes());
+    hasher.update(b"\n");
+    let mut line = Vec::with_capacity(4096);
+    for r in records(p) {
+        line.clear();
+        serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
+        line.push(b'\n');
+        hasher.update(&line);
+    }
+    m.content_sha256 = format!("{:x}", hasher.finalize());
+    let mut gz = flate2::GzBuilder::new().mtime(0).write(w, Compression::new(6));
+    gz.write_all(json(&m)?.as_bytes())?;
+    gz.write_all(b"\n")?;
+    for r in records(p) {
+        line.clear();
+        serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
+        line.push(b'\n');
+        gz.write_all(&line)?;
+    }
+    gz.finish()?.flush()?;
+    Ok(m)
+}
+
+/// Writes `p` to a byte vector (for the page and tests).
+pub fn to_bytes(p: &Prepared) -> Result<Vec<u8>, PrepError> {
+    let mut out = Vec::new();
+    write(p, &mut out)?;
+    Ok(out)
+}
+
+/// Streams a bundle's records, checking the content hash as it goes. The check completes
+/// when the last record has been read: [`Reader::next_record`] returns an error instead of
+/// the end when the content does not match the manifest. Use [`verify`] to check a bundle
+/// before acting on any record.
+pub struct Reader<R: Read> {
+    lines: BufReader<MultiGzDecoder<R>>,
+    manifest: Manifest,
+    hasher: Sha256,
+    seen: u64,
+    done: bool,
+    buf: String,
+}
+
+impl<R: Read> Reader<R> {
+    /// Opens a bundle and reads its manifest.
+    pub fn open(r: R) -> Result<Reader<R>, PrepError> {
+        let mut lines = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(r));
+        let mut first = String::new();
+        lines.read_line(&mut first).map_err(|e| io_error("manifest", e))?;
+        if !first.ends_with('\n') {
+            return Err(PrepError::Bundle("not a bundle: the manifest line is missing or cut short".into()));
+        }
+        let manifest: Manifest = serde_json::from_str(first.trim_end_matches('\n'))
+            .map_err(|e| PrepError::Bundle(format!("manifest is not valid: {e}")))?;
+        if manifest.kind != "manifest" {
+            return Err(PrepError::Bundle("first line is not a manifest".into()));
+        }
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(PrepError::Bundle(format!(
+                "format_version {} is not supported (this tool reads {FORMAT_VERSION})",
+                manifest.format_version
+            )));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(blank_hash(first.trim_end_matches('\n'))?.as_bytes());
+        hasher.update(b"\n");
+        Ok(Reader { lines, manifest, hasher, seen: 0, done: false, buf: String::new() })
+    }
+
+    /// The manifest (not yet verified until all records are read).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The next record; `Ok(None)` at the end once the content hash matched.
+    pub fn next_record(&mut self) -> Result<Option<Record>, PrepError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.buf.clear();
+        let n = self.lines.read_line(&mut self.buf).map_err(|e| io_error(&format!("line {}", self.seen + 2), e))?;
+        if n == 0 {
+            self.done = true;
+            let got = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
+            if self.seen != self.manifest.records {
+                return Err(PrepError::Bundle(format!(
+                    "truncated or altered: {} records where the manifest says {}",
+                    self.seen, self.manifest.records
+                )));
+            }
+            if got != self.manifest.content_sha256 {
+                return Err(PrepError::Bundle(format!(
+                    "content does not match its SHA-256 (manifest {}, content {got}): the bundle was altered",
+                    self.manifest.content_sha256
+                )));
+            }
+            return Ok(None);
+        }
+        if !self.buf.ends_with('\n') {
+            return Err(PrepError::Bundle(format!("line {} is cut short: the bundle is truncated", self.seen + 2)));
+        }
+        self.hasher.update(self.buf.as_bytes());
+        self.seen += 1;
+        serde_json::from_str(self.buf.trim_end_matches('\n'))
+            .map(Some)
+            .map_err(|e| PrepError::Bundle(format!("line {}: {e}", self.seen + 1)))
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> PrepError {
+    PrepError::Bundle(format!("{what}: cannot be read ({e}): the file is truncated or not a bundle"))
+}
+
+/// Reads a whole bundle through, checking its hash; returns the manifest and the number of
+/// records of each kind. Holds one record at a time.
+pub fn verify(r: impl Read) -> Result<(Manifest, BTreeMap<String, u64>), PrepError> {
+    let mut reader = Reader::open(r)?;
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    while let Some(rec) = reader.next_record()? {
+        let k = match rec {
+            Record::Account(_) => "account",
+            Record::Contact(_) => "contact",
+            Record::Note(_) => "note",
+            Record::Task(_) => "task",
+            Record::Appointment(_) => "appointment",
+            Record::Template(_) => "template",
+            Record::Review(_) => "review",
+        };
+        *kinds.entry(k.to_string()).or_default() += 1;
+    }
+    Ok((reader.manifest, kinds))
+}

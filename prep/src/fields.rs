@@ -1,0 +1,408 @@
+//! Field vocabulary: the standard fields a column can map to, and custom fields with their
+//! inferred or confirmed types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates::{DateOrder, OrderEvidence, parse_raw};
+use crate::values::{parse_checkbox, parse_number, split_list};
+
+/// A standard (non-custom) field a source column can map to. The serialised names are the
+/// words used in mapping files and the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // each variant is named after the field it stands for
+pub enum StdField {
+    ContactId,
+    FirstName,
+    LastName,
+    ContactName,
+    Email,
+    OtherEmail,
+    Company,
+    JobTitle,
+    WorkNumber,
+    MobileNumber,
+    /// A phone whose kind (work, mobile, other) comes from its label column.
+    Phone,
+    /// The label column paired with a `phone` column by its number (Phone 1 Note …).
+    PhoneLabel,
+    Address,
+    Address2,
+    City,
+    State,
+    Zipcode,
+    Country,
+    Owner,
+    CreatedAt,
+    UpdatedAt,
+    NoteDate,
+    NoteText,
+    Author,
+    Pinned,
+    TodoId,
+    Title,
+    Details,
+    DueDate,
+    CompletedDate,
+    Status,
+    Priority,
+    TaskType,
+    Template,
+    AppointmentId,
+    Date,
+    Start,
+    End,
+    AllDay,
+    Color,
+    TeamMemberId,
+    Name,
+    Role,
+    Database,
+    ListName,
+    ListType,
+    ListId,
+    ListCount,
+    TemplateId,
+    TemplateName,
+    Folder,
+    Subject,
+    Body,
+}
+
+impl StdField {
+    /// The serialised name (`first_name`, …).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// Whether this field holds a date the customer may need to order (DD/MM vs MM/DD).
+    pub fn is_date(self) -> bool {
+        matches!(
+            self,
+            StdField::CreatedAt
+                | StdField::UpdatedAt
+                | StdField::NoteDate
+                | StdField::DueDate
+                | StdField::CompletedDate
+                | StdField::Date
+                | StdField::Start
+                | StdField::End
+        )
+    }
+}
+
+/// Type of a custom field, in the words the bundle, the loader and the sandbox share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Single line, up to 255 characters.
+    Text,
+    /// Long text.
+    Paragraph,
+    /// A number.
+    Number,
+    /// A calendar date.
+    Date,
+    /// Yes/no.
+    Checkbox,
+    /// One of `choices`.
+    Dropdown,
+    /// Any of `choices`.
+    MultiSelect,
+}
+
+impl FieldType {
+    /// The serialised word (`multi_select`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Paragraph => "paragraph",
+            FieldType::Number => "number",
+            FieldType::Date => "date",
+            FieldType::Checkbox => "checkbox",
+            FieldType::Dropdown => "dropdown",
+            FieldType::MultiSelect => "multi_select",
+        }
+    }
+}
+
+/// Freshsales' single-line text limit.
+pub const TEXT_MAX_CHARS: usize = 255;
+
+/// A custom field of the bundle: its label, type and choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldDef {
+    /// The label in Freshsales (the original header unless the customer renamed it).
+    pub label: String,
+    /// The confirmed (or proposed) type.
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    /// Allowed values of a dropdown or multi-select, in display order; empty otherwise.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// For dates: which number comes first in slash dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_order: Option<DateOrder>,
+}
+
+/// A typed value of a custom field, as it goes into the bundle.
+pub type FieldValue = serde_json::Value;
+
+/// Why a value does not fit its field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueProblem(pub String);
+
+impl CustomFieldDef {
+    /// Converts one non-empty cell to this field's typed value.
+    pub fn convert(&self, cell: &str) -> Result<FieldValue, ValueProblem> {
+        let v = cell.trim();
+        match self.field_type {
+            FieldType::Text => {
+                if v.chars().count() > TEXT_MAX_CHARS {
+                    Err(ValueProblem(format!(
+                        "longer than {TEXT_MAX_CHARS} characters; make the field a paragraph"
+                    )))
+                } else {
+                    Ok(FieldValue::String(v.to_string()))
+                }
+            }
+            FieldType::Paragraph => Ok(FieldValue::String(cell.to_string())),
+            FieldType::Number => parse_number(v)
+                .map(FieldValue::Number)
+                .ok_or_else(|| ValueProblem("not a number".into())),
+            FieldType::Checkbox => parse_checkbox(v)
+                .map(FieldValue::Bool)
+                .ok_or_else(|| ValueProblem("not a yes/no value".into())),
+            FieldType::Date => {
+                let raw = parse_raw(v).ok_or_else(|| ValueProblem("not a date".into()))?;
+                if raw.is_year_less() {
+                    return Err(ValueProblem("date without a year".into()));
+                }
+                raw.settle(self.date_order.unwrap_or_default())
+                    .map(|d| FieldValue::String(d.to_iso()[..10].to_string()))
+                    .ok_or_else(|| ValueProblem("no such calendar date".into()))
+            }
+            FieldType::Dropdown => self
+                .choice(v)
+                .map(|c| FieldValue::String(c.to_string()))
+                .ok_or_else(|| ValueProblem(format!("'{v}' is not one of the field's choices"))),
+            FieldType::MultiSelect => {
+                let mut out = Vec::new();
+                for piece in split_list(v) {
+                    let c = self.choice(&piece).ok_or_else(|| {
+                        ValueProblem(format!("'{piece}' is not one of the field's choices"))
+                    })?;
+                    out.push(FieldValue::String(c.to_string()));
+                }
+                Ok(FieldValue::Array(out))
+            }
+        }
+    }
+
+    /// The choice matching `value` case-insensitively, in the choice's own spelling.
+    fn choice(&self, value: &str) -> Option<&str> {
+        self.choices
+            .iter()
+            .find(|c| c.as_str() == value)
+            .or_else(|| self.choices.iter().find(|c| c.to_lowercase() == value.to_lowercase()))
+            .map(String::as_str)
+    }
+}
+
+/// The result of looking at a column's values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inference {
+    /// The proposed definition.
+    pub def: CustomFieldDef,
+    /// 0–1: how sure the proposal is.
+    pub confidence: f64,
+    /// In plain words, why.
+    pub reason: String,
+    /// Date-order evidence, for date columns.
+    pub dates: Option<OrderEvidence>,
+}
+
+/// Most distinct values a dropdown proposal may have.
+const DROPDOWN_MAX_CHOICES: usize = 30;
+
+/// Proposes a type for a column from its values. `force` keeps a type decided by the
+/// header (category and source are dropdowns, groups a multi-select) while still
+/// collecting choices.
+pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inference {
+    let non_empty: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    let n = non_empty.len();
+    let def = |field_type, choices| CustomFieldDef {
+        label: label.to_string(),
+        field_type,
+        choices,
+        date_order: None,
+    };
+    let distinct = |split: bool| -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
+        for v in &non_empty {
+            let pieces = if split { split_list(v) } else { vec![v.to_string()] };
+            for p in pieces {
+                if keys.insert(p.to_lowercase()) {
+                    seen.push(p);
+                }
+            }
+        }
+        seen.sort_by_key(|a| a.to_lowercase());
+        seen
+    };
+    if let Some(t) = force {
+        let choices = match t {
+            FieldType::Dropdown => distinct(false),
+            FieldType::MultiSelect => distinct(true),
+            _ => Vec::new(),
+        };
+        let count = choices.len();
+        return Inference {
+            def: def(t, choices),
+            confidence: 0.9,
+            reason: format!("header names a {} list ({count} distinct values)", t.as_str()),
+            dates: None,
+        };
+    }
+    if n == 0 {
+        return Inference {
+            def: def(FieldType::Text, vec![]),
+            confidence: 0.3,
+            reason: "column is empty".into(),
+            dates: None,
+        };
+    }
+    if non_empty.iter().any(|v| v.chars().count() > TEXT_MAX_CHARS || v.contains('\n')) {
+        return Inference {
+            def: def(FieldType::Paragraph, vec![]),
+            confidence: 0.9,
+            reason: format!("values longer than {TEXT_MAX_CHARS} characters or on several lines"),
+            dates: None,
+        };
+    }
+    let checkbox_family = |v: &&str| parse_checkbox(v).is_some();
+    if non_empty.iter().all(checkbox_family) {
+        let words: std::collections::BTreeSet<String> =
+            non_empty.iter().map(|v| v.to_ascii_lowercase()).collect();
+        let numeric = words.iter().all(|w| w == "0" || w == "1");
+        if words.len() <= 2 && (!numeric || n >= 3) {
+            return Inference {
+                def: def(FieldType::Checkbox, vec![]),
+                confidence: if numeric { 0.6 } else { 0.9 },
+                reason: format!("all {n} values are yes/no"),
+                dates: None,
+            };
+        }
+    }
+    let raws: Vec<_> = non_empty.iter().map(|v| parse_raw(v)).collect();
+    if raws.iter().all(Option::is_some) {
+        let mut ev = OrderEvidence::default();
+        let mut year_less = 0;
+        for (raw, text) in raws.iter().flatten().zip(&non_empty) {
+            ev.add(raw, text);
+            year_less += usize::from(raw.is_year_less());
+        }
+        if year_less == 0 {
+            let mut d = def(FieldType::Date, vec![]);
+            d.date_order = Some(ev.order());
+            let reason = if ev.needs_review() {
+                format!(
+                    "all {n} values are dates; {} could be read day-first or month-first",
+                    ev.ambiguous
+                )
+            } else {
+                format!("all {n} values are dates")
+            };
+            return Inference { def: d, confidence: 0.9, reason, dates: Some(ev) };
+        }
+        return Inference {
+            def: def(FieldType::Text, vec![]),
+            confidence: 0.7,
+            reason: format!("{year_less} dates have no year (kept as text: Freshsales dates need one)"),
+            dates: None,
+        };
+    }
+    if non_empty.iter().all(|v| parse_number(v).is_some()) {
+        return Inference {
+            def: def(FieldType::Number, vec![]),
+            confidence: 0.85,
+            reason: format!("all {n} values are numbers"),
+            dates: None,
+        };
+    }
+    let multi = non_empty.iter().filter(|v| v.contains(';') || v.contains('|')).count();
+    if multi > 0 {
+        let choices = distinct(true);
+        if choices.len() <= DROPDOWN_MAX_CHOICES && choices.len() * 2 <= n + multi {
+            let count = choices.len();
+            return Inference {
+                def: def(FieldType::MultiSelect, choices),
+                confidence: 0.7,
+                reason: format!("values are lists drawn from {count} repeating choices"),
+                dates: None,
+            };
+        }
+    }
+    let choices = distinct(false);
+    if n >= 4 && choices.len() <= DROPDOWN_MAX_CHOICES && choices.len() * 3 <= n {
+        let count = choices.len();
+        return Inference {
+            def: def(FieldType::Dropdown, choices),
+            confidence: 0.7,
+            reason: format!("{count} distinct values in {n} rows"),
+            dates: None,
+        };
+    }
+    Inference {
+        def: def(FieldType::Text, vec![]),
+        confidence: 0.8,
+        reason: format!("free text ({} distinct values in {n} rows)", choices.len()),
+        dates: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(values: &[&str]) -> FieldType {
+        infer("x", values, None).def.field_type
+    }
+
+    #[test]
+    fn infers_types_from_values() {
+        assert_eq!(ty(&["3/4/2020", "12/25/2019", ""]), FieldType::Date);
+        assert_eq!(ty(&["12", "1,500", "7.5"]), FieldType::Number);
+        assert_eq!(ty(&["Yes", "No", "yes"]), FieldType::Checkbox);
+        assert_eq!(ty(&["1", "0", "1", "1"]), FieldType::Checkbox);
+        assert_eq!(ty(&["Gold", "Silver", "Gold", "Gold", "Silver", "Gold"]), FieldType::Dropdown);
+        assert_eq!(ty(&["Golf; Tennis", "Golf", "Tennis|Golf", "Golf"]), FieldType::MultiSelect);
+        assert_eq!(ty(&[&"x".repeat(300)]), FieldType::Paragraph);
+        assert_eq!(ty(&["01234", "02345"]), FieldType::Text);
+        assert_eq!(ty(&["12/25", "01/05"]), FieldType::Text);
+        assert_eq!(ty(&["a", "b", "c"]), FieldType::Text);
+    }
+
+    #[test]
+    fn converts_and_rejects_values() {
+        let mut d = infer("When", &["03/04/2020", "05/06/2020"], None).def;
+        assert_eq!(d.convert("03/04/2020").unwrap(), "2020-03-04");
+        d.date_order = Some(DateOrder::Dmy);
+        assert_eq!(d.convert("03/04/2020").unwrap(), "2020-04-03");
+        assert!(d.convert("31/31/2020").is_err());
+        let dd = CustomFieldDef {
+            label: "Tier".into(),
+            field_type: FieldType::Dropdown,
+            choices: vec!["Gold".into(), "Silver".into()],
+            date_order: None,
+        };
+        assert_eq!(dd.convert("gold").unwrap(), "Gold");
+        assert!(dd.convert("Bronze").is_err());
+        let ms = CustomFieldDef { field_type: FieldType::MultiSelect, ..dd };
+        assert_eq!(ms.convert("silver;Gold").unwrap(), serde_json::json!(["Silver", "Gold"]));
+    }
+}

@@ -1,0 +1,36 @@
+//! Preparer core: turns AllClients exports into a confirmed, hashed mapping bundle for the
+//! Freshsales loader.
+//!
+//! Plain Rust with no browser, network, file system or clock: the native CLI and the
+//! browser page (through `prep-wasm`) call the same [`prepare`] and the same bundle writer,
+//! so the page's bundle is byte-identical to the CLI's. See `docs/bundle.md` for the format.
+
+#![warn(missing_docs)]
+
+pub mod activities;
+pub mod bundle;
+pub mod contacts;
+pub mod dates;
+pub mod decode;
+pub mod error;
+pub mod fields;
+pub mod kind;
+pub mod mapping;
+pub mod model;
+pub mod owners;
+pub mod prepare;
+pub mod report;
+pub mod review;
+pub mod sheet;
+pub mod table;
+pub mod templates;
+pub mod values;
+
+pub use error::{PrepError, Result};
+pub use mapping::Mapping;
+pub use prepare::{Confirmation, InputFile, Options, Prepared, Settings, prepare};
+
+/// This tool's version, recorded in every bundle.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// This tool's name, recorded in every bundle.
+pub const TOOL_NAME: &str = "allclients-to-freshsales";

@@ -1,0 +1,342 @@
+//! The records a preparation produces. They are what the bundle carries, line by line,
+//! and what the loader pushes; field names follow Freshsales' where one exists.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fields::FieldValue;
+
+/// Where a record came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Input file name.
+    pub file: String,
+    /// 1-based record number (header = row 1).
+    pub row: u64,
+}
+
+/// A Freshsales sales account, made from contacts' company names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// Stable key: `account:` + the normalised name (the upsert key is the name).
+    pub key: String,
+    /// The name as first written in the export.
+    pub name: String,
+    /// How many contacts link to it.
+    pub contacts: u64,
+}
+
+/// A phone that is neither the work nor the mobile number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherPhone {
+    /// The number as written.
+    pub number: String,
+    /// Its label in AllClients (home, fax, …), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// A contact to upsert (by email when it has one).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Contact {
+    /// Stable key across exports: `email:<lower-case email>`, else `allclients:<id>`, else
+    /// `row:<file>:<row>`.
+    pub key: String,
+    /// AllClients contact ids of every row merged into this contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allclients_ids: Vec<String>,
+    /// The rows this contact was made from, the surviving (most recently edited) one first.
+    pub sources: Vec<Source>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Primary email (trimmed, case kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Further emails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_number: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile_number: Option<String>,
+    /// Phones beyond work and mobile, with their labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_phones: Vec<OtherPhone>,
+    /// Street address (Address and Address 2 joined by a newline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zipcode: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// The owner as written in the export (see the manifest's owners for its email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The key of the linked [`Account`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Tags (flags), deduplicated case-insensitively.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Custom field values by label: string, number, bool, `YYYY-MM-DD`, or a list of
+    /// strings for multi-selects.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_fields: BTreeMap<String, FieldValue>,
+    /// AllClients add date (ISO, source-local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// AllClients edit date (ISO, source-local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+/// How a note, task or appointment found its contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinedBy {
+    /// AllClients contact id.
+    ContactId,
+    /// Primary email.
+    Email,
+    /// The contact's other email.
+    OtherEmail,
+    /// First and last name (reviewed).
+    Name,
+}
+
+/// A note on a contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// Stable key: a fingerprint of contact, date and text (with `#n` for repeats).
+    pub key: String,
+    /// The contact's key.
+    pub contact: String,
+    /// How it was joined.
+    pub joined_by: JoinedBy,
+    /// The text as exported (including any `[[System]]` prefix), plus appended columns.
+    pub text: String,
+    /// A `[[System]]` activity note.
+    pub system: bool,
+    /// The `[[Icon:…]]` name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Original timestamp (ISO, source-local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Original author, if the export has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Pinned in AllClients.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// Input row.
+    pub source: Source,
+}
+
+/// Task status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not done.
+    Open,
+    /// Done (the loader creates it, then completes it).
+    Completed,
+}
+
+/// Task priority, from High/Normal/Low or AllClients' 1/3/5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Priority {
+    High,
+    Normal,
+    Low,
+}
+
+/// A to-do on a contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Stable key: `allclients:<todo id>` or a content fingerprint.
+    pub key: String,
+    /// The contact's key.
+    pub contact: String,
+    /// How it was joined.
+    pub joined_by: JoinedBy,
+    /// Title (AllClients summary).
+    pub title: String,
+    /// Details, plus appended columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// Due date, `YYYY-MM-DD` (date only, never shifted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Open or completed.
+    pub status: TaskStatus,
+    /// When it was completed, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_date: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    /// AllClients category (Email, Letter, Phone Call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_type: Option<String>,
+    /// Owner as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Input row.
+    pub source: Source,
+}
+
+/// A calendar appointment (Freshsales has no phase for these yet; carried for the record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Stable key.
+    pub key: String,
+    /// The contact's key, when linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[allow(missing_docs)]
+    pub title: String,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// Start (ISO, source-local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// End (ISO, source-local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_day: bool,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Input row.
+    pub source: Source,
+}
+
+/// Something in a template that needs a person's attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateFlag {
+    /// `data_image`, `hosted_image`, `relative_image` or `merge_token`.
+    pub kind: String,
+    /// The URL or token (data: URIs cut to their first 40 characters).
+    pub value: String,
+}
+
+/// An email template, for the manual-step pack (Freshsales has no template API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    /// Stable key: `template:` + folder/name.
+    pub key: String,
+    #[allow(missing_docs)]
+    pub name: String,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The HTML exactly as decoded from the export.
+    pub html: String,
+    /// What to re-host or translate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<TemplateFlag>,
+    /// Input file (and row, for CSV templates).
+    pub source: Source,
+}
+
+/// A team member from the users file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    /// AllClients team member id (0 = account owner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Administrator / Power User / Standard User.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// Whether an owner was found in the users file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerStatus {
+    /// Found.
+    InUsersFile,
+    /// Not found (or no users file): the engineer maps it by email.
+    Unknown,
+}
+
+/// An owner referenced by contacts, tasks or appointments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Owner {
+    /// The value as written in the export.
+    pub source: String,
+    /// The owner's email, when known (from the users file, or the value itself).
+    pub email: Option<String>,
+    /// Display name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Found in the users file or not.
+    pub status: OwnerStatus,
+    /// How many records refer to it.
+    pub references: u64,
+}
+
+/// Per-object counts. For every object `rows_in = loaded + merged + held`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// Data rows read.
+    pub rows_in: u64,
+    /// Records the load will push.
+    pub loaded: u64,
+    /// Rows folded into another record.
+    pub merged: u64,
+    /// Rows held in the review queue.
+    pub held: u64,
+}
+
+/// Account counts (accounts are derived, not read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AccountCounts {
+    /// Distinct accounts.
+    pub loaded: u64,
+}
+
+/// Counts for every object kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct Objects {
+    pub contacts: Counts,
+    pub notes: Counts,
+    pub tasks: Counts,
+    pub appointments: Counts,
+    pub templates: Counts,
+    pub accounts: AccountCounts,
+}

@@ -1,0 +1,498 @@
+//! The preparation as one pure function: export files (name + bytes), options and an
+//! optional mapping in; every record, the effective mapping and the review queue out.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::activities;
+use crate::contacts;
+use crate::decode::decode;
+use crate::error::PrepError;
+use crate::fields::{CustomFieldDef, FieldType, infer};
+use crate::kind::{FileKind, detect, normalize_header};
+use crate::mapping::{ColumnMapping, Mapping, Proposal, Target, column_values, propose};
+use crate::model::{
+    Account, Appointment, Contact, Counts, Note, Objects, Owner, Task, TeamMember, Template,
+};
+use crate::owners::{self, OwnerRef};
+use crate::review::{Reason, ReviewItem};
+use crate::sheet::Sheet;
+use crate::table::Table;
+use crate::templates;
+use crate::values::union_into;
+
+/// One export file as the customer gave it.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// File name (a relative path for files from a folder, `/`-separated).
+    pub name: String,
+    /// Raw bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Who confirmed the mapping, and when. Part of the bundle; the loader refuses a bundle
+/// without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The name the customer typed.
+    pub confirmed_by: String,
+    /// RFC 3339 UTC time of the confirmation (an input: the core never reads a clock).
+    pub confirmed_at: String,
+}
+
+/// Settings of a preparation (all have defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Label of the multi-select field that receives AllClients groups.
+    pub groups_field_label: String,
+    /// Hosts whose template images die with the AllClients account.
+    pub allclients_hosts: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            groups_field_label: "AllClients Groups".into(),
+            allclients_hosts: templates::DEFAULT_ALLCLIENTS_HOSTS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Everything a preparation takes besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The customer's (or a saved) mapping; it overrides the proposal column by column.
+    pub mapping: Option<Mapping>,
+    /// Settings.
+    pub settings: Settings,
+    /// The confirmation, when the customer confirmed.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// What was read from one input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// File name.
+    pub file: String,
+    /// Recognised (or overridden) kind.
+    pub kind: FileKind,
+    /// SHA-256 of the raw bytes, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Detected (or overridden) encoding, WHATWG name.
+    pub encoding: String,
+    /// Whether the file started with a byte-order mark.
+    pub bom: bool,
+    /// The delimiter (`,` `;` `\t` `|`), empty for HTML files.
+    pub delimiter: String,
+    /// Data rows (header excluded).
+    pub rows: u64,
+    /// Header cells.
+    pub headers: Vec<String>,
+}
+
+/// The result of a preparation: the bundle's content.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    /// Per input file.
+    pub inputs: Vec<InputSummary>,
+    /// The effective mapping (proposal, overridden by the customer's), with reasons.
+    pub mapping: Mapping,
+    /// Contact custom fields used by the mapping.
+    pub custom_fields: Vec<CustomFieldDef>,
+    #[allow(missing_docs)]
+    pub accounts: Vec<Account>,
+    #[allow(missing_docs)]
+    pub contacts: Vec<Contact>,
+    #[allow(missing_docs)]
+    pub notes: Vec<Note>,
+    #[allow(missing_docs)]
+    pub tasks: Vec<Task>,
+    #[allow(missing_docs)]
+    pub appointments: Vec<Appointment>,
+    #[allow(missing_docs)]
+    pub templates: Vec<Template>,
+    /// From the users file.
+    pub team_members: Vec<TeamMember>,
+    /// Every owner referenced.
+    pub owners: Vec<Owner>,
+    /// All tags, sorted case-insensitively.
+    pub tags: Vec<String>,
+    /// The review queue.
+    pub review: Vec<ReviewItem>,
+    /// Per-object counts.
+    pub objects: Objects,
+    /// Settings used.
+    pub settings: Settings,
+    /// The confirmation, if any.
+    pub confirmation: Option<Confirmation>,
+    /// Things the customer should know that concern no row (e.g. mapping entries for
+    /// columns this export lacks).
+    pub warnings: Vec<String>,
+}
+
+struct Parsed {
+    name: String,
+    kind: FileKind,
+    table: Table,
+}
+
+fn delimiter_byte(name: &str, d: &str) -> Result<u8, PrepError> {
+    match d {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "\t" | "\\t" | "tab" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        other => Err(PrepError::Input { file: name.into(), message: format!("unsupported delimiter '{other}'") }),
+    }
+}
+
+fn delimiter_text(d: u8) -> String {
+    (d as char).to_string()
+}
+
+/// Runs the whole preparation.
+pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, PrepError> {
+    let user = options.mapping.clone().unwrap_or_default();
+    let settings = &options.settings;
+    let mut out = Prepared { settings: settings.clone(), confirmation: options.confirmation.clone(), ..Prepared::default() };
+    let mut parsed: Vec<Parsed> = Vec::new();
+    let mut html_templates = Vec::new();
+    let mut sorted: Vec<&InputFile> = inputs.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for input in sorted {
+        let over = user.files.get(&input.name).cloned().unwrap_or_default();
+        let decoded = decode(&input.bytes, over.encoding.as_deref())
+            .map_err(|m| PrepError::Input { file: input.name.clone(), message: m })?;
+        let sha256 = format!("{:x}", Sha256::digest(&input.bytes));
+        let lower = input.name.to_lowercase();
+        let is_html = lower.ends_with(".html") || lower.ends_with(".htm");
+        if is_html && over.kind.is_none_or(|k| k == FileKind::Templates) {
+            let (t, items) = templates::from_html_file(&input.name, decoded.text.into_owned(), &settings.allclients_hosts);
+            out.inputs.push(InputSummary {
+                file: input.name.clone(),
+                kind: FileKind::Templates,
+                sha256,
+                bytes: input.bytes.len() as u64,
+                encoding: decoded.encoding,
+                bom: decoded.bom,
+                delimiter: String::new(),
+                rows: 1,
+                headers: Vec::new(),
+            });
+            html_templates.push((t, items));
+            continue;
+        }
+        let delimiter = over.delimiter.as_deref().map(|d| delimiter_byte(&input.name, d)).transpose()?;
+        let table = Table::parse(&input.name, &decoded.text, delimiter)?;
+        let kind = over.kind.unwrap_or_else(|| detect(&input.name, &table.headers));
+        if kind == FileKind::Unknown {
+            out.review.push(ReviewItem::new(
+                Reason::UnrecognisedFile,
+                &input.name,
+                format!(
+                    "headers [{}] match no AllClients export; {} rows not loaded",
+                    table.headers.join(", "),
+                    table.rows.len()
+                ),
+            ));
+        }
+        out.inputs.push(InputSummary {
+            file: input.name.clone(),
+            kind,
+            sha256,
+            bytes: input.bytes.len() as u64,
+            encoding: decoded.encoding,
+            bom: decoded.bom,
+            delimiter: delimiter_text(table.delimiter),
+            rows: table.rows.len() as u64,
+            headers: table.headers.clone(),
+        });
+        parsed.push(Parsed { name: input.name.clone(), kind, table });
+    }
+    if !parsed.iter().any(|p| p.kind == FileKind::Contacts) {
+        let seen: Vec<String> = out.inputs.iter().map(|i| format!("{}: {}", i.file, i.kind.as_str())).collect();
+        return Err(PrepError::NoContacts(if seen.is_empty() { "no files".into() } else { seen.join(", ") }));
+    }
+    out.mapping.files = user.files.clone();
+
+    let mut sheets: BTreeMap<FileKind, Vec<Sheet>> = BTreeMap::new();
+    let mut defs: BTreeMap<String, CustomFieldDef> = BTreeMap::new();
+    for kind in [
+        FileKind::Contacts,
+        FileKind::Notes,
+        FileKind::Tasks,
+        FileKind::Appointments,
+        FileKind::Users,
+        FileKind::Lists,
+        FileKind::Templates,
+    ] {
+        let of_kind: Vec<&Parsed> = parsed.iter().filter(|p| p.kind == kind).collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        let tables: Vec<&Table> = of_kind.iter().map(|p| &p.table).collect();
+        let proposals = propose(kind, &tables, &settings.groups_field_label);
+        let columns = effective_columns(kind, &proposals, &user, &tables, &mut defs, &mut out);
+        ambiguous_dates(kind, &proposals, &columns, &user, of_kind[0].name.as_str(), &defs, &mut out.review);
+        out.mapping.columns.insert(kind, columns.clone());
+        let list = of_kind.iter().map(|p| Sheet::new(&p.name, &p.table, &columns)).collect();
+        sheets.insert(kind, list);
+    }
+    let empty = Vec::new();
+    let of = |k: FileKind| sheets.get(&k).unwrap_or(&empty);
+
+    out.team_members = owners::team_members(of(FileKind::Users));
+    let list_entries = owners::lists(of(FileKind::Lists));
+    add_list_choices(&list_entries, &user, &out.mapping, &mut defs, settings);
+    out.custom_fields = ordered_defs(&out.mapping, &defs);
+
+    let set = contacts::build(of(FileKind::Contacts), &defs);
+    out.review.extend(set.review.iter().cloned());
+    let (notes, note_counts, r) = activities::notes(of(FileKind::Notes), &set);
+    out.review.extend(r);
+    let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
+    out.review.extend(r);
+    let (appointments, appt_counts, r) = activities::appointments(of(FileKind::Appointments), &set);
+    out.review.extend(r);
+    let (mut templates, mut template_counts, r) =
+        templates::from_sheets(of(FileKind::Templates), &settings.allclients_hosts);
+    out.review.extend(r);
+    for (t, items) in html_templates {
+        template_counts.rows_in += 1;
+        template_counts.loaded += 1;
+        templates.push(t);
+        out.review.extend(items);
+    }
+
+    let mut refs = Vec::new();
+    for c in &set.contacts {
+        if let Some(o) = &c.owner {
+            refs.push(OwnerRef { value: o, file: &c.sources[0].file, row: c.sources[0].row });
+        }
+    }
+    for t in &tasks {
+        if let Some(o) = &t.owner {
+            refs.push(OwnerRef { value: o, file: &t.source.file, row: t.source.row });
+        }
+    }
+    for a in &appointments {
+        if let Some(o) = &a.owner {
+            refs.push(OwnerRef { value: o, file: &a.source.file, row: a.source.row });
+        }
+    }
+    let (owner_list, r) = owners::resolve(refs, &out.team_members);
+    out.owners = owner_list;
+    out.review.extend(r);
+
+    let mut tags: Vec<String> = Vec::new();
+    for c in &set.contacts {
+        union_into(&mut tags, c.tags.iter().cloned());
+    }
+    let listed = list_entries.iter().filter(|e| e.list.contains("flag") || e.list.contains("tag"));
+    union_into(&mut tags, listed.map(|e| e.name.clone()));
+    tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
+    out.tags = tags;
+
+    out.objects = Objects {
+        contacts: set.counts,
+        notes: note_counts,
+        tasks: task_counts,
+        appointments: appt_counts,
+        templates: template_counts,
+        accounts: crate::model::AccountCounts { loaded: set.accounts.len() as u64 },
+    };
+    out.accounts = set.accounts;
+    out.contacts = set.contacts;
+    out.notes = notes;
+    out.tasks = tasks;
+    out.appointments = appointments;
+    out.templates = templates;
+    Ok(out)
+}
+
+/// The proposal overridden by the customer's mapping, column by column; custom field
+/// definitions are the customer's where given, else inferred.
+fn effective_columns(
+    kind: FileKind,
+    proposals: &[Proposal],
+    user: &Mapping,
+    tables: &[&Table],
+    defs: &mut BTreeMap<String, CustomFieldDef>,
+    out: &mut Prepared,
+) -> Vec<ColumnMapping> {
+    let mut columns = Vec::new();
+    for p in proposals {
+        let mut col = p.column.clone();
+        if let Some(mine) = user.column(kind, &col.source) {
+            col.target = mine.target.clone();
+            col.date_order = mine.date_order.or(col.date_order);
+            col.confidence = 1.0;
+            col.reason = "confirmed in the mapping".into();
+        }
+        if kind != FileKind::Contacts && matches!(col.target, Target::Custom(_)) {
+            // Only contacts have custom fields; elsewhere the value still travels in the text.
+            col.target = Target::Append;
+        }
+        if let Target::Custom(label) = &col.target {
+            if !defs.contains_key(label) {
+                let def = match user.custom_field(label) {
+                    Some(d) => d.clone(),
+                    None => match &p.inferred {
+                        Some(d) if &d.label == label => d.clone(),
+                        _ => infer(label, &column_values(tables, &col.source), None).def,
+                    },
+                };
+                defs.insert(label.clone(), def);
+            }
+        }
+        columns.push(col);
+    }
+    for mine in user.columns.get(&kind).into_iter().flatten() {
+        let norm = normalize_header(&mine.source);
+        if !columns.iter().any(|c| c.source == mine.source || normalize_header(&c.source) == norm) {
+            out.warnings.push(format!(
+                "the mapping names {} column '{}', which this export does not have",
+                kind.as_str(),
+                mine.source
+            ));
+        }
+    }
+    columns
+}
+
+/// One `ambiguous_date` item per date column whose order is a guess nobody confirmed.
+fn ambiguous_dates(
+    kind: FileKind,
+    proposals: &[Proposal],
+    columns: &[ColumnMapping],
+    user: &Mapping,
+    file: &str,
+    defs: &BTreeMap<String, CustomFieldDef>,
+    review: &mut Vec<ReviewItem>,
+) {
+    for (p, col) in proposals.iter().zip(columns) {
+        let Some(ev) = &p.dates else { continue };
+        if !ev.needs_review() {
+            continue;
+        }
+        let confirmed = match &col.target {
+            Target::Custom(label) => user.custom_field(label).is_some_and(|d| d.date_order.is_some()),
+            Target::Field(_) => user.column(kind, &col.source).is_some_and(|c| c.date_order.is_some()),
+            _ => true,
+        };
+        let uses_dates = match &col.target {
+            Target::Custom(label) => defs.get(label).is_some_and(|d| d.field_type == FieldType::Date),
+            Target::Field(f) => f.is_date(),
+            _ => false,
+        };
+        if confirmed || !uses_dates {
+            continue;
+        }
+        let order = match &col.target {
+            Target::Custom(label) => defs.get(label).and_then(|d| d.date_order),
+            _ => col.date_order,
+        }
+        .unwrap_or_default();
+        let read = if order == crate::dates::DateOrder::Dmy { "day-first" } else { "month-first" };
+        review.push(
+            ReviewItem::new(
+                Reason::AmbiguousDate,
+                file,
+                format!(
+                    "{} values (e.g. {}) read both as month/day and day/month; read {read}: confirm the order in the mapping",
+                    ev.ambiguous,
+                    ev.examples.join(", ")
+                ),
+            )
+            .value(&col.source, ev.examples.first().map(String::as_str).unwrap_or("")),
+        );
+    }
+}
+
+/// Adds values from Groups / Categories / Sources list files to the matching proposed
+/// dropdowns, so choices nobody uses yet are not lost. Confirmed definitions stay as the
+/// customer set them.
+fn add_list_choices(
+    entries: &[owners::ListEntry],
+    user: &Mapping,
+    mapping: &Mapping,
+    defs: &mut BTreeMap<String, CustomFieldDef>,
+    settings: &Settings,
+) {
+    let contact_cols = mapping.columns.get(&FileKind::Contacts);
+    for e in entries {
+        let label = if e.list.contains("group") {
+            Some(settings.groups_field_label.clone())
+        } else {
+            let wanted: &[&str] = if e.list.contains('2') || e.list.contains("custom") {
+                &["category2", "customcategory"]
+            } else if e.list.contains("categor") {
+                &["category", "category1", "contactcategory"]
+            } else if e.list.contains("source") {
+                &["source", "leadsource", "contactsource"]
+            } else {
+                &[]
+            };
+            contact_cols.into_iter().flatten().find_map(|c| match &c.target {
+                Target::Custom(l) if wanted.contains(&normalize_header(&c.source).as_str()) => Some(l.clone()),
+                _ => None,
+            })
+        };
+        let Some(label) = label else { continue };
+        if user.custom_field(&label).is_some() {
+            continue;
+        }
+        if let Some(def) = defs.get_mut(&label) {
+            if matches!(def.field_type, FieldType::Dropdown | FieldType::MultiSelect)
+                && !def.choices.iter().any(|c| c.to_lowercase() == e.name.to_lowercase())
+            {
+                def.choices.push(e.name.clone());
+                def.choices.sort_by_key(|c| c.to_lowercase());
+            }
+        }
+    }
+}
+
+/// Custom fields in the order of the contacts columns that use them.
+fn ordered_defs(mapping: &Mapping, defs: &BTreeMap<String, CustomFieldDef>) -> Vec<CustomFieldDef> {
+    let mut out: Vec<CustomFieldDef> = Vec::new();
+    for c in mapping.columns.get(&FileKind::Contacts).into_iter().flatten() {
+        if let Target::Custom(label) = &c.target {
+            if let Some(d) = defs.get(label) {
+                if !out.iter().any(|o| &o.label == label) {
+                    out.push(d.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Prepared {
+    /// The mapping as a customer would save it: effective columns plus custom fields.
+    pub fn mapping_file(&self) -> Mapping {
+        let mut m = self.mapping.clone();
+        m.custom_fields = self.custom_fields.clone();
+        m
+    }
+
+    /// Review item counts by reason (every reason present, zeros included).
+    pub fn review_counts(&self) -> BTreeMap<String, u64> {
+        let mut counts: BTreeMap<String, u64> = Reason::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+        for item in &self.review {
+            *counts.entry(item.reason.as_str().to_string()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Whether every object satisfies `rows_in = loaded + merged + held`.
+    pub fn balanced(&self) -> bool {
+        let ok = |c: &Counts| c.rows_in == c.loaded + c.merged + c.held;
+        let o = &self.objects;
+        ok(&o.contacts) && ok(&o.notes) && ok(&o.tasks) && ok(&o.appointments) && ok(&o.templates)
+    }
+}

@@ -1,0 +1,189 @@
+//! The review queue: every problem the customer should see, each with its reason and the
+//! place in the export it comes from. A held row is carried here whole, so nothing is lost.
+
+use serde::{Deserialize, Serialize};
+
+/// Why an item is in the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A note that matches no loaded contact (held).
+    OrphanNote,
+    /// A task that matches no loaded contact (held).
+    OrphanTask,
+    /// A contact row merged into another with the same email (the row is counted `merged`).
+    DuplicateEmail,
+    /// A contact row whose email is malformed (held).
+    InvalidEmail,
+    /// A contact without an email: loaded, but Freshsales cannot dedupe it.
+    MissingEmail,
+    /// A value that does not fit its field (the value is held, the row is loaded).
+    InvalidValue,
+    /// An owner not found in the users file.
+    UnknownOwner,
+    /// A date column whose day/month order is a guess.
+    AmbiguousDate,
+    /// A row with more or fewer cells than the header.
+    RaggedRow,
+    /// A template image that will break or cannot be imported (data: URI, AllClients-hosted,
+    /// relative).
+    TemplateImage,
+    /// A template merge token to translate by hand.
+    TemplateMergeToken,
+    /// A note or task joined to its contact by name only (check it).
+    NameJoin,
+    /// A mobile number already used by another contact (Freshsales requires it unique):
+    /// kept as another phone.
+    DuplicateMobile,
+    /// An appointment whose contact was not found: loaded without a contact.
+    OrphanAppointment,
+    /// An input file whose kind was not recognised (not loaded).
+    UnrecognisedFile,
+}
+
+impl Reason {
+    /// All reasons, in report order.
+    pub const ALL: [Reason; 15] = [
+        Reason::OrphanNote,
+        Reason::OrphanTask,
+        Reason::DuplicateEmail,
+        Reason::InvalidEmail,
+        Reason::MissingEmail,
+        Reason::InvalidValue,
+        Reason::UnknownOwner,
+        Reason::AmbiguousDate,
+        Reason::RaggedRow,
+        Reason::TemplateImage,
+        Reason::TemplateMergeToken,
+        Reason::NameJoin,
+        Reason::DuplicateMobile,
+        Reason::OrphanAppointment,
+        Reason::UnrecognisedFile,
+    ];
+
+    /// The snake_case word used in reports and the bundle.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::OrphanNote => "orphan_note",
+            Reason::OrphanTask => "orphan_task",
+            Reason::DuplicateEmail => "duplicate_email",
+            Reason::InvalidEmail => "invalid_email",
+            Reason::MissingEmail => "missing_email",
+            Reason::InvalidValue => "invalid_value",
+            Reason::UnknownOwner => "unknown_owner",
+            Reason::AmbiguousDate => "ambiguous_date",
+            Reason::RaggedRow => "ragged_row",
+            Reason::TemplateImage => "template_image",
+            Reason::TemplateMergeToken => "template_merge_token",
+            Reason::NameJoin => "name_join",
+            Reason::DuplicateMobile => "duplicate_mobile",
+            Reason::OrphanAppointment => "orphan_appointment",
+            Reason::UnrecognisedFile => "unrecognised_file",
+        }
+    }
+
+    /// What the customer should understand, in one sentence.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Reason::OrphanNote => "Notes that match no contact (email changed since export, or contact beyond a plan cap). Held, not loaded.",
+            Reason::OrphanTask => "To-dos that match no contact. Held, not loaded.",
+            Reason::DuplicateEmail => "Contact rows with the same email, merged into one (most recently edited values kept, tags united).",
+            Reason::InvalidEmail => "Contacts whose email is malformed. Held, not loaded: fix the email and prepare again.",
+            Reason::MissingEmail => "Contacts without an email: loaded, but they cannot be matched on a later re-run.",
+            Reason::InvalidValue => "Values that do not fit their field. The row is loaded without the value.",
+            Reason::UnknownOwner => "Owners not found in the users file: map each to a Freshsales user by email.",
+            Reason::AmbiguousDate => "Date columns that read both as month/day and day/month: confirm the order in the mapping.",
+            Reason::RaggedRow => "Rows with more or fewer cells than the header (rows with extra non-empty cells are held).",
+            Reason::TemplateImage => "Template images that will break when AllClients closes or cannot be imported: re-host them.",
+            Reason::TemplateMergeToken => "Template merge fields to translate to Freshsales placeholders by hand.",
+            Reason::NameJoin => "Notes or to-dos joined to their contact by name only: check them.",
+            Reason::DuplicateMobile => "Mobile numbers already on another contact (Freshsales needs them unique): kept as another phone.",
+            Reason::OrphanAppointment => "Appointments whose contact was not found: loaded without a contact.",
+            Reason::UnrecognisedFile => "Files whose kind was not recognised: not loaded (set their kind in the mapping).",
+        }
+    }
+}
+
+/// One item of the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// Why it is here.
+    pub reason: Reason,
+    /// The input file.
+    pub file: String,
+    /// 1-based record number (header = row 1), when the item is about a row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// 1-based physical line where that row starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The column (header text), when the item is about a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The offending value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// What happened, in plain words.
+    pub message: String,
+    /// True when the whole row was held back (not loaded).
+    pub held: bool,
+    /// The raw row as `[header, cell]` pairs, for held and merged rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record: Vec<(String, String)>,
+}
+
+impl ReviewItem {
+    /// A new item about a file (no row).
+    pub fn new(reason: Reason, file: &str, message: impl Into<String>) -> ReviewItem {
+        ReviewItem {
+            reason,
+            file: file.to_string(),
+            row: None,
+            line: None,
+            column: None,
+            value: None,
+            message: message.into(),
+            held: false,
+            record: Vec::new(),
+        }
+    }
+
+    /// Sets the row and line.
+    pub fn at(mut self, row: u64, line: u64) -> Self {
+        self.row = Some(row);
+        self.line = Some(line);
+        self
+    }
+
+    /// Sets the column and value.
+    pub fn value(mut self, column: &str, value: &str) -> Self {
+        self.column = Some(column.to_string());
+        self.value = Some(value.to_string());
+        self
+    }
+
+    /// Marks the row held and carries it.
+    pub fn hold(mut self, record: Vec<(String, String)>) -> Self {
+        self.held = true;
+        self.record = record;
+        self
+    }
+
+    /// Carries the raw row without holding it (merged duplicates).
+    pub fn with_record(mut self, record: Vec<(String, String)>) -> Self {
+        self.record = record;
+        self
+    }
+
+    /// `file row N, column 'X'`: where to look.
+    pub fn location(&self) -> String {
+        let mut s = self.file.clone();
+        if let Some(r) = self.row {
+            s.push_str(&format!(" row {r}"));
+        }
+        if let Some(c) = &self.column {
+            s.push_str(&format!(", column '{c}'"));
+        }
+        s
+    }
+}

@@ -1,0 +1,121 @@
+//! A parsed input file together with its name and its columns' targets: what every
+//! object builder (contacts, notes, tasks, …) reads rows through.
+
+use crate::dates::{CalendarDate, DateOrder, parse_raw};
+use crate::fields::StdField;
+use crate::mapping::{ColumnMapping, Target};
+use crate::review::{Reason, ReviewItem};
+use crate::table::{Row, Table};
+
+/// One input file's table with the mapping resolved to column indexes.
+pub struct Sheet<'a> {
+    /// Input file name.
+    pub file: &'a str,
+    /// The parsed table.
+    pub table: &'a Table,
+    /// For each column, its mapping.
+    pub columns: Vec<ColumnMapping>,
+}
+
+impl<'a> Sheet<'a> {
+    /// Resolves `mapping` (the effective columns of this kind) against the table's headers.
+    pub fn new(file: &'a str, table: &'a Table, mapping: &[ColumnMapping]) -> Sheet<'a> {
+        let columns = table
+            .headers
+            .iter()
+            .map(|h| {
+                mapping.iter().find(|c| &c.source == h).cloned().unwrap_or(ColumnMapping {
+                    source: h.clone(),
+                    target: Target::Ignore,
+                    confidence: 0.0,
+                    reason: String::new(),
+                    date_order: None,
+                })
+            })
+            .collect();
+        Sheet { file, table, columns }
+    }
+
+    /// Index of the first column mapped to `field`.
+    pub fn std(&self, field: StdField) -> Option<usize> {
+        self.columns.iter().position(|c| c.target == Target::Field(field))
+    }
+
+    /// Indexes of all columns mapped to `field`.
+    pub fn all_std(&self, field: StdField) -> Vec<usize> {
+        self.indexes(|t| *t == Target::Field(field))
+    }
+
+    /// Indexes of columns whose target satisfies `pred`.
+    pub fn indexes(&self, pred: impl Fn(&Target) -> bool) -> Vec<usize> {
+        (0..self.columns.len()).filter(|&i| pred(&self.columns[i].target)).collect()
+    }
+
+    /// The trimmed cell of `row` in `column`, or `None` when empty or unmapped.
+    pub fn cell<'r>(&self, row: &'r Row, column: Option<usize>) -> Option<&'r str> {
+        let v = row.get(column?).trim();
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// The raw row as `[header, cell]` pairs (extra cells get `column N` names).
+    pub fn record(&self, row: &Row) -> Vec<(String, String)> {
+        row.cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let h = self.table.headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+                (h, c.to_string())
+            })
+            .collect()
+    }
+
+    /// Reads a date cell with its column's order; an unreadable value becomes an
+    /// `invalid_value` review item.
+    pub fn date(&self, row: &Row, column: Option<usize>, review: &mut Vec<ReviewItem>) -> Option<CalendarDate> {
+        let i = column?;
+        let text = self.cell(row, Some(i))?;
+        let order = self.columns[i].date_order.unwrap_or(DateOrder::Mdy);
+        match parse_raw(text).and_then(|r| r.settle(order)) {
+            Some(d) => Some(d),
+            None => {
+                review.push(
+                    ReviewItem::new(Reason::InvalidValue, self.file, "not a date with a year")
+                        .at(row.row, row.line)
+                        .value(&self.table.headers[i], text),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks the row's width against the header: `Some(item)` to report, with `held` set
+    /// when extra non-empty cells would otherwise be lost.
+    pub fn ragged(&self, row: &Row) -> Option<ReviewItem> {
+        let width = self.table.headers.len();
+        let len = row.cells.len();
+        if len == width {
+            return None;
+        }
+        let item = ReviewItem::new(
+            Reason::RaggedRow,
+            self.file,
+            format!("{len} cells where the header has {width}"),
+        )
+        .at(row.row, row.line);
+        if len > width && row.cells.iter().skip(width).any(|c| !c.trim().is_empty()) {
+            Some(item.hold(self.record(row)))
+        } else if len < width {
+            Some(item)
+        } else {
+            None
+        }
+    }
+
+    /// `Header: value` lines for the columns mapped to `append`.
+    pub fn appended(&self, row: &Row) -> Vec<String> {
+        self.indexes(|t| *t == Target::Append || matches!(t, Target::Custom(_)))
+            .into_iter()
+            .filter_map(|i| self.cell(row, Some(i)).map(|v| format!("{}: {v}", self.table.headers[i])))
+            .collect()
+    }
+}

@@ -1,0 +1,168 @@
+//! A decoded CSV file as a header and rows, with the delimiter it was sniffed with.
+//! Parsing itself is the `csv` crate's; this module only sniffs, numbers rows and notes
+//! ragged ones.
+
+use csv::StringRecord;
+
+use crate::error::PrepError;
+
+/// One data row of an input file.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based record number; the header is row 1, so the first data row is row 2.
+    pub row: u64,
+    /// 1-based physical line where the record starts (differs from `row` after quoted
+    /// newlines or skipped blank lines).
+    pub line: u64,
+    /// The cells as read (may be shorter or longer than the header).
+    pub cells: StringRecord,
+}
+
+impl Row {
+    /// The cell at `index`, or "" when the row is too short.
+    pub fn get(&self, index: usize) -> &str {
+        self.cells.get(index).unwrap_or("")
+    }
+}
+
+/// A parsed CSV file.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Header cells, trimmed.
+    pub headers: Vec<String>,
+    /// Data rows, in file order, blank rows left out.
+    pub rows: Vec<Row>,
+    /// The delimiter used.
+    pub delimiter: u8,
+}
+
+impl Table {
+    /// Parses `text` with the given delimiter, or a sniffed one when `None`.
+    pub fn parse(file: &str, text: &str, delimiter: Option<u8>) -> Result<Table, PrepError> {
+        let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(text));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut headers: Option<Vec<String>> = None;
+        let mut rows = Vec::new();
+        let mut record = StringRecord::new();
+        let mut index: u64 = 0;
+        loop {
+            let line = reader.position().line();
+            let more = reader.read_record(&mut record).map_err(|e| PrepError::Csv {
+                file: file.to_string(),
+                row: index + 1,
+                line: e.position().map(|p| p.line()).unwrap_or(line),
+                message: e.to_string(),
+            })?;
+            if !more {
+                break;
+            }
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            index += 1;
+            let line = record.position().map_or(line, |p| start_line(text, p));
+            match headers {
+                None => headers = Some(record.iter().map(|h| h.trim().to_string()).collect()),
+                Some(_) => rows.push(Row { row: index, line, cells: record.clone() }),
+            }
+        }
+        Ok(Table { headers: headers.unwrap_or_default(), rows, delimiter })
+    }
+
+    /// Index of the header whose text is exactly `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
+/// The line where a record really starts: csv reports the position where the previous
+/// record ended, before any blank lines it skipped.
+fn start_line(text: &str, p: &csv::Position) -> u64 {
+    let bytes = text.as_bytes();
+    let mut b = p.byte() as usize;
+    let mut line = p.line();
+    while b < bytes.len() && (bytes[b] == b'\r' || bytes[b] == b'\n') {
+        line += u64::from(bytes[b] == b'\n');
+        b += 1;
+    }
+    line
+}
+
+/// Picks `,`, `;`, tab or `|` by how consistently each splits the first lines (quotes
+/// respected). Ties go to the comma, which is what AllClients' exports use.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let head = &text.as_bytes()[..text.len().min(64 * 1024)];
+    let lines = split_records(head, 30);
+    let mut best = (b',', 0usize, 0usize);
+    for &cand in &CANDIDATES {
+        let counts: Vec<usize> =
+            lines.iter().map(|l| l.iter().filter(|&&b| b == cand).count()).collect();
+        let Some(&header_count) = counts.first() else { continue };
+        if header_count == 0 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == header_count).count();
+        if (consistent, header_count) > (best.1, best.2) {
+            best = (cand, consistent, header_count);
+        }
+    }
+    best.0
+}
+
+/// The first `max` records of `bytes` with quoted parts blanked out, so delimiters inside
+/// quotes do not count.
+fn split_records(bytes: &[u8], max: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut quoted = false;
+    for &b in bytes {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => {
+                if current.iter().any(|c: &u8| !c.is_ascii_whitespace()) {
+                    out.push(std::mem::take(&mut current));
+                    if out.len() == max {
+                        return out;
+                    }
+                }
+                current.clear();
+            }
+            _ if quoted => {}
+            _ => current.push(b),
+        }
+    }
+    if !current.is_empty() && out.len() < max {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_common_delimiters() {
+        assert_eq!(sniff_delimiter("a,b,c\n1,2,3\n"), b',');
+        assert_eq!(sniff_delimiter("a;b;c\n1;\"2,5\";3\n4;5;6\n"), b';');
+        assert_eq!(sniff_delimiter("a\tb\n1\t2\n"), b'\t');
+        assert_eq!(sniff_delimiter("name\nAda\n"), b',');
+        assert_eq!(sniff_delimiter("a|b\n1|2\n"), b'|');
+    }
+
+    #[test]
+    fn rows_keep_numbers_and_skip_blank_lines() {
+        let t = Table::parse("x.csv", "\n\na,b\r\n1,\"two\r\nlines\"\r\n\r\n3,4\r\n", None).unwrap();
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!((t.rows[0].row, t.rows[0].line), (2, 4));
+        assert_eq!(t.rows[0].get(1), "two\r\nlines");
+        assert_eq!((t.rows[1].row, t.rows[1].line), (3, 7));
+        assert_eq!(t.rows[1].get(5), "");
+    }
+}

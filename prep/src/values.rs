@@ -1,0 +1,156 @@
+//! Reading single cell values: emails, yes/no, numbers, tag lists.
+
+/// The dedupe key of an email: trimmed and lower-cased.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether `email` (already trimmed) is an address Freshsales will take. This is the WHATWG
+/// "valid e-mail address" rule browsers use, plus a dot in the domain: an RFC 5322 parser
+/// would accept quoted and comment forms that CRMs reject.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    const LOCAL_SPECIAL: &str = ".!#$%&'*+/=?^_`{|}~-";
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIAL.contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && domain_ok
+}
+
+/// Reads a yes/no cell. `X` means yes, as in AllClients' one-column-per-flag exports.
+pub fn parse_checkbox(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "t" | "1" | "x" | "on" | "checked" => Some(true),
+        "no" | "n" | "false" | "f" | "0" | "off" | "unchecked" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads a number, accepting thousands separators (`1,234.5`), and returns it in plain
+/// JSON form. Values with a leading zero (`01234`, zip codes, ids) are not numbers: they
+/// must keep their zeros, and more than 15 significant digits would not survive a double.
+pub fn parse_number(value: &str) -> Option<serde_json::Number> {
+    let s = value.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    if int.is_empty() || !int.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    let int_plain: String = if int.contains(',') {
+        let groups: Vec<&str> = int.split(',').collect();
+        let ok = groups[0].len() <= 3
+            && !groups[0].is_empty()
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return None;
+        }
+        groups.concat()
+    } else {
+        if !int.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        int.to_string()
+    };
+    if int_plain.len() > 1 && int_plain.starts_with('0') {
+        return None;
+    }
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let significant = int_plain.trim_start_matches('0').len() + frac.map_or(0, str::len);
+    if significant > 15 {
+        return None;
+    }
+    let text = match frac {
+        Some(f) => format!("{}{}.{}", if neg { "-" } else { "" }, int_plain, f),
+        None => format!("{}{}", if neg { "-" } else { "" }, int_plain),
+    };
+    serde_json::from_str(&text).ok()
+}
+
+/// Splits a tag or multi-choice cell on `;` `,` `|` and newlines, trims, and drops empties
+/// and case-insensitive repeats (the first spelling wins).
+pub fn split_list(value: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in value.split([';', ',', '|', '\n', '\r']) {
+        let t = piece.trim();
+        if !t.is_empty() && !out.iter().any(|o| o.to_lowercase() == t.to_lowercase()) {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+/// Adds `items` to `list`, skipping case-insensitive repeats.
+pub fn union_into(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
+    for item in items {
+        if !list.iter().any(|o| o.to_lowercase() == item.to_lowercase()) {
+            list.push(item);
+        }
+    }
+}
+
+/// Collapses runs of white space and trims: how names are compared.
+pub fn squash(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.co", "first.last+tag@sub.example.com", "o'neil@example.ie"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.com", "a@b", "a b@c.com", "a@@b.com", "a@b..com", ".a@b.com", "a@b.c", "a@-b.com"] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+        assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[test]
+    fn numbers_keep_leading_zeros_as_text() {
+        assert_eq!(parse_number("1,234.50").unwrap().to_string(), "1234.5");
+        assert_eq!(parse_number("-7").unwrap().to_string(), "-7");
+        assert_eq!(parse_number("0").unwrap().to_string(), "0");
+        assert_eq!(parse_number("0.25").unwrap().to_string(), "0.25");
+        for bad in ["01", "01234", "1,23", "12a", "", "1.2.3", "1234567890123456", "200.000.000"] {
+            assert!(parse_number(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_and_checkboxes() {
+        assert_eq!(split_list("VIP; vip ,Golf|Newsletter\nGolf"), ["VIP", "Golf", "Newsletter"]);
+        assert_eq!(parse_checkbox(" X "), Some(true));
+        assert_eq!(parse_checkbox("No"), Some(false));
+        assert_eq!(parse_checkbox("maybe"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Local Freshsales-compatible sandbox server (see ARCHITECTURE.md).

@@ -8,9 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::contacts::{ContactSet, Link, full_name};
 use crate::fields::StdField as F;
-use crate::model::{
-    Appointment, Counts, JoinedBy, Note, Priority, Source, Task, TaskStatus,
-};
+use crate::model::{Appointment, Counts, JoinedBy, Note, Priority, Source, Task, TaskStatus};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -30,7 +28,10 @@ fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
         match link? {
             Link::Loaded(i) => Some(*i),
             Link::Held(file, r, reason) => {
-                held = Some(format!("its contact ({file} row {r}) is held: {}", reason.as_str()));
+                held = Some(format!(
+                    "its contact ({file} row {r}) is held: {}",
+                    reason.as_str()
+                ));
                 None
             }
         }
@@ -112,7 +113,10 @@ pub fn system_prefix(text: &str) -> (bool, Option<String>) {
         let tag = &after[..end];
         if tag.eq_ignore_ascii_case("system") {
             system = true;
-        } else if let Some(name) = tag.strip_prefix("Icon:").or_else(|| tag.strip_prefix("icon:")) {
+        } else if let Some(name) = tag
+            .strip_prefix("Icon:")
+            .or_else(|| tag.strip_prefix("icon:"))
+        {
             icon = Some(name.to_string());
         } else {
             break;
@@ -139,7 +143,10 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
                     continue;
                 }
             }
-            let mut text = sheet.cell(row, sheet.std(F::NoteText)).unwrap_or("").to_string();
+            let mut text = sheet
+                .cell(row, sheet.std(F::NoteText))
+                .unwrap_or("")
+                .to_string();
             let extra = sheet.appended(row);
             if !extra.is_empty() {
                 if !text.is_empty() {
@@ -150,9 +157,13 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
             if text.is_empty() {
                 counts.held += 1;
                 review.push(
-                    ReviewItem::new(Reason::InvalidValue, sheet.file, "note has no text; row held")
-                        .at(row.row, row.line)
-                        .hold(sheet.record(row)),
+                    ReviewItem::new(
+                        Reason::InvalidValue,
+                        sheet.file,
+                        "note has no text; row held",
+                    )
+                    .at(row.row, row.line)
+                    .hold(sheet.record(row)),
                 );
                 continue;
             }
@@ -176,7 +187,10 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
             let date_text = sheet.cell(row, date_col).unwrap_or("");
             let contact = set.contacts[i].key.clone();
             let (system, icon) = system_prefix(&text);
-            let key = keys.unique(format!("note:{}", fingerprint(&[&contact, date_text, &text])));
+            let key = keys.unique(format!(
+                "note:{}",
+                fingerprint(&[&contact, date_text, &text])
+            ));
             out.push(Note {
                 key,
                 contact,
@@ -185,8 +199,14 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
                 icon,
                 date,
                 author: sheet.cell(row, sheet.std(F::Author)).map(str::to_string),
-                pinned: sheet.cell(row, sheet.std(F::Pinned)).and_then(parse_checkbox) == Some(true),
-                source: Source { file: sheet.file.to_string(), row: row.row },
+                pinned: sheet
+                    .cell(row, sheet.std(F::Pinned))
+                    .and_then(parse_checkbox)
+                    == Some(true),
+                source: Source {
+                    file: sheet.file.to_string(),
+                    row: row.row,
+                },
                 text,
             });
             counts.loaded += 1;
@@ -198,10 +218,18 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
 fn status(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> TaskStatus {
     let completed_date = sheet.cell(row, sheet.std(F::CompletedDate)).is_some();
     let Some(i) = sheet.std(F::Status) else {
-        return if completed_date { TaskStatus::Completed } else { TaskStatus::Open };
+        return if completed_date {
+            TaskStatus::Completed
+        } else {
+            TaskStatus::Open
+        };
     };
     let Some(v) = sheet.cell(row, Some(i)) else {
-        return if completed_date { TaskStatus::Completed } else { TaskStatus::Open };
+        return if completed_date {
+            TaskStatus::Completed
+        } else {
+            TaskStatus::Open
+        };
     };
     let header = &sheet.table.headers[i];
     let lower = v.to_lowercase();
@@ -210,13 +238,21 @@ fn status(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> TaskStatus 
         "closed" | "completed" | "complete" | "done" => TaskStatus::Completed,
         "open" | "pending" | "not started" | "in progress" => TaskStatus::Open,
         _ if yes_no && parse_checkbox(v).is_some() => {
-            if parse_checkbox(v) == Some(true) { TaskStatus::Completed } else { TaskStatus::Open }
+            if parse_checkbox(v) == Some(true) {
+                TaskStatus::Completed
+            } else {
+                TaskStatus::Open
+            }
         }
         _ => {
             review.push(
-                ReviewItem::new(Reason::InvalidValue, sheet.file, "unknown status; loaded as open")
-                    .at(row.row, row.line)
-                    .value(header, v),
+                ReviewItem::new(
+                    Reason::InvalidValue,
+                    sheet.file,
+                    "unknown status; loaded as open",
+                )
+                .at(row.row, row.line)
+                .value(header, v),
             );
             TaskStatus::Open
         }
@@ -232,9 +268,13 @@ fn priority(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> Option<Pr
         "low" | "5" | "4" => Some(Priority::Low),
         _ => {
             review.push(
-                ReviewItem::new(Reason::InvalidValue, sheet.file, "unknown priority; left out")
-                    .at(row.row, row.line)
-                    .value(&sheet.table.headers[i], v),
+                ReviewItem::new(
+                    Reason::InvalidValue,
+                    sheet.file,
+                    "unknown priority; left out",
+                )
+                .at(row.row, row.line)
+                .value(&sheet.table.headers[i], v),
             );
             None
         }
@@ -290,8 +330,12 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
                 }
                 d.push_str(&extra.join("\n"));
             }
-            let due_date = sheet.date(row, sheet.std(F::DueDate), &mut review).map(|d| d.to_iso()[..10].to_string());
-            let completed_date = sheet.date(row, sheet.std(F::CompletedDate), &mut review).map(|d| d.to_iso());
+            let due_date = sheet
+                .date(row, sheet.std(F::DueDate), &mut review)
+                .map(|d| d.to_iso()[..10].to_string());
+            let completed_date = sheet
+                .date(row, sheet.std(F::CompletedDate), &mut review)
+                .map(|d| d.to_iso());
             let contact = set.contacts[i].key.clone();
             let key = match cell(F::TodoId) {
                 Some(id) => keys.unique(format!("task:allclients:{id}")),
@@ -312,7 +356,10 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
                 priority: priority(sheet, row, &mut review),
                 task_type,
                 owner: cell(F::Owner),
-                source: Source { file: sheet.file.to_string(), row: row.row },
+                source: Source {
+                    file: sheet.file.to_string(),
+                    row: row.row,
+                },
             });
             counts.loaded += 1;
         }
@@ -321,7 +368,10 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
 }
 
 /// Builds the appointments of all appointment sheets. Contact-less appointments are valid.
-pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Counts, Vec<ReviewItem>) {
+pub fn appointments(
+    sheets: &[Sheet],
+    set: &ContactSet,
+) -> (Vec<Appointment>, Counts, Vec<ReviewItem>) {
     let mut out = Vec::new();
     let mut counts = Counts::default();
     let mut review = Vec::new();
@@ -337,9 +387,15 @@ pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Co
                     continue;
                 }
             }
-            let has_ref = [F::ContactId, F::Email, F::FirstName, F::LastName, F::ContactName]
-                .iter()
-                .any(|&f| sheet.cell(row, sheet.std(f)).is_some());
+            let has_ref = [
+                F::ContactId,
+                F::Email,
+                F::FirstName,
+                F::LastName,
+                F::ContactName,
+            ]
+            .iter()
+            .any(|&f| sheet.cell(row, sheet.std(f)).is_some());
             let contact = match join(sheet, row, set) {
                 Join::Found(i, by) => {
                     if by == JoinedBy::Name {
@@ -350,8 +406,12 @@ pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Co
                 Join::Missing(why) => {
                     if has_ref {
                         review.push(
-                            ReviewItem::new(Reason::OrphanAppointment, sheet.file, format!("{why}; loaded without a contact"))
-                                .at(row.row, row.line),
+                            ReviewItem::new(
+                                Reason::OrphanAppointment,
+                                sheet.file,
+                                format!("{why}; loaded without a contact"),
+                            )
+                            .at(row.row, row.line),
                         );
                     }
                     None
@@ -365,7 +425,9 @@ pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Co
                 // "9:00 AM" alone is a time on the appointment's date.
                 if let (Some(d), None) = (date, crate::dates::parse_raw(v)) {
                     let joined = format!("{} {v}", d.to_iso()[..10].replace('-', "/"));
-                    if let Some(x) = crate::dates::parse_raw(&joined).and_then(|r| r.settle(crate::dates::DateOrder::Mdy)) {
+                    if let Some(x) = crate::dates::parse_raw(&joined)
+                        .and_then(|r| r.settle(crate::dates::DateOrder::Mdy))
+                    {
                         return Some(x.to_iso());
                     }
                 }
@@ -387,7 +449,11 @@ pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Co
                 Some(id) => keys.unique(format!("appointment:allclients:{id}")),
                 None => keys.unique(format!(
                     "appointment:{}",
-                    fingerprint(&[contact.as_deref().unwrap_or(""), &title, start.as_deref().unwrap_or("")])
+                    fingerprint(&[
+                        contact.as_deref().unwrap_or(""),
+                        &title,
+                        start.as_deref().unwrap_or("")
+                    ])
                 )),
             };
             out.push(Appointment {
@@ -399,7 +465,10 @@ pub fn appointments(sheets: &[Sheet], set: &ContactSet) -> (Vec<Appointment>, Co
                 end,
                 all_day: cell(F::AllDay).as_deref().and_then(parse_checkbox) == Some(true),
                 owner: cell(F::Owner),
-                source: Source { file: sheet.file.to_string(), row: row.row },
+                source: Source {
+                    file: sheet.file.to_string(),
+                    row: row.row,
+                },
             });
             counts.loaded += 1;
         }
@@ -413,8 +482,14 @@ mod tests {
 
     #[test]
     fn system_prefixes() {
-        assert_eq!(system_prefix("[[System]][[Icon:Email]] Sent"), (true, Some("Email".into())));
-        assert_eq!(system_prefix("[[Icon:Calendar]]x"), (false, Some("Calendar".into())));
+        assert_eq!(
+            system_prefix("[[System]][[Icon:Email]] Sent"),
+            (true, Some("Email".into()))
+        );
+        assert_eq!(
+            system_prefix("[[Icon:Calendar]]x"),
+            (false, Some("Calendar".into()))
+        );
         assert_eq!(system_prefix("plain [[System]]"), (false, None));
     }
 }

@@ -126,7 +126,10 @@ pub fn manifest(p: &Prepared) -> Manifest {
         format_version: FORMAT_VERSION,
         content_sha256: String::new(),
         records: count as u64,
-        tool: Tool { name: crate::TOOL_NAME.into(), version: crate::TOOL_VERSION.into() },
+        tool: Tool {
+            name: crate::TOOL_NAME.into(),
+            version: crate::TOOL_VERSION.into(),
+        },
         inputs: p.inputs.clone(),
         mapping: p.mapping_file(),
         custom_fields: p.custom_fields.clone(),
@@ -145,9 +148,13 @@ const HASH_FIELD: &str = "\"content_sha256\":\"";
 
 /// The manifest line with its hash emptied: what the content hash starts with.
 fn blank_hash(line: &str) -> Result<String, PrepError> {
-    let start = line.find(HASH_FIELD).ok_or_else(|| PrepError::Bundle("manifest has no content_sha256".into()))?
+    let start = line
+        .find(HASH_FIELD)
+        .ok_or_else(|| PrepError::Bundle("manifest has no content_sha256".into()))?
         + HASH_FIELD.len();
-    let len = line[start..].find('"').ok_or_else(|| PrepError::Bundle("manifest is cut short".into()))?;
+    let len = line[start..]
+        .find('"')
+        .ok_or_else(|| PrepError::Bundle("manifest is cut short".into()))?;
     Ok(format!("{}{}", &line[..start], &line[start + len..]))
 }
 
@@ -156,7 +163,8 @@ fn blank_hash(line: &str) -> Result<String, PrepError> {
 /// than buffered, so memory stays flat however large the export.
 pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
     let mut m = manifest(p);
-    let json = |v: &Manifest| serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()));
+    let json =
+        |v: &Manifest| serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()));
     let mut hasher = Sha256::new();
     hasher.update(json(&m)?.as_bytes());
     hasher.update(b"\n");
@@ -168,7 +176,9 @@ pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
         hasher.update(&line);
     }
     m.content_sha256 = format!("{:x}", hasher.finalize());
-    let mut gz = flate2::GzBuilder::new().mtime(0).write(w, Compression::new(6));
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(w, Compression::new(6));
     gz.write_all(json(&m)?.as_bytes())?;
     gz.write_all(b"\n")?;
     for r in records(p) {
@@ -206,9 +216,13 @@ impl<R: Read> Reader<R> {
     pub fn open(r: R) -> Result<Reader<R>, PrepError> {
         let mut lines = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(r));
         let mut first = String::new();
-        lines.read_line(&mut first).map_err(|e| io_error("manifest", e))?;
+        lines
+            .read_line(&mut first)
+            .map_err(|e| io_error("manifest", e))?;
         if !first.ends_with('\n') {
-            return Err(PrepError::Bundle("not a bundle: the manifest line is missing or cut short".into()));
+            return Err(PrepError::Bundle(
+                "not a bundle: the manifest line is missing or cut short".into(),
+            ));
         }
         let manifest: Manifest = serde_json::from_str(first.trim_end_matches('\n'))
             .map_err(|e| PrepError::Bundle(format!("manifest is not valid: {e}")))?;
@@ -224,7 +238,14 @@ impl<R: Read> Reader<R> {
         let mut hasher = Sha256::new();
         hasher.update(blank_hash(first.trim_end_matches('\n'))?.as_bytes());
         hasher.update(b"\n");
-        Ok(Reader { lines, manifest, hasher, seen: 0, done: false, buf: String::new() })
+        Ok(Reader {
+            lines,
+            manifest,
+            hasher,
+            seen: 0,
+            done: false,
+            buf: String::new(),
+        })
     }
 
     /// The manifest (not yet verified until all records are read).
@@ -238,7 +259,10 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         self.buf.clear();
-        let n = self.lines.read_line(&mut self.buf).map_err(|e| io_error(&format!("line {}", self.seen + 2), e))?;
+        let n = self
+            .lines
+            .read_line(&mut self.buf)
+            .map_err(|e| io_error(&format!("line {}", self.seen + 2), e))?;
         if n == 0 {
             self.done = true;
             let got = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
@@ -257,7 +281,10 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         if !self.buf.ends_with('\n') {
-            return Err(PrepError::Bundle(format!("line {} is cut short: the bundle is truncated", self.seen + 2)));
+            return Err(PrepError::Bundle(format!(
+                "line {} is cut short: the bundle is truncated",
+                self.seen + 2
+            )));
         }
         self.hasher.update(self.buf.as_bytes());
         self.seen += 1;
@@ -268,7 +295,9 @@ impl<R: Read> Reader<R> {
 }
 
 fn io_error(what: &str, e: std::io::Error) -> PrepError {
-    PrepError::Bundle(format!("{what}: cannot be read ({e}): the file is truncated or not a bundle"))
+    PrepError::Bundle(format!(
+        "{what}: cannot be read ({e}): the file is truncated or not a bundle"
+    ))
 }
 
 /// Reads a whole bundle through, checking its hash; returns the manifest and the number of

@@ -81,13 +81,16 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                 }
                 Err(item) => {
                     if let Some(id) = id {
-                        set.index.by_id.insert(id, Link::Held(sheet.file.into(), row.row, item.reason));
+                        set.index
+                            .by_id
+                            .insert(id, Link::Held(sheet.file.into(), row.row, item.reason));
                     }
                     if let Some(v) = &item.value {
-                        set.index
-                            .by_email
-                            .entry(email_key(v))
-                            .or_insert(Link::Held(sheet.file.into(), row.row, item.reason));
+                        set.index.by_email.entry(email_key(v)).or_insert(Link::Held(
+                            sheet.file.into(),
+                            row.row,
+                            item.reason,
+                        ));
                     }
                     set.review.push(item);
                     set.counts.held += 1;
@@ -109,16 +112,23 @@ fn draft(
 ) -> Result<Draft, ReviewItem> {
     let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
     let mut c = Contact {
-        sources: vec![Source { file: sheet.file.to_string(), row: row.row }],
+        sources: vec![Source {
+            file: sheet.file.to_string(),
+            row: row.row,
+        }],
         ..Contact::default()
     };
     if let Some(email) = cell(F::Email) {
         if !is_valid_email(&email) {
             let header = &sheet.table.headers[sheet.std(F::Email).unwrap_or(0)];
-            return Err(ReviewItem::new(Reason::InvalidEmail, sheet.file, "malformed email; row held")
-                .at(row.row, row.line)
-                .value(header, &email)
-                .hold(sheet.record(row)));
+            return Err(ReviewItem::new(
+                Reason::InvalidEmail,
+                sheet.file,
+                "malformed email; row held",
+            )
+            .at(row.row, row.line)
+            .value(header, &email)
+            .hold(sheet.record(row)));
         }
         c.email = Some(email);
     }
@@ -128,9 +138,13 @@ fn draft(
                 union_into(&mut c.other_emails, [v.to_string()]);
             } else {
                 review.push(
-                    ReviewItem::new(Reason::InvalidValue, sheet.file, "malformed email; value left out")
-                        .at(row.row, row.line)
-                        .value(&sheet.table.headers[i], v),
+                    ReviewItem::new(
+                        Reason::InvalidValue,
+                        sheet.file,
+                        "malformed email; value left out",
+                    )
+                    .at(row.row, row.line)
+                    .value(&sheet.table.headers[i], v),
                 );
             }
         }
@@ -149,11 +163,15 @@ fn draft(
     c.country = cell(F::Country);
     c.owner = cell(F::Owner);
     phones(sheet, row, &mut c);
-    c.created_at = sheet.date(row, sheet.std(F::CreatedAt), review).map(|d| d.to_iso());
+    c.created_at = sheet
+        .date(row, sheet.std(F::CreatedAt), review)
+        .map(|d| d.to_iso());
     let updated = sheet.date(row, sheet.std(F::UpdatedAt), review);
     c.updated_at = updated.map(|d| d.to_iso());
     for (i, col) in sheet.columns.iter().enumerate() {
-        let Some(v) = sheet.cell(row, Some(i)) else { continue };
+        let Some(v) = sheet.cell(row, Some(i)) else {
+            continue;
+        };
         match &col.target {
             Target::Tags => union_into(&mut c.tags, split_list(v)),
             Target::TagIfTrue(tag) if parse_checkbox(v) == Some(true) => {
@@ -164,16 +182,26 @@ fn draft(
                 match def.convert(v) {
                     Ok(value) => add_custom(&mut c.custom_fields, label, value),
                     Err(problem) => review.push(
-                        ReviewItem::new(Reason::InvalidValue, sheet.file, format!("{}; value held", problem.0))
-                            .at(row.row, row.line)
-                            .value(&sheet.table.headers[i], v),
+                        ReviewItem::new(
+                            Reason::InvalidValue,
+                            sheet.file,
+                            format!("{}; value held", problem.0),
+                        )
+                        .at(row.row, row.line)
+                        .value(&sheet.table.headers[i], v),
                     ),
                 }
             }
             _ => {}
         }
     }
-    Ok(Draft { contact: c, updated, company: cell(F::Company).map(|s| squash(&s)), sheet: 0, row: 0 })
+    Ok(Draft {
+        contact: c,
+        updated,
+        company: cell(F::Company).map(|s| squash(&s)),
+        sheet: 0,
+        row: 0,
+    })
 }
 
 /// Multi-select values from several columns (or merged rows) unite; others keep the first.
@@ -204,7 +232,11 @@ fn phone_kind(label: &str) -> PhoneKind {
     let l = label.to_lowercase();
     if l.contains("mobile") || l.contains("cell") {
         PhoneKind::Mobile
-    } else if l.contains("work") || l.contains("business") || l.contains("office") || l.contains("direct") {
+    } else if l.contains("work")
+        || l.contains("business")
+        || l.contains("office")
+        || l.contains("direct")
+    {
         PhoneKind::Work
     } else {
         PhoneKind::Other
@@ -218,8 +250,12 @@ fn phones(sheet: &Sheet, row: &Row, c: &mut Contact) {
     let digit = |h: &str| h.chars().filter(char::is_ascii_digit).collect::<String>();
     let mut found: Vec<(String, Option<String>, PhoneKind)> = Vec::new();
     for (i, col) in sheet.columns.iter().enumerate() {
-        let Target::Field(f @ (F::WorkNumber | F::MobileNumber | F::Phone)) = col.target else { continue };
-        let Some(number) = sheet.cell(row, Some(i)) else { continue };
+        let Target::Field(f @ (F::WorkNumber | F::MobileNumber | F::Phone)) = col.target else {
+            continue;
+        };
+        let Some(number) = sheet.cell(row, Some(i)) else {
+            continue;
+        };
         let header = &sheet.table.headers[i];
         let label = match f {
             F::Phone => {
@@ -253,7 +289,11 @@ fn phones(sheet: &Sheet, row: &Row, c: &mut Contact) {
         }
     }
     if c.work_number.is_none() {
-        if let Some(i) = rest.iter().position(|p| p.label.as_deref().is_none_or(|l| phone_kind(l) == PhoneKind::Other)) {
+        if let Some(i) = rest.iter().position(|p| {
+            p.label
+                .as_deref()
+                .is_none_or(|l| phone_kind(l) == PhoneKind::Other)
+        }) {
             c.work_number = Some(rest.remove(i).number);
         }
     }
@@ -286,7 +326,11 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
     let mut companies: Vec<Option<String>> = Vec::new();
     for mut group in groups {
         // Stable sort: equal edit dates keep file order, so the later row wins.
-        group.sort_by(|a, b| a.updated.map(|d| (d.date, d.time)).cmp(&b.updated.map(|d| (d.date, d.time))));
+        group.sort_by(|a, b| {
+            a.updated
+                .map(|d| (d.date, d.time))
+                .cmp(&b.updated.map(|d| (d.date, d.time)))
+        });
         let mut rows = group.into_iter().rev();
         let Some(first) = rows.next() else { continue };
         let mut c = first.contact;
@@ -308,7 +352,10 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
                     ),
                 )
                 .at(row.row, row.line)
-                .value(&header_of(sheet, F::Email), o.email.as_deref().unwrap_or(""))
+                .value(
+                    &header_of(sheet, F::Email),
+                    o.email.as_deref().unwrap_or(""),
+                )
                 .with_record(sheet.record(row)),
             );
             fill(&mut c.first_name, &o.first_name);
@@ -355,8 +402,12 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
             let sheet = &sheets[survivor.0];
             let row = &sheet.table.rows[survivor.1];
             set.review.push(
-                ReviewItem::new(Reason::MissingEmail, sheet.file, "no email: loaded without a dedupe key")
-                    .at(row.row, row.line),
+                ReviewItem::new(
+                    Reason::MissingEmail,
+                    sheet.file,
+                    "no email: loaded without a dedupe key",
+                )
+                .at(row.row, row.line),
             );
         }
         set.contacts.push(c);
@@ -365,7 +416,10 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
     // File order, not merge order: the first row of each contact decides its place.
     let mut order: Vec<usize> = (0..set.contacts.len()).collect();
     let first_row = |c: &Contact| {
-        let s = c.sources.iter().min_by_key(|s| (sheets.iter().position(|sh| sh.file == s.file), s.row));
+        let s = c
+            .sources
+            .iter()
+            .min_by_key(|s| (sheets.iter().position(|sh| sh.file == s.file), s.row));
         s.map(|s| (sheets.iter().position(|sh| sh.file == s.file), s.row))
     };
     order.sort_by_key(|&i| first_row(&set.contacts[i]));
@@ -385,7 +439,10 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
 }
 
 fn header_of(sheet: &Sheet, f: F) -> String {
-    sheet.std(f).map(|i| sheet.table.headers[i].clone()).unwrap_or_default()
+    sheet
+        .std(f)
+        .map(|i| sheet.table.headers[i].clone())
+        .unwrap_or_default()
 }
 
 fn index(set: &mut ContactSet) {
@@ -416,10 +473,16 @@ pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
 fn link_accounts(set: &mut ContactSet) {
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for c in &mut set.contacts {
-        let Some(name) = c.account.take() else { continue };
+        let Some(name) = c.account.take() else {
+            continue;
+        };
         let norm = name.to_lowercase();
         let i = *by_name.entry(norm.clone()).or_insert_with(|| {
-            set.accounts.push(Account { key: format!("account:{norm}"), name, contacts: 0 });
+            set.accounts.push(Account {
+                key: format!("account:{norm}"),
+                name,
+                contacts: 0,
+            });
             set.accounts.len() - 1
         });
         set.accounts[i].contacts += 1;
@@ -430,7 +493,9 @@ fn link_accounts(set: &mut ContactSet) {
 fn demote_duplicate_mobiles(set: &mut ContactSet) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for i in 0..set.contacts.len() {
-        let Some(m) = set.contacts[i].mobile_number.clone() else { continue };
+        let Some(m) = set.contacts[i].mobile_number.clone() else {
+            continue;
+        };
         let digits: String = m.chars().filter(char::is_ascii_digit).collect();
         if digits.is_empty() {
             continue;
@@ -439,7 +504,10 @@ fn demote_duplicate_mobiles(set: &mut ContactSet) {
             let first_key = set.contacts[first].key.clone();
             let c = &mut set.contacts[i];
             c.mobile_number = None;
-            c.other_phones.push(OtherPhone { number: m.clone(), label: Some("mobile".into()) });
+            c.other_phones.push(OtherPhone {
+                number: m.clone(),
+                label: Some("mobile".into()),
+            });
             let src = &c.sources[0];
             let mut item = ReviewItem::new(
                 Reason::DuplicateMobile,

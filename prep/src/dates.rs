@@ -76,7 +76,9 @@ pub fn parse_raw(input: &str) -> Option<RawDate> {
         return None;
     };
     let parts: Vec<&str> = date_part.split(sep).collect();
-    if parts.iter().any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         return None;
     }
@@ -186,7 +188,10 @@ impl RawDate {
         };
         let month = Month::try_from(month).ok()?;
         let date = Date::from_calendar_date(self.year?, month, day).ok()?;
-        Some(CalendarDate { date, time: self.time })
+        Some(CalendarDate {
+            date,
+            time: self.time,
+        })
     }
 
     /// Whether the value is a month and day without a year (a birthday, typically).
@@ -226,7 +231,11 @@ impl OrderEvidence {
 
     /// The order the evidence supports, US month-first when nothing decides it.
     pub fn order(&self) -> DateOrder {
-        if self.dmy > self.mdy { DateOrder::Dmy } else { DateOrder::Mdy }
+        if self.dmy > self.mdy {
+            DateOrder::Dmy
+        } else {
+            DateOrder::Mdy
+        }
     }
 
     /// Whether the column's order is a guess the customer should confirm.
@@ -245,12 +254,27 @@ mod tests {
 
     #[test]
     fn allclients_formats() {
-        assert_eq!(iso("12/31/2014 12:46:50 PM", DateOrder::Mdy).unwrap(), "2014-12-31T12:46:50");
-        assert_eq!(iso("1/3/2015 7:03:10 AM", DateOrder::Mdy).unwrap(), "2015-01-03T07:03:10");
-        assert_eq!(iso("10/2/2014 3:22 PM", DateOrder::Mdy).unwrap(), "2014-10-02T15:22:00");
-        assert_eq!(iso("12/1/2014 12:05 AM", DateOrder::Mdy).unwrap(), "2014-12-01T00:05:00");
+        assert_eq!(
+            iso("12/31/2014 12:46:50 PM", DateOrder::Mdy).unwrap(),
+            "2014-12-31T12:46:50"
+        );
+        assert_eq!(
+            iso("1/3/2015 7:03:10 AM", DateOrder::Mdy).unwrap(),
+            "2015-01-03T07:03:10"
+        );
+        assert_eq!(
+            iso("10/2/2014 3:22 PM", DateOrder::Mdy).unwrap(),
+            "2014-10-02T15:22:00"
+        );
+        assert_eq!(
+            iso("12/1/2014 12:05 AM", DateOrder::Mdy).unwrap(),
+            "2014-12-01T00:05:00"
+        );
         assert_eq!(iso("2019-03-04", DateOrder::Dmy).unwrap(), "2019-03-04");
-        assert_eq!(iso("2019-03-04T10:11:12Z", DateOrder::Mdy).unwrap(), "2019-03-04T10:11:12");
+        assert_eq!(
+            iso("2019-03-04T10:11:12Z", DateOrder::Mdy).unwrap(),
+            "2019-03-04T10:11:12"
+        );
         assert_eq!(iso("4/5/21", DateOrder::Mdy).unwrap(), "2021-04-05");
         assert_eq!(iso("4/5/21", DateOrder::Dmy).unwrap(), "2021-05-04");
         assert_eq!(iso("2/30/2020", DateOrder::Mdy), None);

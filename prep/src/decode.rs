@@ -29,11 +29,21 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, 
             _ => (bytes, false),
         };
         let (cow, had_errors) = enc.decode_without_bom_handling(text);
-        return Ok(Decoded { text: cow, encoding: name(enc), bom, had_errors });
+        return Ok(Decoded {
+            text: cow,
+            encoding: name(enc),
+            bom,
+            had_errors,
+        });
     }
     if let Some((enc, len)) = Encoding::for_bom(bytes) {
         let (cow, had_errors) = enc.decode_without_bom_handling(&bytes[len..]);
-        return Ok(Decoded { text: cow, encoding: name(enc), bom: true, had_errors });
+        return Ok(Decoded {
+            text: cow,
+            encoding: name(enc),
+            bom: true,
+            had_errors,
+        });
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(Decoded {
@@ -53,7 +63,12 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, 
         enc = encoding_rs::WINDOWS_1252;
     }
     let (cow, had_errors) = enc.decode_without_bom_handling(bytes);
-    Ok(Decoded { text: cow, encoding: name(enc), bom: false, had_errors })
+    Ok(Decoded {
+        text: cow,
+        encoding: name(enc),
+        bom: false,
+        had_errors,
+    })
 }
 
 fn name(enc: &'static Encoding) -> String {

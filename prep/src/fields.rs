@@ -207,7 +207,11 @@ impl CustomFieldDef {
         self.choices
             .iter()
             .find(|c| c.as_str() == value)
-            .or_else(|| self.choices.iter().find(|c| c.to_lowercase() == value.to_lowercase()))
+            .or_else(|| {
+                self.choices
+                    .iter()
+                    .find(|c| c.to_lowercase() == value.to_lowercase())
+            })
             .map(String::as_str)
     }
 }
@@ -232,7 +236,11 @@ const DROPDOWN_MAX_CHOICES: usize = 30;
 /// header (category and source are dropdowns, groups a multi-select) while still
 /// collecting choices.
 pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inference {
-    let non_empty: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    let non_empty: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
     let n = non_empty.len();
     let def = |field_type, choices| CustomFieldDef {
         label: label.to_string(),
@@ -244,7 +252,11 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
         let mut seen: Vec<String> = Vec::new();
         let mut keys = std::collections::HashSet::new();
         for v in &non_empty {
-            let pieces = if split { split_list(v) } else { vec![v.to_string()] };
+            let pieces = if split {
+                split_list(v)
+            } else {
+                vec![v.to_string()]
+            };
             for p in pieces {
                 if keys.insert(p.to_lowercase()) {
                     seen.push(p);
@@ -264,7 +276,10 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
         return Inference {
             def: def(t, choices),
             confidence: 0.9,
-            reason: format!("header names a {} list ({count} distinct values)", t.as_str()),
+            reason: format!(
+                "header names a {} list ({count} distinct values)",
+                t.as_str()
+            ),
             dates: None,
         };
     }
@@ -276,7 +291,10 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             dates: None,
         };
     }
-    if non_empty.iter().any(|v| v.chars().count() > TEXT_MAX_CHARS || v.contains('\n')) {
+    if non_empty
+        .iter()
+        .any(|v| v.chars().count() > TEXT_MAX_CHARS || v.contains('\n'))
+    {
         return Inference {
             def: def(FieldType::Paragraph, vec![]),
             confidence: 0.9,
@@ -298,43 +316,71 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             };
         }
     }
+    // A few stray values ("n/a", a typo) should not demote a column of dates or numbers to
+    // text: they are held as invalid values instead, where the customer sees them.
+    let tolerated = |ok: usize| ok == n || (n >= 20 && (n - ok) * 50 <= n);
+    let stray = |ok: usize| {
+        if ok == n {
+            String::new()
+        } else {
+            format!("; {} other values will be held as invalid", n - ok)
+        }
+    };
     let raws: Vec<_> = non_empty.iter().map(|v| parse_raw(v)).collect();
-    if raws.iter().all(Option::is_some) {
+    let dated = raws.iter().filter(|r| r.is_some()).count();
+    if tolerated(dated) {
         let mut ev = OrderEvidence::default();
         let mut year_less = 0;
-        for (raw, text) in raws.iter().flatten().zip(&non_empty) {
-            ev.add(raw, text);
-            year_less += usize::from(raw.is_year_less());
+        for (raw, text) in raws.iter().zip(&non_empty) {
+            if let Some(raw) = raw {
+                ev.add(raw, text);
+                year_less += usize::from(raw.is_year_less());
+            }
         }
         if year_less == 0 {
             let mut d = def(FieldType::Date, vec![]);
             d.date_order = Some(ev.order());
             let reason = if ev.needs_review() {
                 format!(
-                    "all {n} values are dates; {} could be read day-first or month-first",
-                    ev.ambiguous
+                    "{dated} of {n} values are dates; {} could be read day-first or month-first{}",
+                    ev.ambiguous,
+                    stray(dated)
                 )
             } else {
-                format!("all {n} values are dates")
+                format!("{dated} of {n} values are dates{}", stray(dated))
             };
-            return Inference { def: d, confidence: 0.9, reason, dates: Some(ev) };
+            return Inference {
+                def: d,
+                confidence: 0.9,
+                reason,
+                dates: Some(ev),
+            };
         }
         return Inference {
             def: def(FieldType::Text, vec![]),
             confidence: 0.7,
-            reason: format!("{year_less} dates have no year (kept as text: Freshsales dates need one)"),
+            reason: format!(
+                "{year_less} dates have no year (kept as text: Freshsales dates need one)"
+            ),
             dates: None,
         };
     }
-    if non_empty.iter().all(|v| parse_number(v).is_some()) {
+    let numbers = non_empty
+        .iter()
+        .filter(|v| parse_number(v).is_some())
+        .count();
+    if tolerated(numbers) {
         return Inference {
             def: def(FieldType::Number, vec![]),
-            confidence: 0.85,
-            reason: format!("all {n} values are numbers"),
+            confidence: if numbers == n { 0.85 } else { 0.7 },
+            reason: format!("{numbers} of {n} values are numbers{}", stray(numbers)),
             dates: None,
         };
     }
-    let multi = non_empty.iter().filter(|v| v.contains(';') || v.contains('|')).count();
+    let multi = non_empty
+        .iter()
+        .filter(|v| v.contains(';') || v.contains('|'))
+        .count();
     if multi > 0 {
         let choices = distinct(true);
         if choices.len() <= DROPDOWN_MAX_CHOICES && choices.len() * 2 <= n + multi {
@@ -379,12 +425,23 @@ mod tests {
         assert_eq!(ty(&["12", "1,500", "7.5"]), FieldType::Number);
         assert_eq!(ty(&["Yes", "No", "yes"]), FieldType::Checkbox);
         assert_eq!(ty(&["1", "0", "1", "1"]), FieldType::Checkbox);
-        assert_eq!(ty(&["Gold", "Silver", "Gold", "Gold", "Silver", "Gold"]), FieldType::Dropdown);
-        assert_eq!(ty(&["Golf; Tennis", "Golf", "Tennis|Golf", "Golf"]), FieldType::MultiSelect);
+        assert_eq!(
+            ty(&["Gold", "Silver", "Gold", "Gold", "Silver", "Gold"]),
+            FieldType::Dropdown
+        );
+        assert_eq!(
+            ty(&["Golf; Tennis", "Golf", "Tennis|Golf", "Golf"]),
+            FieldType::MultiSelect
+        );
         assert_eq!(ty(&[&"x".repeat(300)]), FieldType::Paragraph);
         assert_eq!(ty(&["01234", "02345"]), FieldType::Text);
         assert_eq!(ty(&["12/25", "01/05"]), FieldType::Text);
         assert_eq!(ty(&["a", "b", "c"]), FieldType::Text);
+        let mut mostly: Vec<String> = (0..60).map(|i| i.to_string()).collect();
+        mostly.push("n/a".into());
+        let refs: Vec<&str> = mostly.iter().map(String::as_str).collect();
+        assert_eq!(ty(&refs), FieldType::Number);
+        assert_eq!(ty(&["1", "2", "n/a"]), FieldType::Text);
     }
 
     #[test]
@@ -402,7 +459,13 @@ mod tests {
         };
         assert_eq!(dd.convert("gold").unwrap(), "Gold");
         assert!(dd.convert("Bronze").is_err());
-        let ms = CustomFieldDef { field_type: FieldType::MultiSelect, ..dd };
-        assert_eq!(ms.convert("silver;Gold").unwrap(), serde_json::json!(["Silver", "Gold"]));
+        let ms = CustomFieldDef {
+            field_type: FieldType::MultiSelect,
+            ..dd
+        };
+        assert_eq!(
+            ms.convert("silver;Gold").unwrap(),
+            serde_json::json!(["Silver", "Gold"])
+        );
     }
 }

@@ -46,7 +46,11 @@ impl FileKind {
 /// Header normal form: lower-case letters and digits only, so `"Phone 1 Note"`,
 /// `"phone1note"` and `"Phone1_Note"` compare equal.
 pub fn normalize_header(header: &str) -> String {
-    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// What a header alias stands for in a contacts file beyond the plain standard fields.
@@ -68,63 +72,182 @@ use StdField as F;
 type Table = &'static [(Alias, &'static [&'static str])];
 
 const CONTACTS: Table = &[
-    (Std(F::ContactId), &["Contact ID", "ContactID", "ID", "Record ID", "AllClients ID"]),
+    (
+        Std(F::ContactId),
+        &[
+            "Contact ID",
+            "ContactID",
+            "ID",
+            "Record ID",
+            "AllClients ID",
+        ],
+    ),
     (Std(F::FirstName), &["First Name", "First", "Given Name"]),
-    (Std(F::LastName), &["Last Name", "Last", "Surname", "Family Name"]),
-    (Std(F::Email), &["Email", "Email Address", "E-mail", "Primary Email", "Email 1"]),
+    (
+        Std(F::LastName),
+        &["Last Name", "Last", "Surname", "Family Name"],
+    ),
+    (
+        Std(F::Email),
+        &[
+            "Email",
+            "Email Address",
+            "E-mail",
+            "Primary Email",
+            "Email 1",
+        ],
+    ),
     (
         Std(F::OtherEmail),
-        &["Other Email", "Email 2", "Secondary Email", "Alternate Email", "Other Email Address"],
+        &[
+            "Other Email",
+            "Email 2",
+            "Secondary Email",
+            "Alternate Email",
+            "Other Email Address",
+        ],
     ),
     (
         Std(F::Company),
-        &["Company", "Company Name", "Business", "Organization", "Organisation", "Account Name"],
+        &[
+            "Company",
+            "Company Name",
+            "Business",
+            "Organization",
+            "Organisation",
+            "Account Name",
+        ],
     ),
-    (Std(F::JobTitle), &["Job Title", "Position", "Occupation"]),
-    (Std(F::WorkNumber), &["Work Phone", "Business Phone", "Office Phone", "Work Number"]),
-    (Std(F::MobileNumber), &["Mobile Phone", "Mobile", "Cell", "Cell Phone", "Mobile Number"]),
+    (
+        Std(F::JobTitle),
+        &["Job Title", "Title", "Position", "Occupation"],
+    ),
+    (
+        Std(F::WorkNumber),
+        &[
+            "Work Phone",
+            "Business Phone",
+            "Office Phone",
+            "Work Number",
+        ],
+    ),
+    (
+        Std(F::MobileNumber),
+        &[
+            "Mobile Phone",
+            "Mobile",
+            "Cell",
+            "Cell Phone",
+            "Mobile Number",
+        ],
+    ),
     (
         Std(F::Phone),
         &[
-            "Phone", "Phone 1", "Phone 2", "Phone 3", "Phone 4", "Home Phone", "Phone Number",
+            "Phone",
+            "Phone 1",
+            "Phone 2",
+            "Phone 3",
+            "Phone 4",
+            "Home Phone",
+            "Phone Number",
             "Other Phone",
         ],
     ),
     (
         Std(F::PhoneLabel),
         &[
-            "Phone 1 Note", "Phone 2 Note", "Phone 3 Note", "Phone 4 Note", "Phone 1 Type",
-            "Phone 2 Type", "Phone 3 Type", "Phone 4 Type", "Phone 1 Label", "Phone 2 Label",
-            "Phone 3 Label", "Phone 4 Label", "Phone Type", "Phone Note", "Phone Label",
+            "Phone 1 Note",
+            "Phone 2 Note",
+            "Phone 3 Note",
+            "Phone 4 Note",
+            "Phone 1 Type",
+            "Phone 2 Type",
+            "Phone 3 Type",
+            "Phone 4 Type",
+            "Phone 1 Label",
+            "Phone 2 Label",
+            "Phone 3 Label",
+            "Phone 4 Label",
+            "Phone Type",
+            "Phone Note",
+            "Phone Label",
         ],
     ),
-    (Std(F::Address), &["Address", "Street", "Street Address", "Address 1", "Address Line 1"]),
-    (Std(F::Address2), &["Address 2", "Address Line 2", "Street 2"]),
+    (
+        Std(F::Address),
+        &[
+            "Address",
+            "Street",
+            "Street Address",
+            "Address 1",
+            "Address Line 1",
+        ],
+    ),
+    (
+        Std(F::Address2),
+        &["Address 2", "Address Line 2", "Street 2"],
+    ),
     (Std(F::City), &["City", "Town"]),
-    (Std(F::State), &["State", "Province", "ST", "Region", "State/Province"]),
-    (Std(F::Zipcode), &["Zip", "Zip Code", "Postal Code", "Postcode", "Zipcode"]),
+    (
+        Std(F::State),
+        &["State", "Province", "ST", "Region", "State/Province"],
+    ),
+    (
+        Std(F::Zipcode),
+        &["Zip", "Zip Code", "Postal Code", "Postcode", "Zipcode"],
+    ),
     (Std(F::Country), &["Country"]),
     (
         Std(F::Owner),
-        &["Team Member", "Assigned To", "Owner", "Database", "Contact Owner", "teammemberid"],
+        &[
+            "Team Member",
+            "Assigned To",
+            "Owner",
+            "Database",
+            "Contact Owner",
+            "teammemberid",
+        ],
     ),
     (
         Std(F::CreatedAt),
-        &["Add Date", "Added", "Date Added", "Created", "Created Date", "adddate", "Created At"],
+        &[
+            "Add Date",
+            "Added",
+            "Date Added",
+            "Created",
+            "Created Date",
+            "adddate",
+            "Created At",
+        ],
     ),
     (
         Std(F::UpdatedAt),
         &[
-            "Edit Date", "Edited", "Last Modified", "Modified", "Updated", "editdate",
-            "Updated At", "Last Edited", "Date Modified",
+            "Edit Date",
+            "Edited",
+            "Last Modified",
+            "Modified",
+            "Updated",
+            "editdate",
+            "Updated At",
+            "Last Edited",
+            "Date Modified",
         ],
     ),
     (Tags, &["Flags", "Tags", "Flag", "Tag"]),
     (
         Dropdown,
         &[
-            "Category", "Category 1", "Contact Category", "Status", "Category 2",
-            "Custom Category", "Source", "Lead Source", "Contact Source",
+            "Category",
+            "Category 1",
+            "Contact Category",
+            "Status",
+            "Category 2",
+            "Custom Category",
+            "Source",
+            "Lead Source",
+            "Contact Source",
         ],
     ),
     (Groups, &["Group", "Groups"]),
@@ -132,7 +255,10 @@ const CONTACTS: Table = &[
 
 const CONTACT_LINK: Table = &[
     (Std(F::ContactId), &["Contact ID", "ContactID"]),
-    (Std(F::Email), &["Email", "Contact Email", "Email Address", "E-mail"]),
+    (
+        Std(F::Email),
+        &["Email", "Contact Email", "Email Address", "E-mail"],
+    ),
     (Std(F::FirstName), &["First Name", "First"]),
     (Std(F::LastName), &["Last Name", "Last"]),
     (Std(F::ContactName), &["Name", "Contact", "Contact Name"]),
@@ -142,51 +268,130 @@ const NOTES: Table = &[
     (Std(F::ContactId), &["ID"]),
     (
         Std(F::NoteDate),
-        &["Date", "Note Date", "Created", "Date Added", "Timestamp", "Created At", "Added"],
+        &[
+            "Date",
+            "Note Date",
+            "Created",
+            "Date Added",
+            "Timestamp",
+            "Created At",
+            "Added",
+        ],
     ),
     (
         Std(F::NoteText),
-        &["Note", "Notes", "Note Text", "Content", "Body", "notecontent", "Note Content"],
+        &[
+            "Note",
+            "Notes",
+            "Note Text",
+            "Content",
+            "Body",
+            "notecontent",
+            "Note Content",
+        ],
     ),
-    (Std(F::Author), &["Added By", "Team Member", "User", "Author", "Created By"]),
+    (
+        Std(F::Author),
+        &["Added By", "Team Member", "User", "Author", "Created By"],
+    ),
     (Std(F::Pinned), &["Pinned", "Pin"]),
 ];
 
 const TASKS: Table = &[
-    (Std(F::TodoId), &["To-Do ID", "ToDo ID", "Task ID", "ID", "todoid"]),
-    (Std(F::Title), &["Summary", "Subject", "Title", "To-Do", "Task", "ToDo"]),
+    (
+        Std(F::TodoId),
+        &["To-Do ID", "ToDo ID", "Task ID", "ID", "todoid"],
+    ),
+    (
+        Std(F::Title),
+        &["Summary", "Subject", "Title", "To-Do", "Task", "ToDo"],
+    ),
     (Std(F::Details), &["Details", "Description", "Notes"]),
-    (Std(F::DueDate), &["Due Date", "Due", "Date", "Due On", "duedate"]),
+    (
+        Std(F::DueDate),
+        &["Due Date", "Due", "Date", "Due On", "duedate"],
+    ),
     (
         Std(F::CompletedDate),
-        &["Completed Date", "Complete Date", "Date Completed", "Completed On", "completedate"],
+        &[
+            "Completed Date",
+            "Complete Date",
+            "Date Completed",
+            "Completed On",
+            "completedate",
+        ],
     ),
     (Std(F::Status), &["Status", "Completed", "Done", "Complete"]),
     (Std(F::Priority), &["Priority"]),
     (Std(F::TaskType), &["Category", "Type", "To-Do Type"]),
-    (Std(F::Owner), &["Assigned To", "Team Member", "Owner", "teammemberid"]),
-    (Std(F::Template), &["Email Template", "Letter Template", "Template"]),
+    (
+        Std(F::Owner),
+        &["Assigned To", "Team Member", "Owner", "teammemberid"],
+    ),
+    (
+        Std(F::Template),
+        &["Email Template", "Letter Template", "Template"],
+    ),
 ];
 
 const APPOINTMENTS: Table = &[
-    (Std(F::AppointmentId), &["Appointment ID", "ID", "appointmentid"]),
+    (
+        Std(F::AppointmentId),
+        &["Appointment ID", "ID", "appointmentid"],
+    ),
     (Std(F::Title), &["Description", "Subject", "Title"]),
     (Std(F::Details), &["Details", "Notes", "Location"]),
     (Std(F::Date), &["Date", "Appointment Date"]),
-    (Std(F::Start), &["Start", "Start Time", "Start Date/Time", "Start Date", "startdatetime"]),
-    (Std(F::End), &["End", "End Time", "End Date/Time", "End Date", "enddatetime"]),
+    (
+        Std(F::Start),
+        &[
+            "Start",
+            "Start Time",
+            "Start Date/Time",
+            "Start Date",
+            "startdatetime",
+        ],
+    ),
+    (
+        Std(F::End),
+        &[
+            "End",
+            "End Time",
+            "End Date/Time",
+            "End Date",
+            "enddatetime",
+        ],
+    ),
     (Std(F::AllDay), &["All Day", "All-Day"]),
     (Std(F::Owner), &["Team Member", "Assigned To", "Owner"]),
     (Std(F::Color), &["Color", "Colour"]),
 ];
 
 const USERS: Table = &[
-    (Std(F::TeamMemberId), &["Team Member ID", "ID", "teammemberid", "User ID"]),
-    (Std(F::Name), &["Name", "Full Name", "Display Name", "display_fullname", "User Name"]),
+    (
+        Std(F::TeamMemberId),
+        &["Team Member ID", "ID", "teammemberid", "User ID"],
+    ),
+    (
+        Std(F::Name),
+        &[
+            "Name",
+            "Full Name",
+            "Display Name",
+            "display_fullname",
+            "User Name",
+        ],
+    ),
     (Std(F::FirstName), &["First Name"]),
     (Std(F::LastName), &["Last Name"]),
-    (Std(F::Email), &["Email", "Login", "Email Address", "E-mail"]),
-    (Std(F::Role), &["User Level", "Role", "Access Level", "user_level"]),
+    (
+        Std(F::Email),
+        &["Email", "Login", "Email Address", "E-mail"],
+    ),
+    (
+        Std(F::Role),
+        &["User Level", "Role", "Access Level", "user_level"],
+    ),
     (Std(F::Database), &["Database"]),
 ];
 
@@ -194,8 +399,17 @@ const LISTS: Table = &[
     (
         Std(F::ListName),
         &[
-            "Name", "Flag", "Tag", "Category", "Source", "Group", "Flag Name", "Tag Name",
-            "Group Name", "Category Name", "Source Name",
+            "Name",
+            "Flag",
+            "Tag",
+            "Category",
+            "Source",
+            "Group",
+            "Flag Name",
+            "Tag Name",
+            "Group Name",
+            "Category Name",
+            "Source Name",
         ],
     ),
     (Std(F::ListType), &["Type", "List Type"]),
@@ -204,11 +418,17 @@ const LISTS: Table = &[
 ];
 
 const TEMPLATES: Table = &[
-    (Std(F::TemplateId), &["ID", "Template ID", "emailtemplateid"]),
+    (
+        Std(F::TemplateId),
+        &["ID", "Template ID", "emailtemplateid"],
+    ),
     (Std(F::TemplateName), &["Name", "Template Name", "Template"]),
     (Std(F::Folder), &["Folder"]),
     (Std(F::Subject), &["Subject", "Subject Line", "subjectline"]),
-    (Std(F::Body), &["Body", "Message Body", "HTML", "messagebody", "Message"]),
+    (
+        Std(F::Body),
+        &["Body", "Message Body", "HTML", "messagebody", "Message"],
+    ),
     (Std(F::Owner), &["Owner", "Team Member"]),
 ];
 
@@ -226,7 +446,16 @@ fn tables(kind: FileKind) -> &'static [Table] {
 }
 
 /// What `header` means in a file of `kind`, by alias (case- and punctuation-insensitive).
+/// Report-style qualified headers (`Contact: First Name`) fall back to the part after the
+/// colon.
 pub fn alias(kind: FileKind, header: &str) -> Option<Alias> {
+    alias_exact(kind, header).or_else(|| {
+        let (_, last) = header.rsplit_once(':')?;
+        alias_exact(kind, last)
+    })
+}
+
+fn alias_exact(kind: FileKind, header: &str) -> Option<Alias> {
     let norm = normalize_header(header);
     if norm.is_empty() {
         return None;
@@ -240,7 +469,9 @@ pub fn alias(kind: FileKind, header: &str) -> Option<Alias> {
     }
     // AllClients numbers its phone columns; accept any "Phone N …" spelling.
     if kind == FileKind::Contacts && norm.starts_with("phone") {
-        let rest = norm.trim_start_matches("phone").trim_start_matches(|c: char| c.is_ascii_digit());
+        let rest = norm
+            .trim_start_matches("phone")
+            .trim_start_matches(|c: char| c.is_ascii_digit());
         if ["note", "type", "label"].contains(&rest) {
             return Some(Std(F::PhoneLabel));
         }
@@ -344,7 +575,10 @@ mod tests {
     fn aliases_depend_on_kind() {
         assert_eq!(alias(FileKind::Contacts, "ID"), Some(Std(F::ContactId)));
         assert_eq!(alias(FileKind::Tasks, "ID"), Some(Std(F::TodoId)));
-        assert_eq!(alias(FileKind::Contacts, "PHONE_3_LABEL"), Some(Std(F::PhoneLabel)));
+        assert_eq!(
+            alias(FileKind::Contacts, "PHONE_3_LABEL"),
+            Some(Std(F::PhoneLabel))
+        );
         assert_eq!(alias(FileKind::Contacts, "Phone 2 Text Opt In"), None);
         assert_eq!(alias(FileKind::Contacts, "Anniversary"), None);
     }

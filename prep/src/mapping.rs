@@ -249,11 +249,19 @@ fn propose_column(
         Some(Alias::Std(f)) if !(single_valued(f) && taken.contains(&f)) => {
             taken.push(f);
             let dates = f.is_date().then(|| date_evidence(values));
-            let mut column = mk(Target::Field(f), 0.95, format!("header alias of {}", f.as_str()));
+            let mut column = mk(
+                Target::Field(f),
+                0.95,
+                format!("header alias of {}", f.as_str()),
+            );
             if let Some(ev) = &dates {
                 column.date_order = ev.needs_review().then_some(ev.order());
             }
-            return Proposal { column, inferred: None, dates };
+            return Proposal {
+                column,
+                inferred: None,
+                dates,
+            };
         }
         Some(Alias::Std(f)) => {
             if kind == FileKind::Contacts {
@@ -299,13 +307,20 @@ fn propose_column(
         let norm = normalize_header(header);
         for prefix in ["flag", "tag"] {
             if let Some(tag) = norm.strip_prefix(prefix).filter(|t| !t.is_empty()) {
-                if values.iter().all(|v| v.trim().is_empty() || crate::values::parse_checkbox(v).is_some()) {
+                if values
+                    .iter()
+                    .all(|v| v.trim().is_empty() || crate::values::parse_checkbox(v).is_some())
+                {
                     let name = header
                         .split_once(':')
                         .map(|(_, t)| t.trim().to_string())
                         .unwrap_or_else(|| tag.to_string());
                     return Proposal {
-                        column: mk(Target::TagIfTrue(name), 0.6, "one column per flag, yes/no values".into()),
+                        column: mk(
+                            Target::TagIfTrue(name),
+                            0.6,
+                            "one column per flag, yes/no values".into(),
+                        ),
                         inferred: None,
                         dates: None,
                     };
@@ -325,7 +340,11 @@ fn propose_column(
             dates: None,
         },
         _ => Proposal {
-            column: mk(Target::Ignore, 0.5, "reference data; not needed for the load".into()),
+            column: mk(
+                Target::Ignore,
+                0.5,
+                "reference data; not needed for the load".into(),
+            ),
             inferred: None,
             dates: None,
         },
@@ -348,7 +367,14 @@ mod tests {
 
     #[test]
     fn target_strings_round_trip() {
-        for s in ["first_name", "tags", "custom:Anniversary", "tag_if_true:VIP", "ignore", "append"] {
+        for s in [
+            "first_name",
+            "tags",
+            "custom:Anniversary",
+            "tag_if_true:VIP",
+            "ignore",
+            "append",
+        ] {
             let t: Target = s.parse().unwrap();
             assert_eq!(t.to_string(), s);
         }
@@ -370,7 +396,14 @@ mod tests {
         let targets: Vec<String> = p.iter().map(|p| p.column.target.to_string()).collect();
         assert_eq!(
             targets,
-            ["first_name", "email", "other_email", "custom:Anniversary", "custom:Category", "ignore"]
+            [
+                "first_name",
+                "email",
+                "other_email",
+                "custom:Anniversary",
+                "custom:Category",
+                "ignore"
+            ]
         );
         assert_eq!(p[2].column.reason, "values look like emails");
         assert_eq!(p[3].inferred.as_ref().unwrap().field_type, FieldType::Date);

@@ -56,9 +56,13 @@ pub fn resolve(refs: Vec<OwnerRef>, users: &[TeamMember]) -> (Vec<Owner>, Vec<Re
         let entry = by_key.entry(key).or_insert_with(|| {
             let found = users.iter().find(|u| {
                 let v = r.value.trim();
-                u.email.as_deref().is_some_and(|e| email_key(e) == email_key(v))
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| email_key(e) == email_key(v))
                     || u.id.as_deref() == Some(v)
-                    || u.name.as_deref().is_some_and(|n| squash(n).to_lowercase() == squash(v).to_lowercase())
+                    || u.name
+                        .as_deref()
+                        .is_some_and(|n| squash(n).to_lowercase() == squash(v).to_lowercase())
             });
             let owner = match found {
                 Some(u) => Owner {
@@ -128,13 +132,18 @@ pub fn lists(sheets: &[Sheet]) -> Vec<ListEntry> {
             .map(|i| crate::kind::normalize_header(&sheet.table.headers[i]))
             .filter(|h| h != "name" && !h.ends_with("name"));
         for row in &sheet.table.rows {
-            let Some(name) = sheet.cell(row, sheet.std(F::ListName)) else { continue };
+            let Some(name) = sheet.cell(row, sheet.std(F::ListName)) else {
+                continue;
+            };
             let list = sheet
                 .cell(row, sheet.std(F::ListType))
                 .map(str::to_lowercase)
                 .or_else(|| header_list.clone())
                 .unwrap_or_else(|| from_name.clone());
-            out.push(ListEntry { name: name.to_string(), list });
+            out.push(ListEntry {
+                name: name.to_string(),
+                list,
+            });
         }
     }
     out

@@ -55,7 +55,10 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             groups_field_label: "AllClients Groups".into(),
-            allclients_hosts: templates::DEFAULT_ALLCLIENTS_HOSTS.iter().map(|s| s.to_string()).collect(),
+            allclients_hosts: templates::DEFAULT_ALLCLIENTS_HOSTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -146,7 +149,10 @@ fn delimiter_byte(name: &str, d: &str) -> Result<u8, PrepError> {
         ";" | "semicolon" => Ok(b';'),
         "\t" | "\\t" | "tab" => Ok(b'\t'),
         "|" | "pipe" => Ok(b'|'),
-        other => Err(PrepError::Input { file: name.into(), message: format!("unsupported delimiter '{other}'") }),
+        other => Err(PrepError::Input {
+            file: name.into(),
+            message: format!("unsupported delimiter '{other}'"),
+        }),
     }
 }
 
@@ -158,20 +164,31 @@ fn delimiter_text(d: u8) -> String {
 pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, PrepError> {
     let user = options.mapping.clone().unwrap_or_default();
     let settings = &options.settings;
-    let mut out = Prepared { settings: settings.clone(), confirmation: options.confirmation.clone(), ..Prepared::default() };
+    let mut out = Prepared {
+        settings: settings.clone(),
+        confirmation: options.confirmation.clone(),
+        ..Prepared::default()
+    };
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut html_templates = Vec::new();
     let mut sorted: Vec<&InputFile> = inputs.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for input in sorted {
         let over = user.files.get(&input.name).cloned().unwrap_or_default();
-        let decoded = decode(&input.bytes, over.encoding.as_deref())
-            .map_err(|m| PrepError::Input { file: input.name.clone(), message: m })?;
+        let decoded =
+            decode(&input.bytes, over.encoding.as_deref()).map_err(|m| PrepError::Input {
+                file: input.name.clone(),
+                message: m,
+            })?;
         let sha256 = format!("{:x}", Sha256::digest(&input.bytes));
         let lower = input.name.to_lowercase();
         let is_html = lower.ends_with(".html") || lower.ends_with(".htm");
         if is_html && over.kind.is_none_or(|k| k == FileKind::Templates) {
-            let (t, items) = templates::from_html_file(&input.name, decoded.text.into_owned(), &settings.allclients_hosts);
+            let (t, items) = templates::from_html_file(
+                &input.name,
+                decoded.text.into_owned(),
+                &settings.allclients_hosts,
+            );
             out.inputs.push(InputSummary {
                 file: input.name.clone(),
                 kind: FileKind::Templates,
@@ -186,9 +203,15 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
             html_templates.push((t, items));
             continue;
         }
-        let delimiter = over.delimiter.as_deref().map(|d| delimiter_byte(&input.name, d)).transpose()?;
+        let delimiter = over
+            .delimiter
+            .as_deref()
+            .map(|d| delimiter_byte(&input.name, d))
+            .transpose()?;
         let table = Table::parse(&input.name, &decoded.text, delimiter)?;
-        let kind = over.kind.unwrap_or_else(|| detect(&input.name, &table.headers));
+        let kind = over
+            .kind
+            .unwrap_or_else(|| detect(&input.name, &table.headers));
         if kind == FileKind::Unknown {
             out.review.push(ReviewItem::new(
                 Reason::UnrecognisedFile,
@@ -211,11 +234,23 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
             rows: table.rows.len() as u64,
             headers: table.headers.clone(),
         });
-        parsed.push(Parsed { name: input.name.clone(), kind, table });
+        parsed.push(Parsed {
+            name: input.name.clone(),
+            kind,
+            table,
+        });
     }
     if !parsed.iter().any(|p| p.kind == FileKind::Contacts) {
-        let seen: Vec<String> = out.inputs.iter().map(|i| format!("{}: {}", i.file, i.kind.as_str())).collect();
-        return Err(PrepError::NoContacts(if seen.is_empty() { "no files".into() } else { seen.join(", ") }));
+        let seen: Vec<String> = out
+            .inputs
+            .iter()
+            .map(|i| format!("{}: {}", i.file, i.kind.as_str()))
+            .collect();
+        return Err(PrepError::NoContacts(if seen.is_empty() {
+            "no files".into()
+        } else {
+            seen.join(", ")
+        }));
     }
     out.mapping.files = user.files.clone();
 
@@ -237,9 +272,20 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
         let tables: Vec<&Table> = of_kind.iter().map(|p| &p.table).collect();
         let proposals = propose(kind, &tables, &settings.groups_field_label);
         let columns = effective_columns(kind, &proposals, &user, &tables, &mut defs, &mut out);
-        ambiguous_dates(kind, &proposals, &columns, &user, of_kind[0].name.as_str(), &defs, &mut out.review);
+        ambiguous_dates(
+            kind,
+            &proposals,
+            &columns,
+            &user,
+            of_kind[0].name.as_str(),
+            &defs,
+            &mut out.review,
+        );
         out.mapping.columns.insert(kind, columns.clone());
-        let list = of_kind.iter().map(|p| Sheet::new(&p.name, &p.table, &columns)).collect();
+        let list = of_kind
+            .iter()
+            .map(|p| Sheet::new(&p.name, &p.table, &columns))
+            .collect();
         sheets.insert(kind, list);
     }
     let empty = Vec::new();
@@ -271,17 +317,29 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
     let mut refs = Vec::new();
     for c in &set.contacts {
         if let Some(o) = &c.owner {
-            refs.push(OwnerRef { value: o, file: &c.sources[0].file, row: c.sources[0].row });
+            refs.push(OwnerRef {
+                value: o,
+                file: &c.sources[0].file,
+                row: c.sources[0].row,
+            });
         }
     }
     for t in &tasks {
         if let Some(o) = &t.owner {
-            refs.push(OwnerRef { value: o, file: &t.source.file, row: t.source.row });
+            refs.push(OwnerRef {
+                value: o,
+                file: &t.source.file,
+                row: t.source.row,
+            });
         }
     }
     for a in &appointments {
         if let Some(o) = &a.owner {
-            refs.push(OwnerRef { value: o, file: &a.source.file, row: a.source.row });
+            refs.push(OwnerRef {
+                value: o,
+                file: &a.source.file,
+                row: a.source.row,
+            });
         }
     }
     let (owner_list, r) = owners::resolve(refs, &out.team_members);
@@ -292,7 +350,9 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
     for c in &set.contacts {
         union_into(&mut tags, c.tags.iter().cloned());
     }
-    let listed = list_entries.iter().filter(|e| e.list.contains("flag") || e.list.contains("tag"));
+    let listed = list_entries
+        .iter()
+        .filter(|e| e.list.contains("flag") || e.list.contains("tag"));
     union_into(&mut tags, listed.map(|e| e.name.clone()));
     tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
     out.tags = tags;
@@ -303,7 +363,9 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
         tasks: task_counts,
         appointments: appt_counts,
         templates: template_counts,
-        accounts: crate::model::AccountCounts { loaded: set.accounts.len() as u64 },
+        accounts: crate::model::AccountCounts {
+            loaded: set.accounts.len() as u64,
+        },
     };
     out.accounts = set.accounts;
     out.contacts = set.contacts;
@@ -353,7 +415,10 @@ fn effective_columns(
     }
     for mine in user.columns.get(&kind).into_iter().flatten() {
         let norm = normalize_header(&mine.source);
-        if !columns.iter().any(|c| c.source == mine.source || normalize_header(&c.source) == norm) {
+        if !columns
+            .iter()
+            .any(|c| c.source == mine.source || normalize_header(&c.source) == norm)
+        {
             out.warnings.push(format!(
                 "the mapping names {} column '{}', which this export does not have",
                 kind.as_str(),
@@ -380,12 +445,18 @@ fn ambiguous_dates(
             continue;
         }
         let confirmed = match &col.target {
-            Target::Custom(label) => user.custom_field(label).is_some_and(|d| d.date_order.is_some()),
-            Target::Field(_) => user.column(kind, &col.source).is_some_and(|c| c.date_order.is_some()),
+            Target::Custom(label) => user
+                .custom_field(label)
+                .is_some_and(|d| d.date_order.is_some()),
+            Target::Field(_) => user
+                .column(kind, &col.source)
+                .is_some_and(|c| c.date_order.is_some()),
             _ => true,
         };
         let uses_dates = match &col.target {
-            Target::Custom(label) => defs.get(label).is_some_and(|d| d.field_type == FieldType::Date),
+            Target::Custom(label) => defs
+                .get(label)
+                .is_some_and(|d| d.field_type == FieldType::Date),
             Target::Field(f) => f.is_date(),
             _ => false,
         };
@@ -397,7 +468,11 @@ fn ambiguous_dates(
             _ => col.date_order,
         }
         .unwrap_or_default();
-        let read = if order == crate::dates::DateOrder::Dmy { "day-first" } else { "month-first" };
+        let read = if order == crate::dates::DateOrder::Dmy {
+            "day-first"
+        } else {
+            "month-first"
+        };
         review.push(
             ReviewItem::new(
                 Reason::AmbiguousDate,
@@ -437,10 +512,15 @@ fn add_list_choices(
             } else {
                 &[]
             };
-            contact_cols.into_iter().flatten().find_map(|c| match &c.target {
-                Target::Custom(l) if wanted.contains(&normalize_header(&c.source).as_str()) => Some(l.clone()),
-                _ => None,
-            })
+            contact_cols
+                .into_iter()
+                .flatten()
+                .find_map(|c| match &c.target {
+                    Target::Custom(l) if wanted.contains(&normalize_header(&c.source).as_str()) => {
+                        Some(l.clone())
+                    }
+                    _ => None,
+                })
         };
         let Some(label) = label else { continue };
         if user.custom_field(&label).is_some() {
@@ -448,7 +528,10 @@ fn add_list_choices(
         }
         if let Some(def) = defs.get_mut(&label) {
             if matches!(def.field_type, FieldType::Dropdown | FieldType::MultiSelect)
-                && !def.choices.iter().any(|c| c.to_lowercase() == e.name.to_lowercase())
+                && !def
+                    .choices
+                    .iter()
+                    .any(|c| c.to_lowercase() == e.name.to_lowercase())
             {
                 def.choices.push(e.name.clone());
                 def.choices.sort_by_key(|c| c.to_lowercase());
@@ -460,7 +543,12 @@ fn add_list_choices(
 /// Custom fields in the order of the contacts columns that use them.
 fn ordered_defs(mapping: &Mapping, defs: &BTreeMap<String, CustomFieldDef>) -> Vec<CustomFieldDef> {
     let mut out: Vec<CustomFieldDef> = Vec::new();
-    for c in mapping.columns.get(&FileKind::Contacts).into_iter().flatten() {
+    for c in mapping
+        .columns
+        .get(&FileKind::Contacts)
+        .into_iter()
+        .flatten()
+    {
         if let Target::Custom(label) = &c.target {
             if let Some(d) = defs.get(label) {
                 if !out.iter().any(|o| &o.label == label) {
@@ -482,7 +570,10 @@ impl Prepared {
 
     /// Review item counts by reason (every reason present, zeros included).
     pub fn review_counts(&self) -> BTreeMap<String, u64> {
-        let mut counts: BTreeMap<String, u64> = Reason::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+        let mut counts: BTreeMap<String, u64> = Reason::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), 0))
+            .collect();
         for item in &self.review {
             *counts.entry(item.reason.as_str().to_string()).or_default() += 1;
         }

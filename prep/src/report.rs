@@ -97,20 +97,47 @@ impl Summary {
         let _ = writeln!(s, "# Migration scope: AllClients → Freshsales\n");
         match &self.confirmation {
             Some(c) => {
-                let _ = writeln!(s, "Confirmed by **{}** at {}.\n", md(&c.confirmed_by), c.confirmed_at);
+                let _ = writeln!(
+                    s,
+                    "Confirmed by **{}** at {}.\n",
+                    md(&c.confirmed_by),
+                    c.confirmed_at
+                );
             }
             None => {
                 let _ = writeln!(s, "**Draft**: not confirmed yet.\n");
             }
         }
-        let _ = writeln!(s, "Bundle content SHA-256: `{}` ({} records)\n", self.content_sha256, self.records);
-        let _ = writeln!(s, "## Input files\n\n| File | Kind | Encoding | Delimiter | Rows |\n|---|---|---|---|---:|");
+        let _ = writeln!(
+            s,
+            "Bundle content SHA-256: `{}` ({} records)\n",
+            self.content_sha256, self.records
+        );
+        let _ = writeln!(
+            s,
+            "## Input files\n\n| File | Kind | Encoding | Delimiter | Rows |\n|---|---|---|---|---:|"
+        );
         for i in &self.inputs {
-            let delim = if i.delimiter == "\t" { "tab".to_string() } else { format!("`{}`", i.delimiter) };
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} |", md(&i.file), i.kind, i.encoding, delim, i.rows);
+            let delim = if i.delimiter == "\t" {
+                "tab".to_string()
+            } else {
+                format!("`{}`", i.delimiter)
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&i.file),
+                i.kind,
+                i.encoding,
+                delim,
+                i.rows
+            );
         }
         let o = &self.objects;
-        let _ = writeln!(s, "\n## Objects\n\n| Object | Rows in | Loaded | Merged | Held |\n|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            s,
+            "\n## Objects\n\n| Object | Rows in | Loaded | Merged | Held |\n|---|---:|---:|---:|---:|"
+        );
         for (name, c) in [
             ("Contacts", o.contacts),
             ("Notes", o.notes),
@@ -118,28 +145,69 @@ impl Summary {
             ("Appointments", o.appointments),
             ("Email templates", o.templates),
         ] {
-            let _ = writeln!(s, "| {name} | {} | {} | {} | {} |", c.rows_in, c.loaded, c.merged, c.held);
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {} |",
+                c.rows_in, c.loaded, c.merged, c.held
+            );
         }
-        let _ = writeln!(s, "| Sales accounts (from company) | | {} | | |", o.accounts.loaded);
+        let _ = writeln!(
+            s,
+            "| Sales accounts (from company) | | {} | | |",
+            o.accounts.loaded
+        );
         let _ = writeln!(s, "\n## Custom fields to create in Freshsales\n");
         if self.custom_fields.is_empty() {
             let _ = writeln!(s, "None.");
         } else {
             let _ = writeln!(s, "| Label | Type | Choices |\n|---|---|---|");
             for f in &self.custom_fields {
-                let choices = f.choices.iter().map(|c| md(c)).collect::<Vec<_>>().join(", ");
-                let _ = writeln!(s, "| {} | {} | {} |", md(&f.label), f.field_type.as_str(), choices);
+                let choices = f
+                    .choices
+                    .iter()
+                    .map(|c| md(c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} |",
+                    md(&f.label),
+                    f.field_type.as_str(),
+                    choices
+                );
             }
         }
         let _ = writeln!(s, "\n## Tags ({})\n", self.tags.len());
-        let _ = writeln!(s, "{}", if self.tags.is_empty() { "None.".to_string() } else { self.tags.iter().map(|t| md(t)).collect::<Vec<_>>().join(", ") });
-        let _ = writeln!(s, "\n## Owners\n\n| Owner in export | Email | Status | Records |\n|---|---|---|---:|");
+        let _ = writeln!(
+            s,
+            "{}",
+            if self.tags.is_empty() {
+                "None.".to_string()
+            } else {
+                self.tags
+                    .iter()
+                    .map(|t| md(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        let _ = writeln!(
+            s,
+            "\n## Owners\n\n| Owner in export | Email | Status | Records |\n|---|---|---|---:|"
+        );
         for w in &self.owners {
             let status = match w.status {
                 crate::model::OwnerStatus::InUsersFile => "in users file",
                 crate::model::OwnerStatus::Unknown => "**unknown**",
             };
-            let _ = writeln!(s, "| {} | {} | {} | {} |", md(&w.source), md(w.email.as_deref().unwrap_or("")), status, w.references);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                md(&w.source),
+                md(w.email.as_deref().unwrap_or("")),
+                status,
+                w.references
+            );
         }
         let _ = writeln!(s, "\n## Review queues\n");
         for r in Reason::ALL {
@@ -150,7 +218,11 @@ impl Summary {
             let _ = writeln!(s, "### {} ({n})\n\n{}\n", r.as_str(), r.explain());
             let first: Vec<&ReviewItem> = items.iter().filter(|i| i.reason == r).take(10).collect();
             for i in &first {
-                let value = i.value.as_deref().map(|v| format!(" `{}`", md(&shorten(v, 60)))).unwrap_or_default();
+                let value = i
+                    .value
+                    .as_deref()
+                    .map(|v| format!(" `{}`", md(&shorten(v, 60))))
+                    .unwrap_or_default();
                 let _ = writeln!(s, "- {}{}: {}", md(&i.location()), value, md(&i.message));
             }
             if (first.len() as u64) < n && !first.is_empty() {
@@ -204,10 +276,19 @@ pub fn neutralise(cell: &str) -> String {
 /// One review queue as CSV: reason, file, row, line, column, value, message, held, and the
 /// held row's cells as `header=value` lines.
 pub fn queue_csv(items: &[ReviewItem], reason: Reason) -> String {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    let _ = w.write_record(["reason", "file", "row", "line", "column", "value", "message", "held", "record"]);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = w.write_record([
+        "reason", "file", "row", "line", "column", "value", "message", "held", "record",
+    ]);
     for i in items.iter().filter(|i| i.reason == reason) {
-        let record = i.record.iter().map(|(h, v)| format!("{h}={v}")).collect::<Vec<_>>().join("\n");
+        let record = i
+            .record
+            .iter()
+            .map(|(h, v)| format!("{h}={v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let row = [
             i.reason.as_str().to_string(),
             i.file.clone(),
@@ -234,7 +315,8 @@ mod tests {
         assert_eq!(neutralise("-2+3"), "'-2+3");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("plain"), "plain");
-        let items = vec![ReviewItem::new(Reason::OrphanNote, "Notes.csv", "=cmd|' /C calc'!A0").at(3, 3)];
+        let items =
+            vec![ReviewItem::new(Reason::OrphanNote, "Notes.csv", "=cmd|' /C calc'!A0").at(3, 3)];
         let csv = queue_csv(&items, Reason::OrphanNote);
         assert!(csv.contains("'=cmd"), "{csv}");
     }

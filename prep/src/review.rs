@@ -85,21 +85,47 @@ impl Reason {
     /// What the customer should understand, in one sentence.
     pub fn explain(self) -> &'static str {
         match self {
-            Reason::OrphanNote => "Notes that match no contact (email changed since export, or contact beyond a plan cap). Held, not loaded.",
+            Reason::OrphanNote => {
+                "Notes that match no contact (email changed since export, or contact beyond a plan cap). Held, not loaded."
+            }
             Reason::OrphanTask => "To-dos that match no contact. Held, not loaded.",
-            Reason::DuplicateEmail => "Contact rows with the same email, merged into one (most recently edited values kept, tags united).",
-            Reason::InvalidEmail => "Contacts whose email is malformed. Held, not loaded: fix the email and prepare again.",
-            Reason::MissingEmail => "Contacts without an email: loaded, but they cannot be matched on a later re-run.",
-            Reason::InvalidValue => "Values that do not fit their field. The row is loaded without the value.",
-            Reason::UnknownOwner => "Owners not found in the users file: map each to a Freshsales user by email.",
-            Reason::AmbiguousDate => "Date columns that read both as month/day and day/month: confirm the order in the mapping.",
-            Reason::RaggedRow => "Rows with more or fewer cells than the header (rows with extra non-empty cells are held).",
-            Reason::TemplateImage => "Template images that will break when AllClients closes or cannot be imported: re-host them.",
-            Reason::TemplateMergeToken => "Template merge fields to translate to Freshsales placeholders by hand.",
+            Reason::DuplicateEmail => {
+                "Contact rows with the same email, merged into one (most recently edited values kept, tags united)."
+            }
+            Reason::InvalidEmail => {
+                "Contacts whose email is malformed. Held, not loaded: fix the email and prepare again."
+            }
+            Reason::MissingEmail => {
+                "Contacts without an email: loaded, but they cannot be matched on a later re-run."
+            }
+            Reason::InvalidValue => {
+                "Values that do not fit their field. The row is loaded without the value."
+            }
+            Reason::UnknownOwner => {
+                "Owners not found in the users file: map each to a Freshsales user by email."
+            }
+            Reason::AmbiguousDate => {
+                "Date columns that read both as month/day and day/month: confirm the order in the mapping."
+            }
+            Reason::RaggedRow => {
+                "Rows with more or fewer cells than the header (rows with extra non-empty cells are held)."
+            }
+            Reason::TemplateImage => {
+                "Template images that will break when AllClients closes or cannot be imported: re-host them."
+            }
+            Reason::TemplateMergeToken => {
+                "Template merge fields to translate to Freshsales placeholders by hand."
+            }
             Reason::NameJoin => "Notes or to-dos joined to their contact by name only: check them.",
-            Reason::DuplicateMobile => "Mobile numbers already on another contact (Freshsales needs them unique): kept as another phone.",
-            Reason::OrphanAppointment => "Appointments whose contact was not found: loaded without a contact.",
-            Reason::UnrecognisedFile => "Files whose kind was not recognised: not loaded (set their kind in the mapping).",
+            Reason::DuplicateMobile => {
+                "Mobile numbers already on another contact (Freshsales needs them unique): kept as another phone."
+            }
+            Reason::OrphanAppointment => {
+                "Appointments whose contact was not found: loaded without a contact."
+            }
+            Reason::UnrecognisedFile => {
+                "Files whose kind was not recognised: not loaded (set their kind in the mapping)."
+            }
         }
     }
 }

@@ -24,21 +24,31 @@ impl<'a> Sheet<'a> {
             .headers
             .iter()
             .map(|h| {
-                mapping.iter().find(|c| &c.source == h).cloned().unwrap_or(ColumnMapping {
-                    source: h.clone(),
-                    target: Target::Ignore,
-                    confidence: 0.0,
-                    reason: String::new(),
-                    date_order: None,
-                })
+                mapping
+                    .iter()
+                    .find(|c| &c.source == h)
+                    .cloned()
+                    .unwrap_or(ColumnMapping {
+                        source: h.clone(),
+                        target: Target::Ignore,
+                        confidence: 0.0,
+                        reason: String::new(),
+                        date_order: None,
+                    })
             })
             .collect();
-        Sheet { file, table, columns }
+        Sheet {
+            file,
+            table,
+            columns,
+        }
     }
 
     /// Index of the first column mapped to `field`.
     pub fn std(&self, field: StdField) -> Option<usize> {
-        self.columns.iter().position(|c| c.target == Target::Field(field))
+        self.columns
+            .iter()
+            .position(|c| c.target == Target::Field(field))
     }
 
     /// Indexes of all columns mapped to `field`.
@@ -48,7 +58,9 @@ impl<'a> Sheet<'a> {
 
     /// Indexes of columns whose target satisfies `pred`.
     pub fn indexes(&self, pred: impl Fn(&Target) -> bool) -> Vec<usize> {
-        (0..self.columns.len()).filter(|&i| pred(&self.columns[i].target)).collect()
+        (0..self.columns.len())
+            .filter(|&i| pred(&self.columns[i].target))
+            .collect()
     }
 
     /// The trimmed cell of `row` in `column`, or `None` when empty or unmapped.
@@ -63,7 +75,12 @@ impl<'a> Sheet<'a> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let h = self.table.headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+                let h = self
+                    .table
+                    .headers
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column {}", i + 1));
                 (h, c.to_string())
             })
             .collect()
@@ -71,7 +88,12 @@ impl<'a> Sheet<'a> {
 
     /// Reads a date cell with its column's order; an unreadable value becomes an
     /// `invalid_value` review item.
-    pub fn date(&self, row: &Row, column: Option<usize>, review: &mut Vec<ReviewItem>) -> Option<CalendarDate> {
+    pub fn date(
+        &self,
+        row: &Row,
+        column: Option<usize>,
+        review: &mut Vec<ReviewItem>,
+    ) -> Option<CalendarDate> {
         let i = column?;
         let text = self.cell(row, Some(i))?;
         let order = self.columns[i].date_order.unwrap_or(DateOrder::Mdy);
@@ -115,7 +137,10 @@ impl<'a> Sheet<'a> {
     pub fn appended(&self, row: &Row) -> Vec<String> {
         self.indexes(|t| *t == Target::Append || matches!(t, Target::Custom(_)))
             .into_iter()
-            .filter_map(|i| self.cell(row, Some(i)).map(|v| format!("{}: {v}", self.table.headers[i])))
+            .filter_map(|i| {
+                self.cell(row, Some(i))
+                    .map(|v| format!("{}: {v}", self.table.headers[i]))
+            })
             .collect()
     }
 }

@@ -51,12 +51,14 @@ impl Table {
         let mut index: u64 = 0;
         loop {
             let line = reader.position().line();
-            let more = reader.read_record(&mut record).map_err(|e| PrepError::Csv {
-                file: file.to_string(),
-                row: index + 1,
-                line: e.position().map(|p| p.line()).unwrap_or(line),
-                message: e.to_string(),
-            })?;
+            let more = reader
+                .read_record(&mut record)
+                .map_err(|e| PrepError::Csv {
+                    file: file.to_string(),
+                    row: index + 1,
+                    line: e.position().map(|p| p.line()).unwrap_or(line),
+                    message: e.to_string(),
+                })?;
             if !more {
                 break;
             }
@@ -67,10 +69,18 @@ impl Table {
             let line = record.position().map_or(line, |p| start_line(text, p));
             match headers {
                 None => headers = Some(record.iter().map(|h| h.trim().to_string()).collect()),
-                Some(_) => rows.push(Row { row: index, line, cells: record.clone() }),
+                Some(_) => rows.push(Row {
+                    row: index,
+                    line,
+                    cells: record.clone(),
+                }),
             }
         }
-        Ok(Table { headers: headers.unwrap_or_default(), rows, delimiter })
+        Ok(Table {
+            headers: headers.unwrap_or_default(),
+            rows,
+            delimiter,
+        })
     }
 
     /// Index of the header whose text is exactly `name`.
@@ -100,9 +110,13 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     let lines = split_records(head, 30);
     let mut best = (b',', 0usize, 0usize);
     for &cand in &CANDIDATES {
-        let counts: Vec<usize> =
-            lines.iter().map(|l| l.iter().filter(|&&b| b == cand).count()).collect();
-        let Some(&header_count) = counts.first() else { continue };
+        let counts: Vec<usize> = lines
+            .iter()
+            .map(|l| l.iter().filter(|&&b| b == cand).count())
+            .collect();
+        let Some(&header_count) = counts.first() else {
+            continue;
+        };
         if header_count == 0 {
             continue;
         }
@@ -157,7 +171,12 @@ mod tests {
 
     #[test]
     fn rows_keep_numbers_and_skip_blank_lines() {
-        let t = Table::parse("x.csv", "\n\na,b\r\n1,\"two\r\nlines\"\r\n\r\n3,4\r\n", None).unwrap();
+        let t = Table::parse(
+            "x.csv",
+            "\n\na,b\r\n1,\"two\r\nlines\"\r\n\r\n3,4\r\n",
+            None,
+        )
+        .unwrap();
         assert_eq!(t.headers, ["a", "b"]);
         assert_eq!(t.rows.len(), 2);
         assert_eq!((t.rows[0].row, t.rows[0].line), (2, 4));

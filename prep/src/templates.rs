@@ -17,7 +17,10 @@ pub fn scan(html: &str, hosts: &[String]) -> Vec<TemplateFlag> {
         let kind = if lower.starts_with("data:") {
             "data_image"
         } else if let Some(host) = url_host(&lower) {
-            if hosts.iter().any(|h| host == h.as_str() || host.ends_with(&format!(".{h}"))) {
+            if hosts
+                .iter()
+                .any(|h| host == h.as_str() || host.ends_with(&format!(".{h}")))
+            {
                 "hosted_image"
             } else {
                 continue;
@@ -27,14 +30,23 @@ pub fn scan(html: &str, hosts: &[String]) -> Vec<TemplateFlag> {
         } else {
             "relative_image"
         };
-        let value: String = url.chars().take(if kind == "data_image" { 40 } else { 500 }).collect();
-        let flag = TemplateFlag { kind: kind.into(), value };
+        let value: String = url
+            .chars()
+            .take(if kind == "data_image" { 40 } else { 500 })
+            .collect();
+        let flag = TemplateFlag {
+            kind: kind.into(),
+            value,
+        };
         if !flags.contains(&flag) {
             flags.push(flag);
         }
     }
     for token in merge_tokens(html) {
-        let flag = TemplateFlag { kind: "merge_token".into(), value: token };
+        let flag = TemplateFlag {
+            kind: "merge_token".into(),
+            value: token,
+        };
         if !flags.contains(&flag) {
             flags.push(flag);
         }
@@ -69,7 +81,10 @@ fn image_urls(html: &str) -> Vec<String> {
             let value = value.trim_start();
             let v = match value.chars().next() {
                 Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
-                _ => value.split(|c: char| c.is_whitespace() || c == '>').next().unwrap_or(""),
+                _ => value
+                    .split(|c: char| c.is_whitespace() || c == '>')
+                    .next()
+                    .unwrap_or(""),
             };
             if !v.is_empty() {
                 out.push(v.to_string());
@@ -104,7 +119,9 @@ fn merge_tokens(html: &str) -> Vec<String> {
                     let inner = &html[i + 1..i + 1 + len];
                     let wordy = !inner.is_empty()
                         && inner.chars().any(|c| c.is_alphabetic())
-                        && inner.chars().all(|c| c.is_alphanumeric() || " _.:-".contains(c));
+                        && inner
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || " _.:-".contains(c));
                     if wordy {
                         let token = html[i..i + len + 2].to_string();
                         if !out.contains(&token) {
@@ -125,9 +142,17 @@ fn flag_items(t: &Template, row: Option<(u64, u64)>) -> Vec<ReviewItem> {
     t.flags
         .iter()
         .map(|f| {
-            let reason = if f.kind == "merge_token" { Reason::TemplateMergeToken } else { Reason::TemplateImage };
-            let mut item = ReviewItem::new(reason, &t.source.file, format!("template '{}': {}", t.name, f.kind))
-                .value("html", &f.value);
+            let reason = if f.kind == "merge_token" {
+                Reason::TemplateMergeToken
+            } else {
+                Reason::TemplateImage
+            };
+            let mut item = ReviewItem::new(
+                reason,
+                &t.source.file,
+                format!("template '{}': {}", t.name, f.kind),
+            )
+            .value("html", &f.value);
             if let Some((r, l)) = row {
                 item = item.at(r, l);
             }
@@ -145,7 +170,10 @@ pub fn from_sheets(sheets: &[Sheet], hosts: &[String]) -> (Vec<Template>, Counts
         for row in &sheet.table.rows {
             counts.rows_in += 1;
             let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
-            let html = sheet.std(F::Body).map(|i| row.get(i).to_string()).unwrap_or_default();
+            let html = sheet
+                .std(F::Body)
+                .map(|i| row.get(i).to_string())
+                .unwrap_or_default();
             let name = cell(F::TemplateName).unwrap_or_else(|| format!("Template row {}", row.row));
             let folder = cell(F::Folder);
             let t = Template {
@@ -155,7 +183,10 @@ pub fn from_sheets(sheets: &[Sheet], hosts: &[String]) -> (Vec<Template>, Counts
                 folder,
                 subject: cell(F::Subject),
                 html,
-                source: Source { file: sheet.file.to_string(), row: row.row },
+                source: Source {
+                    file: sheet.file.to_string(),
+                    row: row.row,
+                },
             };
             review.extend(flag_items(&t, Some((row.row, row.line))));
             out.push(t);
@@ -171,7 +202,10 @@ pub fn from_html_file(path: &str, html: String, hosts: &[String]) -> (Template, 
         Some((dir, f)) => (Some(dir.to_string()), f),
         None => (None, path),
     };
-    let name = file.rsplit_once('.').map_or(file, |(stem, _)| stem).to_string();
+    let name = file
+        .rsplit_once('.')
+        .map_or(file, |(stem, _)| stem)
+        .to_string();
     let t = Template {
         key: template_key(folder.as_deref(), &name, None),
         flags: scan(&html, hosts),
@@ -179,7 +213,10 @@ pub fn from_html_file(path: &str, html: String, hosts: &[String]) -> (Template, 
         folder,
         subject: None,
         html,
-        source: Source { file: path.to_string(), row: 1 },
+        source: Source {
+            file: path.to_string(),
+            row: 1,
+        },
     };
     let items = flag_items(&t, None);
     (t, items)
@@ -201,9 +238,15 @@ mod tests {
         let hosts = vec!["allclients.com".to_string()];
         let html = r#"<p>Hi [FirstName],</p><img src="data:image/png;base64,AAAA"><img SRC='https://www.allclients.com/images/x.png'>
 <img src="https://cdn.example.com/ok.png"><img src=logo.gif><div style="background:url('/bg.jpg')">50% off {Company}</div>"#;
-        let kinds: Vec<(String, String)> = scan(html, &hosts).into_iter().map(|f| (f.kind, f.value)).collect();
+        let kinds: Vec<(String, String)> = scan(html, &hosts)
+            .into_iter()
+            .map(|f| (f.kind, f.value))
+            .collect();
         assert!(kinds.contains(&("data_image".into(), "data:image/png;base64,AAAA".into())));
-        assert!(kinds.contains(&("hosted_image".into(), "https://www.allclients.com/images/x.png".into())));
+        assert!(kinds.contains(&(
+            "hosted_image".into(),
+            "https://www.allclients.com/images/x.png".into()
+        )));
         assert!(kinds.contains(&("relative_image".into(), "logo.gif".into())));
         assert!(kinds.contains(&("relative_image".into(), "/bg.jpg".into())));
         assert!(kinds.contains(&("merge_token".into(), "[FirstName]".into())));

@@ -6,8 +6,9 @@ pub fn email_key(email: &str) -> String {
 }
 
 /// Whether `email` (already trimmed) is an address Freshsales will take. This is the WHATWG
-/// "valid e-mail address" rule browsers use, plus a dot in the domain: an RFC 5322 parser
-/// would accept quoted and comment forms that CRMs reject.
+/// "valid e-mail address" rule browsers use, plus a dot in the domain and non-ASCII letters
+/// (internationalised addresses, RFC 6531): an RFC 5322 parser would accept quoted and
+/// comment forms that CRMs reject.
 pub fn is_valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
@@ -15,7 +16,9 @@ pub fn is_valid_email(email: &str) -> bool {
     const LOCAL_SPECIAL: &str = ".!#$%&'*+/=?^_`{|}~-";
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.chars().all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIAL.contains(c))
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || LOCAL_SPECIAL.contains(c))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
@@ -25,11 +28,13 @@ pub fn is_valid_email(email: &str) -> bool {
         && labels.iter().all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
     local_ok && domain_ok
 }
 
@@ -126,10 +131,27 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["a@b.co", "first.last+tag@sub.example.com", "o'neil@example.ie"] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.com",
+            "o'neil@example.ie",
+            "stanisław.wójcik@wp.pl",
+        ] {
             assert!(is_valid_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@", "@b.com", "a@b", "a b@c.com", "a@@b.com", "a@b..com", ".a@b.com", "a@b.c", "a@-b.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a b@c.com",
+            "a@@b.com",
+            "a@b..com",
+            ".a@b.com",
+            "a@b.c",
+            "a@-b.com",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
         assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
@@ -141,14 +163,26 @@ mod tests {
         assert_eq!(parse_number("-7").unwrap().to_string(), "-7");
         assert_eq!(parse_number("0").unwrap().to_string(), "0");
         assert_eq!(parse_number("0.25").unwrap().to_string(), "0.25");
-        for bad in ["01", "01234", "1,23", "12a", "", "1.2.3", "1234567890123456", "200.000.000"] {
+        for bad in [
+            "01",
+            "01234",
+            "1,23",
+            "12a",
+            "",
+            "1.2.3",
+            "1234567890123456",
+            "200.000.000",
+        ] {
             assert!(parse_number(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn lists_and_checkboxes() {
-        assert_eq!(split_list("VIP; vip ,Golf|Newsletter\nGolf"), ["VIP", "Golf", "Newsletter"]);
+        assert_eq!(
+            split_list("VIP; vip ,Golf|Newsletter\nGolf"),
+            ["VIP", "Golf", "Newsletter"]
+        );
         assert_eq!(parse_checkbox(" X "), Some(true));
         assert_eq!(parse_checkbox("No"), Some(false));
         assert_eq!(parse_checkbox("maybe"), None);

@@ -1,0 +1,269 @@
+//! `loader prepare`, `loader inspect` and `loader demo`: file and clock I/O around the
+//! preparer core.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use prep::bundle;
+use prep::report::{Summary, queue_csv};
+use prep::review::Reason;
+use prep::{Confirmation, Mapping, Options, Settings};
+
+/// Arguments of `loader prepare`.
+#[derive(Args)]
+pub struct PrepareArgs {
+    /// Export files, or folders holding them (walked recursively).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// Where to write the bundle (`.jsonl.gz`). The scope report, the effective mapping and
+    /// the review queues are written next to it.
+    #[arg(long)]
+    out: PathBuf,
+    /// A mapping file (saved from the page or a previous run) that overrides the proposal.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// The name of the person confirming the mapping. Without it the bundle is a draft
+    /// the loader will not push.
+    #[arg(long)]
+    confirmed_by: Option<String>,
+    /// Confirmation time (RFC 3339). Defaults to now; pass it to reproduce a bundle byte for byte.
+    #[arg(long, requires = "confirmed_by")]
+    confirmed_at: Option<String>,
+    /// Label of the multi-select custom field that receives AllClients groups.
+    #[arg(long, default_value = "AllClients Groups")]
+    groups_field: String,
+    /// Extra hosts whose template images die with the account (white-label domains).
+    #[arg(long = "allclients-host")]
+    allclients_hosts: Vec<String>,
+}
+
+fn now_rfc3339() -> Result<String> {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    Ok(now.format(&time::format_description::well_known::Rfc3339)?)
+}
+
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".jsonl.gz")
+        .or_else(|| name.strip_suffix(".gz"))
+        .unwrap_or(&name);
+    out.with_file_name(format!("{stem}{suffix}"))
+}
+
+/// Runs `loader prepare`.
+pub fn run(args: &PrepareArgs) -> Result<()> {
+    let inputs = crate::files::load_inputs(&args.input)?;
+    let mapping = match &args.mapping {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read mapping {}", p.display()))?;
+            Some(Mapping::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let confirmation = match &args.confirmed_by {
+        Some(name) if name.trim().is_empty() => bail!("--confirmed-by needs a name"),
+        Some(name) => {
+            let at = match &args.confirmed_at {
+                Some(at) => {
+                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| {
+                            format!("--confirmed-at '{at}' is not an RFC 3339 time")
+                        })?;
+                    at.clone()
+                }
+                None => now_rfc3339()?,
+            };
+            Some(Confirmation {
+                confirmed_by: name.trim().to_string(),
+                confirmed_at: at,
+            })
+        }
+        None => None,
+    };
+    let mut settings = Settings {
+        groups_field_label: args.groups_field.clone(),
+        ..Settings::default()
+    };
+    settings
+        .allclients_hosts
+        .extend(args.allclients_hosts.iter().cloned());
+    let options = Options {
+        mapping,
+        settings,
+        confirmation,
+    };
+    let prepared = prep::prepare(&inputs, &options)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = args.out.with_extension("partial");
+    {
+        let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = BufWriter::new(file);
+        bundle::write(&prepared, &mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
+    }
+    std::fs::rename(&tmp, &args.out)?;
+    let manifest = bundle::manifest(&prepared);
+    let mut summary = Summary::of(&manifest);
+    let (written, _) = bundle::verify(BufReader::new(File::open(&args.out)?))?;
+    summary.content_sha256 = written.content_sha256;
+    std::fs::write(
+        sibling(&args.out, ".scope.md"),
+        summary.markdown(&prepared.review),
+    )?;
+    std::fs::write(
+        sibling(&args.out, ".scope.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    std::fs::write(
+        sibling(&args.out, ".mapping.json"),
+        serde_json::to_string_pretty(&prepared.mapping_file())?,
+    )?;
+    let queues = sibling(&args.out, ".review");
+    std::fs::create_dir_all(&queues)?;
+    for reason in Reason::ALL {
+        let path = queues.join(format!("{}.csv", reason.as_str()));
+        if prepared.review.iter().any(|i| i.reason == reason) {
+            std::fs::write(&path, queue_csv(&prepared.review, reason))?;
+        } else if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    print_summary(&summary);
+    println!("\nwrote {}", args.out.display());
+    println!(
+        "      {} (scope report)",
+        sibling(&args.out, ".scope.md").display()
+    );
+    println!(
+        "      {} (effective mapping: edit and pass back with --mapping)",
+        sibling(&args.out, ".mapping.json").display()
+    );
+    println!("      {}/ (review queues as CSV)", queues.display());
+    if summary.confirmation.is_none() {
+        println!(
+            "\nThis bundle is a draft: pass --confirmed-by NAME once the mapping is confirmed."
+        );
+    }
+    Ok(())
+}
+
+/// Runs `loader inspect`.
+pub fn inspect(path: &Path, json: bool) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let (manifest, _) = bundle::verify(BufReader::new(file))
+        .with_context(|| format!("{} is not a valid bundle", path.display()))?;
+    let summary = Summary::of(&manifest);
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "{}: bundle format {}, content SHA-256 {} (verified)",
+            path.display(),
+            summary.format_version,
+            summary.content_sha256
+        );
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary) {
+    println!("\ninputs:");
+    for i in &s.inputs {
+        let delim = if i.delimiter == "\t" {
+            "tab".to_string()
+        } else {
+            format!("'{}'", i.delimiter)
+        };
+        println!(
+            "  {:<28} {:<12} {:<13} {:<5} {:>7} rows",
+            i.file, i.kind, i.encoding, delim, i.rows
+        );
+    }
+    let o = &s.objects;
+    println!(
+        "\n  {:<14} {:>8} {:>8} {:>8} {:>8}",
+        "object", "rows in", "loaded", "merged", "held"
+    );
+    for (name, c) in [
+        ("contacts", o.contacts),
+        ("notes", o.notes),
+        ("tasks", o.tasks),
+        ("appointments", o.appointments),
+        ("templates", o.templates),
+    ] {
+        println!(
+            "  {:<14} {:>8} {:>8} {:>8} {:>8}",
+            name, c.rows_in, c.loaded, c.merged, c.held
+        );
+    }
+    println!("  {:<14} {:>8} {:>8}", "accounts", "", o.accounts.loaded);
+    println!(
+        "\ncustom fields: {}",
+        s.custom_fields
+            .iter()
+            .map(|f| format!("{} ({})", f.label, f.field_type.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("tags: {}", s.tags.len());
+    let unknown = s
+        .owners
+        .iter()
+        .filter(|o| o.status == prep::model::OwnerStatus::Unknown)
+        .count();
+    println!("owners: {} ({} unknown)", s.owners.len(), unknown);
+    println!("review:");
+    for (reason, n) in &s.review {
+        if *n > 0 {
+            println!("  {reason:<22} {n}");
+        }
+    }
+    for w in &s.warnings {
+        println!("warning: {w}");
+    }
+    match &s.confirmation {
+        Some(c) => println!("confirmed by {} at {}", c.confirmed_by, c.confirmed_at),
+        None => println!("not confirmed (draft)"),
+    }
+}
+
+/// The shipped sample export, found next to the workspace or the current directory.
+pub fn sample_dir() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("sample/allclients-export"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample/allclients-export"),
+    ];
+    candidates.into_iter().find(|p| p.is_dir()).context(
+        "the sample export (sample/allclients-export) was not found; run from the repository root",
+    )
+}
+
+/// Runs `loader demo`: prepare and inspect the sample export.
+pub fn demo(out_dir: &Path) -> Result<()> {
+    let sample = sample_dir()?;
+    let out = out_dir.join("sample.bundle.jsonl.gz");
+    println!("== prepare: {} -> {}", sample.display(), out.display());
+    run(&PrepareArgs {
+        input: vec![sample],
+        out: out.clone(),
+        mapping: None,
+        confirmed_by: Some("Demo Customer".into()),
+        confirmed_at: None,
+        groups_field: "AllClients Groups".into(),
+        allclients_hosts: Vec::new(),
+    })?;
+    println!("\n== inspect {}", out.display());
+    inspect(&out, false)
+}

@@ -1,1 +1,128 @@
-fn main() {}
+//! `cargo bench -p prep`: prepare throughput on a generated 100k-contact, 300k-note export,
+//! next to a raw `csv::ByteRecord` parse of the same bytes, so the ratio shows in one run.
+//! Target: prepare ≥ 0.5 × raw parse. Sizes can be changed with BENCH_CONTACTS/BENCH_NOTES.
+
+use std::time::Instant;
+
+use exportgen::{Spec, generate};
+use prep::{InputFile, Options, bundle, prepare};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some(v);
+    }
+    (best, out.expect("runs > 0"))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // cargo test --benches asks for a listing; there is nothing to list
+    }
+    let spec = Spec {
+        seed: 42,
+        contacts: env("BENCH_CONTACTS", 100_000),
+        notes: env("BENCH_NOTES", 300_000),
+        tasks: env("BENCH_TASKS", 20_000),
+        side_files: false,
+    };
+    let t = Instant::now();
+    let (files, _) = generate(&spec);
+    let inputs: Vec<InputFile> = files
+        .into_iter()
+        .map(|f| InputFile {
+            name: f.name,
+            bytes: f.bytes,
+        })
+        .collect();
+    let total: usize = inputs.iter().map(|f| f.bytes.len()).sum();
+    let mb = total as f64 / 1e6;
+    println!(
+        "export: {} contacts, {} notes, {} tasks = {mb:.1} MB (generated in {:.1}s)",
+        spec.contacts,
+        spec.notes,
+        spec.tasks,
+        t.elapsed().as_secs_f64()
+    );
+    let runs = env("BENCH_RUNS", 3);
+    let (raw, records) = best_of(runs, || {
+        let mut n = 0u64;
+        for f in &inputs {
+            let delimiter = if f.name.starts_with("Tasks") {
+                b';'
+            } else {
+                b','
+            };
+            let mut r = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .from_reader(&f.bytes[..]);
+            let mut rec = csv::ByteRecord::new();
+            while r.read_byte_record(&mut rec).expect("valid csv") {
+                n += 1;
+            }
+        }
+        n
+    });
+    let (prep_s, prepared) = best_of(runs, || {
+        prepare(&inputs, &Options::default()).expect("prepare")
+    });
+    let (write_s, bytes) = best_of(runs, || bundle::to_bytes(&prepared).expect("bundle"));
+    let (read_s, _) = best_of(runs, || bundle::verify(&bytes[..]).expect("verify"));
+    println!(
+        "raw csv::ByteRecord parse : {:>8.1} MB/s  ({records} records, {:.3}s)",
+        mb / raw,
+        raw
+    );
+    println!(
+        "prepare (decode→records)  : {:>8.1} MB/s  ({:.3}s)",
+        mb / prep_s,
+        prep_s
+    );
+    println!(
+        "bundle write (gzip+sha256): {:>8.1} MB/s of input  ({:.3}s, bundle {:.1} MB)",
+        mb / write_s,
+        write_s,
+        bytes.len() as f64 / 1e6
+    );
+    println!(
+        "prepare + bundle write    : {:>8.1} MB/s",
+        mb / (prep_s + write_s)
+    );
+    println!(
+        "bundle verify (read)      : {:>8.1} MB/s of input  ({:.3}s)",
+        mb / read_s,
+        read_s
+    );
+    println!(
+        "ratio prepare / raw parse : {:.2}  (target ≥ 0.5)",
+        raw / prep_s
+    );
+    println!(
+        "ratio prepare+write / raw : {:.2}",
+        raw / (prep_s + write_s)
+    );
+    if let Some(peak) = peak_rss_mb() {
+        println!(
+            "peak RSS                  : {peak:.0} MB (input {mb:.0} MB held in memory throughout)"
+        );
+    }
+}

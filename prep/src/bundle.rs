@@ -178,7 +178,7 @@ pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
     m.content_sha256 = format!("{:x}", hasher.finalize());
     let mut gz = flate2::GzBuilder::new()
         .mtime(0)
-        .write(w, Compression::new(6));
+        .write(w, Compression::new(1));
     gz.write_all(json(&m)?.as_bytes())?;
     gz.write_all(b"\n")?;
     for r in records(p) {

@@ -170,6 +170,6 @@ mod tests {
         l.observe(300.0, ServerHint::default());
         l.observe(300.0, ServerHint { remaining: Some(0), reset_in: Some(10.0), ..ServerHint::default() });
         assert_eq!(l.try_acquire(300.0), Err(10.0));
-        assert_eq!(l.throttled, 2);
+        assert_eq!(l.throttled, 3);
     }
 }

@@ -222,39 +222,44 @@ impl State {
     pub fn replay(entries: &[Entry]) -> State {
         let mut s = State::default();
         for e in entries {
-            match e {
-                Entry::Start { bundle_sha256, .. } => {
-                    s.bundle_sha256.get_or_insert_with(|| bundle_sha256.clone());
-                }
-                Entry::Intent { key, .. } => {
-                    s.pending.insert(key.clone(), e.clone());
-                }
-                Entry::Done { key, .. } => {
-                    s.pending.remove(key);
-                    s.failed.remove(key);
-                    s.done.insert(key.clone(), e.clone());
-                }
-                Entry::Failed { key, .. } => {
-                    s.pending.remove(key);
-                    s.failed.insert(key.clone(), e.clone());
-                }
-                Entry::Skipped { key, .. } => {
-                    s.pending.remove(key);
-                }
-                Entry::Completed { key } => {
-                    s.completed.insert(key.clone());
-                }
-                Entry::PhaseDone { phase } => {
-                    if !s.phases_done.contains(phase) {
-                        s.phases_done.push(*phase);
-                    }
-                }
-                Entry::RolledBack { key, action } => {
-                    s.rolled_back.insert(key.clone(), action.clone());
-                }
-            }
+            s.apply(e);
         }
         s
+    }
+
+    /// Takes one more entry into account.
+    pub fn apply(&mut self, e: &Entry) {
+        match e {
+            Entry::Start { bundle_sha256, .. } => {
+                self.bundle_sha256.get_or_insert_with(|| bundle_sha256.clone());
+            }
+            Entry::Intent { key, .. } => {
+                self.pending.insert(key.clone(), e.clone());
+            }
+            Entry::Done { key, .. } => {
+                self.pending.remove(key);
+                self.failed.remove(key);
+                self.done.insert(key.clone(), e.clone());
+            }
+            Entry::Failed { key, .. } => {
+                self.pending.remove(key);
+                self.failed.insert(key.clone(), e.clone());
+            }
+            Entry::Skipped { key, .. } => {
+                self.pending.remove(key);
+            }
+            Entry::Completed { key } => {
+                self.completed.insert(key.clone());
+            }
+            Entry::PhaseDone { phase } => {
+                if !self.phases_done.contains(phase) {
+                    self.phases_done.push(*phase);
+                }
+            }
+            Entry::RolledBack { key, action } => {
+                self.rolled_back.insert(key.clone(), action.clone());
+            }
+        }
     }
 
     /// The Freshsales id of a landed record.

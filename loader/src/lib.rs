@@ -1,8 +1,24 @@
 //! The loader: takes a confirmed bundle into a Freshsales account (or the local sandbox).
-//! Pure parts (`plan`, `ratelimit`, `journal` replay, payload building) are tested without
-//! HTTP; `api` is the only module that talks to the network.
+//! Pure parts (`plan`, `ratelimit`, `journal` replay, `payload`) are tested without HTTP;
+//! `api` is the only module that talks to the network.
 
+pub mod account;
 pub mod api;
 pub mod journal;
+pub mod manual;
+pub mod payload;
 pub mod plan;
+pub mod progress;
+pub mod push;
 pub mod ratelimit;
+pub mod report;
+pub mod target;
+pub mod rollback;
+pub mod verify;
+
+/// Now, RFC 3339, whole seconds (the edge's clock; the core never reads one).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

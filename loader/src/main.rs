@@ -1,7 +1,8 @@
-//! `loader`: the migration engineer's command line. This file only parses arguments and
-//! hands each subcommand to its module; all preparation logic lives in the `prep` crate.
+//! `loader`: the migration engineer's command line. This file parses arguments and hands
+//! each subcommand to the library; preparation lives in `prep`, loading in `loader`'s lib.
 
 mod files;
+mod load_cmd;
 mod prepare_cmd;
 
 use std::path::PathBuf;
@@ -29,6 +30,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read-only preflight against the live account: missing fields, choices, owners, calls, ETA.
+    Plan(load_cmd::PlanArgs),
+    /// Load a confirmed bundle, phase by phase, journalled and resumable.
+    Push(load_cmd::PushArgs),
+    /// Read back every loaded record and compare it with the bundle.
+    Verify(load_cmd::VerifyArgs),
+    /// Undo a load from its journal (children first; resumable).
+    Rollback(load_cmd::RollbackArgs),
+    /// Where a load stands, from its journal.
+    Status {
+        /// The journal (`<bundle>.journal.jsonl`).
+        journal: PathBuf,
+    },
     /// Run the main job end to end on the shipped sample export (no credentials, no network).
     Demo {
         /// Where to write the bundle and reports.
@@ -40,12 +54,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Prepare(args) => prepare_cmd::run(&args),
-        Command::Inspect { bundle, json } => prepare_cmd::inspect(&bundle, json),
-        Command::Demo { out_dir } => prepare_cmd::demo(&out_dir),
+        Command::Prepare(args) => prepare_cmd::run(&args).map(|_| ExitCode::SUCCESS),
+        Command::Inspect { bundle, json } => prepare_cmd::inspect(&bundle, json).map(|_| ExitCode::SUCCESS),
+        Command::Plan(args) => load_cmd::block_on(load_cmd::plan(args)),
+        Command::Push(args) => load_cmd::block_on(load_cmd::push(args)),
+        Command::Verify(args) => load_cmd::block_on(load_cmd::verify(args)),
+        Command::Rollback(args) => load_cmd::block_on(load_cmd::rollback(args)),
+        Command::Status { journal } => load_cmd::status(&journal),
+        Command::Demo { out_dir } => load_cmd::block_on(load_cmd::demo(out_dir)),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -1,0 +1,106 @@
+//! Reading what the live account has (field definitions, users) and the bundle's record
+//! counts: the inputs of the pure preflight in `plan`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use prep::bundle::{self, Manifest, Record};
+use prep::fields::FieldType;
+use prep::model::TaskStatus;
+use serde_json::Value;
+
+use crate::api::Client;
+use crate::payload::Targets;
+use crate::plan::{self, Account, BundleStats, Plan, RemoteField, RemoteUser};
+
+/// Verifies a bundle's hash (reading it through) and counts its records.
+pub fn open_bundle(path: &Path) -> Result<(Manifest, BundleStats)> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = bundle::Reader::open(BufReader::new(file)).with_context(|| format!("{} is not a valid bundle", path.display()))?;
+    let mut s = BundleStats::default();
+    while let Some(r) = reader.next_record().with_context(|| format!("{} is not a valid bundle", path.display()))? {
+        match r {
+            Record::Account(_) => s.accounts += 1,
+            Record::Contact(c) if c.email.is_some() => s.contacts_with_email += 1,
+            Record::Contact(_) => s.contacts_without_email += 1,
+            Record::Note(_) => s.notes += 1,
+            Record::Task(t) => {
+                s.tasks += 1;
+                s.completed_tasks += u64::from(t.status == TaskStatus::Completed);
+            }
+            Record::Template(_) => s.templates += 1,
+            Record::Appointment(_) | Record::Review(_) => {}
+        }
+    }
+    Ok((reader.manifest().clone(), s))
+}
+
+/// Streams a verified bundle's records to `f`, in file order.
+pub fn each_record(path: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = bundle::Reader::open(BufReader::new(file))?;
+    while let Some(r) = reader.next_record()? {
+        f(r)?;
+    }
+    Ok(())
+}
+
+fn list<T: serde::de::DeserializeOwned>(body: &Value, key: &str, what: &str) -> Result<Vec<T>> {
+    let items = body.get(key).cloned().unwrap_or(Value::Null);
+    if !items.is_array() {
+        bail!("{what}: the answer has no '{key}' list; is --target a Freshsales API base URL?");
+    }
+    serde_json::from_value(items).with_context(|| format!("{what}: unexpected shape"))
+}
+
+/// Reads the account's contact fields and users (the preflight's three reads).
+pub async fn read_account(client: &Client) -> Result<Account> {
+    let fields = client.get("/settings/contacts/fields").await.context("reading contact fields")?;
+    let contact_fields: Vec<RemoteField> = list(&fields.body, "fields", "contact fields")?;
+    client.get("/settings/sales_accounts/fields").await.context("reading sales account fields")?;
+    let owners = client.get("/selector/owners").await.context("reading users (/selector/owners needs an admin's key)")?;
+    let users: Vec<RemoteUser> = list(&owners.body, "users", "users")?;
+    Ok(Account { contact_fields, users })
+}
+
+/// The plan, and what payload building needs from it.
+pub struct Preflight {
+    /// The bundle's manifest.
+    pub manifest: Manifest,
+    /// Record counts.
+    pub stats: BundleStats,
+    /// The plan.
+    pub plan: Plan,
+    /// Field and owner targets.
+    pub targets: Targets,
+    /// Bundle custom field types by label.
+    pub types: HashMap<String, FieldType>,
+}
+
+/// Runs the whole preflight against the live account.
+pub async fn preflight(path: &Path, client: &Client, default_owner: Option<&str>) -> Result<Preflight> {
+    let (manifest, stats) = open_bundle(path)?;
+    let account = read_account(client).await?;
+    let plan = plan::plan(&manifest, &stats, &account, default_owner, client.rate().await);
+    let mut targets = Targets::default();
+    for m in &plan.fields {
+        if let Some(name) = &m.name {
+            if let Some(f) = account.contact_fields.iter().find(|f| &f.name == name) {
+                targets.fields.insert(m.label.clone(), f.clone());
+            }
+        }
+    }
+    for o in &plan.owners {
+        if let Some(id) = o.user_id {
+            targets.owners.insert(o.source.trim().to_lowercase(), id);
+        }
+    }
+    targets.default_owner = default_owner.and_then(|d| {
+        account.users.iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(d.trim()))).map(|u| u.id)
+    });
+    let types = manifest.custom_fields.iter().map(|d| (d.label.clone(), d.field_type)).collect();
+    Ok(Preflight { manifest, stats, plan, targets, types })
+}

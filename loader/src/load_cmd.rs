@@ -1,0 +1,262 @@
+//! `loader plan | push | verify | rollback | status | demo`: argument handling and printing
+//! around the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use loader::account::preflight;
+use loader::journal::{self, Entry, Phase, State};
+use loader::payload::{DropdownForm, EmailForm, Forms, MultiSelectForm};
+use loader::plan::Plan;
+use loader::progress::Mode;
+use loader::push::{PushOptions, run_paths};
+use loader::target::TargetArgs;
+
+/// Runs an async command on a fresh runtime.
+pub fn block_on(f: impl std::future::Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+}
+
+/// Arguments of `loader plan`.
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The bundle.
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Owner for records whose owner has no Freshsales user.
+    #[arg(long)]
+    pub default_owner: Option<String>,
+    /// Print the plan as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Payload forms for what Freshsales' docs leave open.
+#[derive(Args, Clone)]
+pub struct FormArgs {
+    /// How to send emails.
+    #[arg(long, value_enum, default_value_t = EmailForm::Auto)]
+    pub email_form: EmailForm,
+    /// How to send dropdown values (choice text or id).
+    #[arg(long, value_enum, default_value_t = DropdownForm::Text)]
+    pub dropdown_form: DropdownForm,
+    /// How to send multi-select values.
+    #[arg(long, value_enum, default_value_t = MultiSelectForm::Semicolon)]
+    pub multi_select_form: MultiSelectForm,
+}
+
+impl FormArgs {
+    fn forms(&self) -> Forms {
+        Forms { email: self.email_form, dropdown: self.dropdown_form, multi_select: self.multi_select_form }
+    }
+}
+
+/// Arguments of `loader push`.
+#[derive(Args)]
+pub struct PushArgs {
+    /// The bundle.
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Owner for records whose owner has no Freshsales user (otherwise unmatched owners block).
+    #[arg(long)]
+    pub default_owner: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Machine-readable events on stdout instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+    /// A previous load's journal: send only records new or changed since (delta at cutover).
+    #[arg(long)]
+    pub since: Option<PathBuf>,
+    #[command(flatten)]
+    pub forms: FormArgs,
+}
+
+/// Arguments of `loader verify`.
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The bundle (its journal sits next to it).
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// As given to push.
+    #[arg(long)]
+    pub default_owner: Option<String>,
+    #[command(flatten)]
+    pub forms: FormArgs,
+}
+
+/// Arguments of `loader rollback`.
+#[derive(Args)]
+pub struct RollbackArgs {
+    /// The load's journal (`<bundle>.journal.jsonl`).
+    pub journal: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Say what would be undone, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Move created contacts and accounts to the recycle bin instead of erasing them.
+    #[arg(long)]
+    pub soft_delete: bool,
+}
+
+fn hms(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    format!("{}h {:02}m {:02}s", s / 3600, s % 3600 / 60, s % 60)
+}
+
+fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
+    println!("custom fields:");
+    for f in &plan.fields {
+        println!("  {:<28} {:<13} {:<16} {}", f.label, f.field_type.as_str(), f.status, f.name.as_deref().unwrap_or("-"));
+    }
+    println!("owners:");
+    for o in &plan.owners {
+        println!("  {:<28} {:<28} {:<14} {} records", o.source, o.email.as_deref().unwrap_or("-"), o.status, o.references);
+    }
+    std::fs::create_dir_all(run_dir)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["source", "email", "freshsales_user_id", "status", "references"])?;
+    for o in &plan.owners {
+        w.write_record([
+            prep::report::neutralise(&o.source),
+            prep::report::neutralise(o.email.as_deref().unwrap_or("")),
+            o.user_id.map(|i| i.to_string()).unwrap_or_default(),
+            o.status.clone(),
+            o.references.to_string(),
+        ])?;
+    }
+    std::fs::write(run_dir.join("owners.csv"), w.into_inner()?)?;
+    let c = &plan.calls;
+    println!("API calls: preflight {}, accounts {}, contacts {}, notes {}, tasks {} = {}", c.preflight, c.accounts, c.contacts, c.notes, c.tasks, c.total());
+    println!("ETA at the budget's pace: {}", hms(plan.eta_seconds));
+    if plan.blocking.is_empty() {
+        println!("nothing blocks the push");
+    } else {
+        println!("\nBLOCKING — do these first:");
+        for b in &plan.blocking {
+            println!("  [ ] {b}");
+        }
+    }
+    println!("owner reconciliation: {}", run_dir.join("owners.csv").display());
+    Ok(())
+}
+
+/// `loader plan`.
+pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
+    let client = args.target.client()?;
+    let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&pre.plan)?);
+    } else {
+        print_plan(&pre.plan, &run_paths(&args.bundle).1)?;
+    }
+    Ok(if pre.plan.blocking.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// `loader push`.
+pub async fn push(args: PushArgs) -> Result<ExitCode> {
+    let client = args.target.client()?;
+    let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    let mode = if args.json { Mode::Json } else { Mode::Bars };
+    if !pre.plan.blocking.is_empty() {
+        if !args.json {
+            print_plan(&pre.plan, &run_paths(&args.bundle).1)?;
+        }
+        anyhow::bail!("the preflight blocks this push ({} items above)", pre.plan.blocking.len());
+    }
+    let eta = pre.plan.eta_seconds;
+    if !args.json {
+        println!("pushing {} to {} — ETA {}", args.bundle.display(), client.base(), hms(eta));
+    }
+    let started = std::time::Instant::now();
+    let opts = PushOptions { forms: args.forms.forms(), concurrency: args.concurrency, since: args.since.clone(), mode, fallback_due: None };
+    let result = loader::push::push(&args.bundle, client.clone(), pre, &opts).await?;
+    let stats = client.stats().await;
+    let elapsed = started.elapsed().as_secs_f64();
+    if args.json {
+        loader::progress::event(serde_json::json!({"event": "done", "elapsed_seconds": elapsed, "eta_seconds": eta, "calls": stats.sent, "throttled": stats.throttled, "failed": result.errors.len()}));
+    } else {
+        println!("\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}", "phase", "expected", "created", "updated", "skipped", "failed");
+        for r in result.reports.values() {
+            println!("{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}", r.phase, r.expected, r.created, r.updated, r.skipped.values().sum::<u64>(), r.failed);
+            for (why, n) in &r.skipped {
+                println!("          skipped {n}: {why}");
+            }
+        }
+        println!("\n{} calls ({} answered 429) in {} (ETA was {})", stats.sent, stats.throttled, hms(elapsed), hms(eta));
+        println!("journal: {}", result.journal.display());
+        println!("reports: {}/ (report-<phase>.json/.csv, errors.csv, manual/)", result.run_dir.display());
+        if !result.errors.is_empty() {
+            println!("{} records were refused: see {}", result.errors.len(), result.run_dir.join("errors.csv").display());
+        }
+    }
+    Ok(if result.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+/// `loader verify`.
+pub async fn verify(args: VerifyArgs) -> Result<ExitCode> {
+    let client = args.target.client()?;
+    let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    let report = loader::verify::verify(&args.bundle, &client, &pre, &args.forms.forms()).await?;
+    let dir = run_paths(&args.bundle).1;
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("verify.json"), serde_json::to_string_pretty(&report)?)?;
+    println!("verified {} records: {} missing, {} field mismatches", report.checked, report.missing.len(), report.mismatches.len());
+    for m in report.mismatches.iter().take(20) {
+        println!("  {} {}: expected {} got {}", m.key, m.field, m.expected, m.actual);
+    }
+    for k in report.missing.iter().take(20) {
+        println!("  {k}: missing");
+    }
+    println!("report: {}", dir.join("verify.json").display());
+    Ok(if report.missing.is_empty() && report.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+}
+
+/// `loader rollback`.
+pub async fn rollback(args: RollbackArgs) -> Result<ExitCode> {
+    let client = args.target.client()?;
+    let r = loader::rollback::rollback(&args.journal, &client, args.dry_run, args.soft_delete).await?;
+    if args.dry_run {
+        for (k, a) in &r.planned {
+            println!("{a:<12} {k}");
+        }
+        println!("dry run: {} actions, nothing changed", r.planned.len());
+    } else {
+        println!("deleted {}, restored {}, already gone {}, resumed {}, kept (edited after import) {}", r.deleted, r.restored, r.already_gone, r.resumed, r.kept_edited.len());
+        for k in &r.kept_edited {
+            println!("  kept: {k}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `loader status`.
+pub fn status(path: &Path) -> Result<ExitCode> {
+    let entries = journal::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let s = State::replay(&entries);
+    println!("journal {} ({} entries), bundle {}", path.display(), entries.len(), s.bundle_sha256.as_deref().unwrap_or("?"));
+    for phase in Phase::ALL {
+        let done = s.done.values().filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase)).count();
+        let failed = s.failed.values().filter(|e| matches!(e, Entry::Failed { phase: p, .. } if *p == phase)).count();
+        let pending = s.pending.values().filter(|e| matches!(e, Entry::Intent { phase: p, .. } if *p == phase)).count();
+        let finished = if s.phases_done.contains(&phase) { "finished" } else { "not finished" };
+        println!("  {:<9} {finished:<13} loaded {done:>6}  failed {failed:>4}  in doubt {pending:>3}", phase.as_str());
+    }
+    if !s.rolled_back.is_empty() {
+        println!("  rolled back: {} records", s.rolled_back.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `loader demo`: prepare the sample and inspect it (the sandbox push joins when it lands).
+pub async fn demo(out_dir: PathBuf) -> Result<ExitCode> {
+    crate::prepare_cmd::demo(&out_dir)?;
+    Ok(ExitCode::SUCCESS)
+}

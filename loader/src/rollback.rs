@@ -1,0 +1,144 @@
+//! `loader rollback`: undoes a load from its journal, children first. Records the load
+//! created are deleted; records it updated get their captured pre-image back; records
+//! someone edited after the import are kept and reported. Rollback journals every step in
+//! the same journal, so it can be resumed.
+
+use std::path::Path;
+
+use anyhow::Result;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::api::{CallError, Client, Idempotency};
+use crate::journal::{self, Entry, Journal, Phase, PreImage, State};
+
+/// What rollback did, or would do with `--dry-run`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RollbackReport {
+    /// Records deleted.
+    pub deleted: u64,
+    /// Records restored to their pre-image.
+    pub restored: u64,
+    /// Records kept because someone edited them after the import (keys).
+    pub kept_edited: Vec<String>,
+    /// Records already gone.
+    pub already_gone: u64,
+    /// Records rolled back by an earlier, interrupted rollback.
+    pub resumed: u64,
+    /// Planned actions (`--dry-run`): key and action.
+    pub planned: Vec<(String, String)>,
+}
+
+/// Fields restored on a contact the load updated: every field the loader may write.
+const RESTORED: [&str; 12] = [
+    "first_name", "last_name", "job_title", "work_number", "mobile_number", "address", "city", "state", "zipcode", "country", "owner_id", "sales_account_id",
+];
+
+fn restore_body(pre: &Value) -> Value {
+    let mut m = Map::new();
+    for f in RESTORED {
+        m.insert(f.into(), pre.get(f).cloned().unwrap_or(Value::Null));
+    }
+    m.insert("tags".into(), pre.get("tags").cloned().unwrap_or(Value::Array(vec![])));
+    if let Some(cf) = pre.get("custom_field") {
+        m.insert("custom_field".into(), cf.clone());
+    }
+    serde_json::json!({ "contact": m })
+}
+
+async fn delete(client: &Client, paths: &[String]) -> Result<&'static str, CallError> {
+    let mut last = None;
+    for p in paths {
+        match client.call(Method::DELETE, p, None, Idempotency::Safe).await {
+            Ok(_) => return Ok("deleted"),
+            Err(CallError::Rejected { status: 404, .. }) => last = Some("already_gone"),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(last.unwrap_or("already_gone"))
+}
+
+/// Rolls back the load recorded in `journal_path`.
+pub async fn rollback(journal_path: &Path, client: &Client, dry_run: bool, soft_delete: bool) -> Result<RollbackReport> {
+    let entries = journal::read(journal_path)?;
+    let state = State::replay(&entries);
+    let mut report = RollbackReport::default();
+    let mut journal = if dry_run { None } else { Some(Journal::open(journal_path)?) };
+    for phase in [Phase::Tasks, Phase::Notes, Phase::Contacts, Phase::Accounts] {
+        // Journal order, reversed: the newest records first.
+        let done: Vec<&Entry> = entries.iter().rev().filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase)).collect();
+        for e in done {
+            let Entry::Done { key, id, created, updated_at, .. } = e else { continue };
+            if state.rolled_back.contains_key(key) {
+                report.resumed += 1;
+                continue;
+            }
+            let resource = match phase {
+                Phase::Tasks => "tasks",
+                Phase::Notes => "notes",
+                Phase::Contacts => "contacts",
+                _ => "sales_accounts",
+            };
+            let edited_since = if phase == Phase::Contacts && updated_at.is_some() {
+                match client.get(&format!("/contacts/{id}")).await {
+                    Ok(a) => a.body["contact"]["updated_at"].as_str() != updated_at.as_deref(),
+                    Err(CallError::Rejected { status: 404, .. }) => false,
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                false
+            };
+            let action = if edited_since {
+                "kept_edited"
+            } else if *created {
+                "delete"
+            } else {
+                match state.pending.get(key).or_else(|| entries.iter().find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))) {
+                    Some(Entry::Intent { pre_image: PreImage::Present { .. }, .. }) => "restore",
+                    _ => "nothing",
+                }
+            };
+            if dry_run {
+                report.planned.push((key.clone(), action.into()));
+                continue;
+            }
+            let done_action = match action {
+                "kept_edited" => {
+                    report.kept_edited.push(key.clone());
+                    "kept_edited"
+                }
+                "delete" => {
+                    let mut paths = Vec::new();
+                    if !soft_delete && matches!(phase, Phase::Contacts | Phase::Accounts) {
+                        paths.push(format!("/{resource}/{id}/forget"));
+                    }
+                    paths.push(format!("/{resource}/{id}"));
+                    let a = delete(client, &paths).await?;
+                    if a == "deleted" {
+                        report.deleted += 1;
+                    } else {
+                        report.already_gone += 1;
+                    }
+                    a
+                }
+                "restore" => {
+                    let pre = entries.iter().find_map(|x| match x {
+                        Entry::Intent { key: k, pre_image: PreImage::Present { record, .. }, .. } if k == key => Some(record.clone()),
+                        _ => None,
+                    });
+                    if let Some(pre) = pre {
+                        client.call(Method::PUT, &format!("/contacts/{id}"), Some(&restore_body(&pre)), Idempotency::Safe).await?;
+                        report.restored += 1;
+                    }
+                    "restored"
+                }
+                _ => "nothing",
+            };
+            if let Some(j) = journal.as_mut() {
+                j.append(&Entry::RolledBack { key: key.clone(), action: done_action.into() })?;
+            }
+        }
+    }
+    Ok(report)
+}

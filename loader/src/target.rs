@@ -1,0 +1,78 @@
+//! Where a command pushes and with what budget: `--target URL`, or a named profile of a
+//! config file (staging, production). The API key only ever comes from an environment
+//! variable.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Deserialize;
+
+use crate::api::{ApiKey, Client};
+use crate::ratelimit::RateLimiter;
+
+/// Target and budget options shared by plan, push, verify and rollback.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Full API base URL, e.g. https://acme.myfreshworks.com/crm/sales/api (or the sandbox's).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// A named profile from the config file instead of --target.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Config file with [profiles.NAME] tables (target, api_key_env, plan_limit, budget_per_hour).
+    #[arg(long, default_value = "loader.toml")]
+    pub config: PathBuf,
+    /// Environment variable holding the API key.
+    #[arg(long, default_value = "FRESHSALES_API_KEY")]
+    pub api_key_env: String,
+    /// The account's plan limit, calls per hour (Growth 1000, Pro 2000, Enterprise 5000).
+    #[arg(long)]
+    pub plan_limit: Option<u32>,
+    /// Calls per hour this load may use (default 80% of the plan limit: the budget is shared).
+    #[arg(long)]
+    pub budget_per_hour: Option<u32>,
+    /// Calls per minute (Freshsales' fair-usage cap is 400).
+    #[arg(long, default_value_t = 400)]
+    pub per_minute: u32,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+struct Profile {
+    target: Option<String>,
+    api_key_env: Option<String>,
+    plan_limit: Option<u32>,
+    budget_per_hour: Option<u32>,
+}
+
+impl TargetArgs {
+    /// Resolves the options into a client.
+    pub fn client(&self) -> Result<Client> {
+        let profile = match &self.profile {
+            Some(name) => {
+                let text = std::fs::read_to_string(&self.config).with_context(|| format!("cannot read {}", self.config.display()))?;
+                let cfg: ConfigFile = toml::from_str(&text).with_context(|| format!("{} is not valid", self.config.display()))?;
+                cfg.profiles.get(name).cloned().with_context(|| format!("no [profiles.{name}] in {}", self.config.display()))?
+            }
+            None => Profile::default(),
+        };
+        let Some(target) = self.target.clone().or(profile.target) else {
+            bail!("say where to push: --target URL or --profile NAME");
+        };
+        if !(target.starts_with("https://") || target.starts_with("http://127.") || target.starts_with("http://localhost")) {
+            bail!("--target must be an https:// URL (plain http only for a local sandbox): {target}");
+        }
+        let key_env = if self.api_key_env != "FRESHSALES_API_KEY" { self.api_key_env.clone() } else { profile.api_key_env.unwrap_or_else(|| self.api_key_env.clone()) };
+        let key = ApiKey::from_env(&key_env)?;
+        let plan_limit = self.plan_limit.or(profile.plan_limit).unwrap_or(1000);
+        let budget = self.budget_per_hour.or(profile.budget_per_hour).unwrap_or(plan_limit * 4 / 5);
+        Client::new(&target, key, RateLimiter::new(budget, self.per_minute.min(400)))
+    }
+}

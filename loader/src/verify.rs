@@ -1,0 +1,174 @@
+//! `loader verify`: reads back every record the journal says landed and compares it with the
+//! bundle, field by field (custom fields included).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Result;
+use prep::bundle::Record;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::account::{Preflight, each_record};
+use crate::api::Client;
+use crate::journal::{self, Entry, State};
+use crate::payload::{self, Forms};
+use crate::push::run_paths;
+
+/// One difference between the bundle and Freshsales.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mismatch {
+    /// Bundle key.
+    pub key: String,
+    /// Field name.
+    pub field: String,
+    /// What the bundle says.
+    pub expected: Value,
+    /// What Freshsales has.
+    pub actual: Value,
+}
+
+/// The verification's result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// Records read back.
+    pub checked: u64,
+    /// Records that no longer exist.
+    pub missing: Vec<String>,
+    /// Field differences.
+    pub mismatches: Vec<Mismatch>,
+}
+
+fn norm(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.contains(';') => {
+            let mut parts: Vec<String> = s.split(';').map(|p| p.trim().to_lowercase()).collect();
+            parts.sort();
+            Value::from(parts)
+        }
+        Value::String(s) => Value::String(s.trim().to_lowercase()),
+        Value::Array(a) => {
+            let mut parts: Vec<String> = a.iter().map(|x| x.as_str().map(|s| s.trim().to_lowercase()).unwrap_or_else(|| x.to_string())).collect();
+            parts.sort();
+            Value::from(parts)
+        }
+        Value::Number(n) => n.as_f64().map(Value::from).unwrap_or(Value::Null),
+        other => other.clone(),
+    }
+}
+
+fn compare(report: &mut VerifyReport, key: &str, expected: &Value, actual: &Value) {
+    let Some(obj) = expected.as_object() else { return };
+    for (field, want) in obj {
+        match field.as_str() {
+            "tags" => {
+                let have: Vec<String> = actual["tags"].as_array().map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_lowercase)).collect()).unwrap_or_default();
+                let missing: Vec<&Value> = want.as_array().map(|w| w.iter().filter(|t| !have.contains(&t.as_str().unwrap_or("").to_lowercase())).collect()).unwrap_or_default();
+                if !missing.is_empty() {
+                    report.mismatches.push(Mismatch { key: key.into(), field: "tags".into(), expected: want.clone(), actual: actual["tags"].clone() });
+                }
+            }
+            "emails" => {
+                let want_primary = match want {
+                    Value::String(s) => s.clone(),
+                    Value::Array(a) => a.first().and_then(|e| e["value"].as_str()).unwrap_or("").to_string(),
+                    _ => String::new(),
+                };
+                let have = actual["email"].as_str().unwrap_or("").to_string();
+                if !have.eq_ignore_ascii_case(&want_primary) {
+                    report.mismatches.push(Mismatch { key: key.into(), field: "email".into(), expected: Value::String(want_primary), actual: Value::String(have) });
+                }
+            }
+            "custom_field" => {
+                if let Some(cf) = want.as_object() {
+                    for (name, value) in cf {
+                        let have = &actual["custom_field"][name];
+                        if norm(have) != norm(value) {
+                            report.mismatches.push(Mismatch { key: key.into(), field: name.clone(), expected: value.clone(), actual: have.clone() });
+                        }
+                    }
+                }
+            }
+            _ => {
+                if norm(&actual[field]) != norm(want) {
+                    report.mismatches.push(Mismatch { key: key.into(), field: field.clone(), expected: want.clone(), actual: actual[field].clone() });
+                }
+            }
+        }
+    }
+}
+
+/// Reads back everything the bundle's journal says was loaded.
+pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &Forms) -> Result<VerifyReport> {
+    let (journal_path, _) = run_paths(bundle);
+    let state = State::replay(&journal::read(&journal_path)?);
+    let mut records = Vec::new();
+    each_record(bundle, |r| {
+        records.push(r);
+        Ok(())
+    })?;
+    let mut report = VerifyReport::default();
+    let ids: HashMap<String, i64> = state
+        .done
+        .values()
+        .filter_map(|e| match e {
+            Entry::Done { key, id, .. } => Some((key.clone(), *id)),
+            _ => None,
+        })
+        .collect();
+    let mut notes_by_contact: HashMap<i64, Vec<(String, i64, String)>> = HashMap::new();
+    for r in &records {
+        match r {
+            Record::Account(a) => {
+                let Some(id) = ids.get(&a.key) else { continue };
+                report.checked += 1;
+                match client.get(&format!("/sales_accounts/{id}")).await {
+                    Ok(ans) => compare(&mut report, &a.key, &serde_json::json!({"name": a.name}), &ans.body["sales_account"]),
+                    Err(_) => report.missing.push(a.key.clone()),
+                }
+            }
+            Record::Contact(c) => {
+                let Some(id) = ids.get(&c.key) else { continue };
+                report.checked += 1;
+                let account_id = c.account.as_ref().and_then(|k| ids.get(k).copied());
+                let mut expected = payload::contact(c, account_id, &[], &pre.types, &pre.targets, forms);
+                if let Some(t) = expected.get_mut("tags") {
+                    *t = serde_json::json!(c.tags);
+                }
+                match client.get(&format!("/contacts/{id}")).await {
+                    Ok(ans) => compare(&mut report, &c.key, &expected, &ans.body["contact"]),
+                    Err(_) => report.missing.push(c.key.clone()),
+                }
+            }
+            Record::Note(n) => {
+                let (Some(id), Some(contact)) = (ids.get(&n.key), ids.get(&n.contact)) else { continue };
+                notes_by_contact.entry(*contact).or_default().push((n.key.clone(), *id, payload::note_description(n)));
+            }
+            Record::Task(t) => {
+                let Some(id) = ids.get(&t.key) else { continue };
+                report.checked += 1;
+                match client.get(&format!("/tasks/{id}")).await {
+                    Ok(ans) => {
+                        let task = &ans.body["task"];
+                        let status = if t.status == prep::model::TaskStatus::Completed { 1 } else { 0 };
+                        compare(&mut report, &t.key, &serde_json::json!({"title": t.title, "status": status}), task);
+                    }
+                    Err(_) => report.missing.push(t.key.clone()),
+                }
+            }
+            _ => {}
+        }
+    }
+    for (contact, notes) in notes_by_contact {
+        let listed = client.get(&format!("/contacts/{contact}/notes")).await.map(|a| a.body["notes"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        for (key, id, description) in notes {
+            report.checked += 1;
+            match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {
+                Some(n) if n["description"].as_str() == Some(description.as_str()) => {}
+                Some(n) => report.mismatches.push(Mismatch { key, field: "description".into(), expected: Value::String(description), actual: n["description"].clone() }),
+                None => report.missing.push(key),
+            }
+        }
+    }
+    Ok(report)
+}

@@ -19,9 +19,13 @@ use crate::plan::{self, Account, BundleStats, Plan, RemoteField, RemoteUser};
 /// Verifies a bundle's hash (reading it through) and counts its records.
 pub fn open_bundle(path: &Path) -> Result<(Manifest, BundleStats)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = bundle::Reader::open(BufReader::new(file)).with_context(|| format!("{} is not a valid bundle", path.display()))?;
+    let mut reader = bundle::Reader::open(BufReader::new(file))
+        .with_context(|| format!("{} is not a valid bundle", path.display()))?;
     let mut s = BundleStats::default();
-    while let Some(r) = reader.next_record().with_context(|| format!("{} is not a valid bundle", path.display()))? {
+    while let Some(r) = reader
+        .next_record()
+        .with_context(|| format!("{} is not a valid bundle", path.display()))?
+    {
         match r {
             Record::Account(_) => s.accounts += 1,
             Record::Contact(c) if c.email.is_some() => s.contacts_with_email += 1,
@@ -58,12 +62,24 @@ fn list<T: serde::de::DeserializeOwned>(body: &Value, key: &str, what: &str) -> 
 
 /// Reads the account's contact fields and users (the preflight's three reads).
 pub async fn read_account(client: &Client) -> Result<Account> {
-    let fields = client.get("/settings/contacts/fields").await.context("reading contact fields")?;
+    let fields = client
+        .get("/settings/contacts/fields")
+        .await
+        .context("reading contact fields")?;
     let contact_fields: Vec<RemoteField> = list(&fields.body, "fields", "contact fields")?;
-    client.get("/settings/sales_accounts/fields").await.context("reading sales account fields")?;
-    let owners = client.get("/selector/owners").await.context("reading users (/selector/owners needs an admin's key)")?;
+    client
+        .get("/settings/sales_accounts/fields")
+        .await
+        .context("reading sales account fields")?;
+    let owners = client
+        .get("/selector/owners")
+        .await
+        .context("reading users (/selector/owners needs an admin's key)")?;
     let users: Vec<RemoteUser> = list(&owners.body, "users", "users")?;
-    Ok(Account { contact_fields, users })
+    Ok(Account {
+        contact_fields,
+        users,
+    })
 }
 
 /// The plan, and what payload building needs from it.
@@ -81,16 +97,26 @@ pub struct Preflight {
 }
 
 /// Runs the whole preflight against the live account.
-pub async fn preflight(path: &Path, client: &Client, default_owner: Option<&str>) -> Result<Preflight> {
+pub async fn preflight(
+    path: &Path,
+    client: &Client,
+    default_owner: Option<&str>,
+) -> Result<Preflight> {
     let (manifest, stats) = open_bundle(path)?;
     let account = read_account(client).await?;
-    let plan = plan::plan(&manifest, &stats, &account, default_owner, client.rate().await);
+    let plan = plan::plan(
+        &manifest,
+        &stats,
+        &account,
+        default_owner,
+        client.rate().await,
+    );
     let mut targets = Targets::default();
     for m in &plan.fields {
-        if let Some(name) = &m.name {
-            if let Some(f) = account.contact_fields.iter().find(|f| &f.name == name) {
-                targets.fields.insert(m.label.clone(), f.clone());
-            }
+        if let Some(name) = &m.name
+            && let Some(f) = account.contact_fields.iter().find(|f| &f.name == name)
+        {
+            targets.fields.insert(m.label.clone(), f.clone());
         }
     }
     for o in &plan.owners {
@@ -99,8 +125,26 @@ pub async fn preflight(path: &Path, client: &Client, default_owner: Option<&str>
         }
     }
     targets.default_owner = default_owner.and_then(|d| {
-        account.users.iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(d.trim()))).map(|u| u.id)
+        account
+            .users
+            .iter()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(d.trim()))
+            })
+            .map(|u| u.id)
     });
-    let types = manifest.custom_fields.iter().map(|d| (d.label.clone(), d.field_type)).collect();
-    Ok(Preflight { manifest, stats, plan, targets, types })
+    let types = manifest
+        .custom_fields
+        .iter()
+        .map(|d| (d.label.clone(), d.field_type))
+        .collect();
+    Ok(Preflight {
+        manifest,
+        stats,
+        plan,
+        targets,
+        types,
+    })
 }

@@ -20,7 +20,9 @@ impl ApiKey {
     pub fn from_env(var: &str) -> anyhow::Result<ApiKey> {
         match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(ApiKey(v.trim().to_string())),
-            _ => anyhow::bail!("the API key is read from the environment variable {var}, which is not set"),
+            _ => anyhow::bail!(
+                "the API key is read from the environment variable {var}, which is not set"
+            ),
         }
     }
 
@@ -60,7 +62,9 @@ pub enum CallError {
         message: String,
     },
     /// The answer was not JSON: wrong URL (a login page, another host).
-    #[error("the target answered {status} with {content_type} instead of JSON: check --target (e.g. https://acme.myfreshworks.com/crm/sales/api)")]
+    #[error(
+        "the target answered {status} with {content_type} instead of JSON: check --target (e.g. https://acme.myfreshworks.com/crm/sales/api)"
+    )]
     NotJson {
         /// Status code.
         status: u16,
@@ -123,7 +127,10 @@ fn hint(headers: &HeaderMap, status: u16) -> ServerHint {
     let reset_in = num("x-ratelimit-reset").map(|r| {
         // Seconds from now, or an epoch time: upstream does not say which.
         if r > 1e9 {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
             (r - now).max(0.0)
         } else {
             r
@@ -139,7 +146,15 @@ fn hint(headers: &HeaderMap, status: u16) -> ServerHint {
 
 fn message(body: &Value) -> String {
     match &body["errors"]["message"] {
-        Value::Array(a) => a.iter().map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string())).collect::<Vec<_>>().join("; "),
+        Value::Array(a) => a
+            .iter()
+            .map(|m| {
+                m.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| m.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Value::String(s) => s.clone(),
         Value::Null => body.to_string(),
         other => other.to_string(),
@@ -208,7 +223,13 @@ impl Client {
     }
 
     /// Sends one request: `path` is relative to the base (`/contacts/upsert`).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>, kind: Idempotency) -> Result<Answer, CallError> {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        kind: Idempotency,
+    ) -> Result<Answer, CallError> {
         let url = format!("{}{}", self.base, path);
         let mut last = String::new();
         for attempt in 0..self.max_attempts {
@@ -217,7 +238,15 @@ impl Client {
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .header("Authorization", HeaderValue::from_str(&format!("Token token={}", self.key.0)).map_err(|_| CallError::Auth { status: 0, message: "the API key has characters a header cannot carry".into() })?)
+                .header(
+                    "Authorization",
+                    HeaderValue::from_str(&format!("Token token={}", self.key.0)).map_err(
+                        |_| CallError::Auth {
+                            status: 0,
+                            message: "the API key has characters a header cannot carry".into(),
+                        },
+                    )?,
+                )
                 .header("Accept", "application/json");
             if let Some(b) = body {
                 req = req.json(b);
@@ -226,7 +255,11 @@ impl Client {
                 Ok(r) => r,
                 Err(e) => {
                     let never_sent = e.is_connect();
-                    last = if e.is_timeout() { "timed out".to_string() } else { format!("connection failed: {}", e.without_url()) };
+                    last = if e.is_timeout() {
+                        "timed out".to_string()
+                    } else {
+                        format!("connection failed: {}", e.without_url())
+                    };
                     if kind == Idempotency::Create && !never_sent {
                         return Err(CallError::Ambiguous(last));
                     }
@@ -245,7 +278,12 @@ impl Client {
                 last = "429 rate limited".into();
                 continue; // the limiter now holds every call until the server's window reopens
             }
-            let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let content_type = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
             let bytes = match resp.bytes().await {
                 Ok(b) => b,
                 Err(e) => {
@@ -257,7 +295,11 @@ impl Client {
                     continue;
                 }
             };
-            let json: Option<Value> = if bytes.is_empty() { Some(Value::Null) } else { serde_json::from_slice(&bytes).ok() };
+            let json: Option<Value> = if bytes.is_empty() {
+                Some(Value::Null)
+            } else {
+                serde_json::from_slice(&bytes).ok()
+            };
             if status >= 500 {
                 last = format!("HTTP {status}");
                 if kind == Idempotency::Create {
@@ -267,19 +309,36 @@ impl Client {
                 continue;
             }
             let Some(body) = json else {
-                return Err(CallError::NotJson { status, content_type: if content_type.is_empty() { "no content type".into() } else { content_type } });
+                return Err(CallError::NotJson {
+                    status,
+                    content_type: if content_type.is_empty() {
+                        "no content type".into()
+                    } else {
+                        content_type
+                    },
+                });
             };
             return match status {
                 200..=299 => Ok(Answer { status, body }),
-                401 | 403 => Err(CallError::Auth { status, message: message(&body) }),
-                _ => Err(CallError::Rejected { status, message: message(&body) }),
+                401 | 403 => Err(CallError::Auth {
+                    status,
+                    message: message(&body),
+                }),
+                _ => Err(CallError::Rejected {
+                    status,
+                    message: message(&body),
+                }),
             };
         }
-        Err(CallError::GaveUp { attempts: self.max_attempts, last })
+        Err(CallError::GaveUp {
+            attempts: self.max_attempts,
+            last,
+        })
     }
 
     /// GET.
     pub async fn get(&self, path: &str) -> Result<Answer, CallError> {
-        self.call(reqwest::Method::GET, path, None, Idempotency::Safe).await
+        self.call(reqwest::Method::GET, path, None, Idempotency::Safe)
+            .await
     }
 }

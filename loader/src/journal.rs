@@ -30,7 +30,13 @@ pub enum Phase {
 
 impl Phase {
     /// All phases in order.
-    pub const ALL: [Phase; 5] = [Phase::Accounts, Phase::Contacts, Phase::Notes, Phase::Tasks, Phase::Manual];
+    pub const ALL: [Phase; 5] = [
+        Phase::Accounts,
+        Phase::Contacts,
+        Phase::Notes,
+        Phase::Tasks,
+        Phase::Manual,
+    ];
 
     /// The word used in reports.
     pub fn as_str(self) -> &'static str {
@@ -152,15 +158,22 @@ impl Journal {
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open journal {}", path.display()))?;
-        Ok(Journal { file, path: path.to_path_buf() })
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one entry and forces it to disk before returning.
     pub fn append(&mut self, entry: &Entry) -> Result<()> {
         let mut line = serde_json::to_vec(entry)?;
         line.push(b'\n');
-        self.file.write_all(&line).with_context(|| format!("cannot write journal {}", self.path.display()))?;
-        self.file.sync_data().with_context(|| format!("cannot sync journal {}", self.path.display()))?;
+        self.file
+            .write_all(&line)
+            .with_context(|| format!("cannot write journal {}", self.path.display()))?;
+        self.file
+            .sync_data()
+            .with_context(|| format!("cannot sync journal {}", self.path.display()))?;
         Ok(())
     }
 
@@ -176,7 +189,8 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let file = File::open(path).with_context(|| format!("cannot read journal {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot read journal {}", path.display()))?;
     let mut out = Vec::new();
     let mut reader = BufReader::new(file);
     let mut line = String::new();
@@ -231,7 +245,8 @@ impl State {
     pub fn apply(&mut self, e: &Entry) {
         match e {
             Entry::Start { bundle_sha256, .. } => {
-                self.bundle_sha256.get_or_insert_with(|| bundle_sha256.clone());
+                self.bundle_sha256
+                    .get_or_insert_with(|| bundle_sha256.clone());
             }
             Entry::Intent { key, .. } => {
                 self.pending.insert(key.clone(), e.clone());
@@ -280,8 +295,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut j = Journal::open(&path).unwrap();
-        j.append(&Entry::Start { bundle_sha256: "abc".into(), target: "http://x".into(), at: "now".into() }).unwrap();
-        j.append(&Entry::Intent { phase: Phase::Contacts, key: "email:a@b.co".into(), pre_image: PreImage::Absent }).unwrap();
+        j.append(&Entry::Start {
+            bundle_sha256: "abc".into(),
+            target: "http://x".into(),
+            at: "now".into(),
+        })
+        .unwrap();
+        j.append(&Entry::Intent {
+            phase: Phase::Contacts,
+            key: "email:a@b.co".into(),
+            pre_image: PreImage::Absent,
+        })
+        .unwrap();
         j.append(&Entry::Done {
             phase: Phase::Contacts,
             key: "email:a@b.co".into(),
@@ -291,9 +316,19 @@ mod tests {
             updated_at: None,
         })
         .unwrap();
-        j.append(&Entry::Intent { phase: Phase::Notes, key: "note:1".into(), pre_image: PreImage::NotApplicable }).unwrap();
+        j.append(&Entry::Intent {
+            phase: Phase::Notes,
+            key: "note:1".into(),
+            pre_image: PreImage::NotApplicable,
+        })
+        .unwrap();
         drop(j);
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"event\":\"done\",\"pha").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"event\":\"done\",\"pha")
+            .unwrap();
         let s = State::replay(&read(&path).unwrap());
         assert_eq!(s.bundle_sha256.as_deref(), Some("abc"));
         assert_eq!(s.id("email:a@b.co"), Some(70000000001));

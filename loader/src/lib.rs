@@ -12,13 +12,14 @@ pub mod progress;
 pub mod push;
 pub mod ratelimit;
 pub mod report;
-pub mod target;
 pub mod rollback;
+pub mod target;
 pub mod verify;
 
 /// Now, RFC 3339, whole seconds (the edge's clock; the core never reads one).
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
     let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -16,7 +16,10 @@ use loader::target::TargetArgs;
 
 /// Runs an async command on a fresh runtime.
 pub fn block_on(f: impl std::future::Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }
 
 /// Arguments of `loader plan`.
@@ -50,7 +53,11 @@ pub struct FormArgs {
 
 impl FormArgs {
     fn forms(&self) -> Forms {
-        Forms { email: self.email_form, dropdown: self.dropdown_form, multi_select: self.multi_select_form }
+        Forms {
+            email: self.email_form,
+            dropdown: self.dropdown_form,
+            multi_select: self.multi_select_form,
+        }
     }
 }
 
@@ -114,15 +121,33 @@ fn hms(seconds: f64) -> String {
 fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
     println!("custom fields:");
     for f in &plan.fields {
-        println!("  {:<28} {:<13} {:<16} {}", f.label, f.field_type.as_str(), f.status, f.name.as_deref().unwrap_or("-"));
+        println!(
+            "  {:<28} {:<13} {:<16} {}",
+            f.label,
+            f.field_type.as_str(),
+            f.status,
+            f.name.as_deref().unwrap_or("-")
+        );
     }
     println!("owners:");
     for o in &plan.owners {
-        println!("  {:<28} {:<28} {:<14} {} records", o.source, o.email.as_deref().unwrap_or("-"), o.status, o.references);
+        println!(
+            "  {:<28} {:<28} {:<14} {} records",
+            o.source,
+            o.email.as_deref().unwrap_or("-"),
+            o.status,
+            o.references
+        );
     }
     std::fs::create_dir_all(run_dir)?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["source", "email", "freshsales_user_id", "status", "references"])?;
+    w.write_record([
+        "source",
+        "email",
+        "freshsales_user_id",
+        "status",
+        "references",
+    ])?;
     for o in &plan.owners {
         w.write_record([
             prep::report::neutralise(&o.source),
@@ -134,7 +159,15 @@ fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
     }
     std::fs::write(run_dir.join("owners.csv"), w.into_inner()?)?;
     let c = &plan.calls;
-    println!("API calls: preflight {}, accounts {}, contacts {}, notes {}, tasks {} = {}", c.preflight, c.accounts, c.contacts, c.notes, c.tasks, c.total());
+    println!(
+        "API calls: preflight {}, accounts {}, contacts {}, notes {}, tasks {} = {}",
+        c.preflight,
+        c.accounts,
+        c.contacts,
+        c.notes,
+        c.tasks,
+        c.total()
+    );
     println!("ETA at the budget's pace: {}", hms(plan.eta_seconds));
     if plan.blocking.is_empty() {
         println!("nothing blocks the push");
@@ -144,7 +177,10 @@ fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
             println!("  [ ] {b}");
         }
     }
-    println!("owner reconciliation: {}", run_dir.join("owners.csv").display());
+    println!(
+        "owner reconciliation: {}",
+        run_dir.join("owners.csv").display()
+    );
     Ok(())
 }
 
@@ -157,7 +193,11 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     } else {
         print_plan(&pre.plan, &run_paths(&args.bundle).1)?;
     }
-    Ok(if pre.plan.blocking.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if pre.plan.blocking.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// `loader push`.
@@ -169,35 +209,79 @@ pub async fn push(args: PushArgs) -> Result<ExitCode> {
         if !args.json {
             print_plan(&pre.plan, &run_paths(&args.bundle).1)?;
         }
-        anyhow::bail!("the preflight blocks this push ({} items above)", pre.plan.blocking.len());
+        anyhow::bail!(
+            "the preflight blocks this push ({} items above)",
+            pre.plan.blocking.len()
+        );
     }
     let eta = pre.plan.eta_seconds;
     if !args.json {
-        println!("pushing {} to {} — ETA {}", args.bundle.display(), client.base(), hms(eta));
+        println!(
+            "pushing {} to {} — ETA {}",
+            args.bundle.display(),
+            client.base(),
+            hms(eta)
+        );
     }
     let started = std::time::Instant::now();
-    let opts = PushOptions { forms: args.forms.forms(), concurrency: args.concurrency, since: args.since.clone(), mode, fallback_due: None };
+    let opts = PushOptions {
+        forms: args.forms.forms(),
+        concurrency: args.concurrency,
+        since: args.since.clone(),
+        mode,
+        fallback_due: None,
+    };
     let result = loader::push::push(&args.bundle, client.clone(), pre, &opts).await?;
     let stats = client.stats().await;
     let elapsed = started.elapsed().as_secs_f64();
     if args.json {
-        loader::progress::event(serde_json::json!({"event": "done", "elapsed_seconds": elapsed, "eta_seconds": eta, "calls": stats.sent, "throttled": stats.throttled, "failed": result.errors.len()}));
+        loader::progress::event(
+            serde_json::json!({"event": "done", "elapsed_seconds": elapsed, "eta_seconds": eta, "calls": stats.sent, "throttled": stats.throttled, "failed": result.errors.len()}),
+        );
     } else {
-        println!("\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}", "phase", "expected", "created", "updated", "skipped", "failed");
+        println!(
+            "\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}",
+            "phase", "expected", "created", "updated", "skipped", "failed"
+        );
         for r in result.reports.values() {
-            println!("{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}", r.phase, r.expected, r.created, r.updated, r.skipped.values().sum::<u64>(), r.failed);
+            println!(
+                "{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}",
+                r.phase,
+                r.expected,
+                r.created,
+                r.updated,
+                r.skipped.values().sum::<u64>(),
+                r.failed
+            );
             for (why, n) in &r.skipped {
                 println!("          skipped {n}: {why}");
             }
         }
-        println!("\n{} calls ({} answered 429) in {} (ETA was {})", stats.sent, stats.throttled, hms(elapsed), hms(eta));
+        println!(
+            "\n{} calls ({} answered 429) in {} (ETA was {})",
+            stats.sent,
+            stats.throttled,
+            hms(elapsed),
+            hms(eta)
+        );
         println!("journal: {}", result.journal.display());
-        println!("reports: {}/ (report-<phase>.json/.csv, errors.csv, manual/)", result.run_dir.display());
+        println!(
+            "reports: {}/ (report-<phase>.json/.csv, errors.csv, manual/)",
+            result.run_dir.display()
+        );
         if !result.errors.is_empty() {
-            println!("{} records were refused: see {}", result.errors.len(), result.run_dir.join("errors.csv").display());
+            println!(
+                "{} records were refused: see {}",
+                result.errors.len(),
+                result.run_dir.join("errors.csv").display()
+            );
         }
     }
-    Ok(if result.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(if result.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 /// `loader verify`.
@@ -207,29 +291,54 @@ pub async fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let report = loader::verify::verify(&args.bundle, &client, &pre, &args.forms.forms()).await?;
     let dir = run_paths(&args.bundle).1;
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("verify.json"), serde_json::to_string_pretty(&report)?)?;
-    println!("verified {} records: {} missing, {} field mismatches", report.checked, report.missing.len(), report.mismatches.len());
+    std::fs::write(
+        dir.join("verify.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    println!(
+        "verified {} records: {} missing, {} field mismatches",
+        report.checked,
+        report.missing.len(),
+        report.mismatches.len()
+    );
     for m in report.mismatches.iter().take(20) {
-        println!("  {} {}: expected {} got {}", m.key, m.field, m.expected, m.actual);
+        println!(
+            "  {} {}: expected {} got {}",
+            m.key, m.field, m.expected, m.actual
+        );
     }
     for k in report.missing.iter().take(20) {
         println!("  {k}: missing");
     }
     println!("report: {}", dir.join("verify.json").display());
-    Ok(if report.missing.is_empty() && report.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+    Ok(
+        if report.missing.is_empty() && report.mismatches.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(4)
+        },
+    )
 }
 
 /// `loader rollback`.
 pub async fn rollback(args: RollbackArgs) -> Result<ExitCode> {
     let client = args.target.client()?;
-    let r = loader::rollback::rollback(&args.journal, &client, args.dry_run, args.soft_delete).await?;
+    let r =
+        loader::rollback::rollback(&args.journal, &client, args.dry_run, args.soft_delete).await?;
     if args.dry_run {
         for (k, a) in &r.planned {
             println!("{a:<12} {k}");
         }
         println!("dry run: {} actions, nothing changed", r.planned.len());
     } else {
-        println!("deleted {}, restored {}, already gone {}, resumed {}, kept (edited after import) {}", r.deleted, r.restored, r.already_gone, r.resumed, r.kept_edited.len());
+        println!(
+            "deleted {}, restored {}, already gone {}, resumed {}, kept (edited after import) {}",
+            r.deleted,
+            r.restored,
+            r.already_gone,
+            r.resumed,
+            r.kept_edited.len()
+        );
         for k in &r.kept_edited {
             println!("  kept: {k}");
         }
@@ -241,13 +350,37 @@ pub async fn rollback(args: RollbackArgs) -> Result<ExitCode> {
 pub fn status(path: &Path) -> Result<ExitCode> {
     let entries = journal::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let s = State::replay(&entries);
-    println!("journal {} ({} entries), bundle {}", path.display(), entries.len(), s.bundle_sha256.as_deref().unwrap_or("?"));
+    println!(
+        "journal {} ({} entries), bundle {}",
+        path.display(),
+        entries.len(),
+        s.bundle_sha256.as_deref().unwrap_or("?")
+    );
     for phase in Phase::ALL {
-        let done = s.done.values().filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase)).count();
-        let failed = s.failed.values().filter(|e| matches!(e, Entry::Failed { phase: p, .. } if *p == phase)).count();
-        let pending = s.pending.values().filter(|e| matches!(e, Entry::Intent { phase: p, .. } if *p == phase)).count();
-        let finished = if s.phases_done.contains(&phase) { "finished" } else { "not finished" };
-        println!("  {:<9} {finished:<13} loaded {done:>6}  failed {failed:>4}  in doubt {pending:>3}", phase.as_str());
+        let done = s
+            .done
+            .values()
+            .filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase))
+            .count();
+        let failed = s
+            .failed
+            .values()
+            .filter(|e| matches!(e, Entry::Failed { phase: p, .. } if *p == phase))
+            .count();
+        let pending = s
+            .pending
+            .values()
+            .filter(|e| matches!(e, Entry::Intent { phase: p, .. } if *p == phase))
+            .count();
+        let finished = if s.phases_done.contains(&phase) {
+            "finished"
+        } else {
+            "not finished"
+        };
+        println!(
+            "  {:<9} {finished:<13} loaded {done:>6}  failed {failed:>4}  in doubt {pending:>3}",
+            phase.as_str()
+        );
     }
     if !s.rolled_back.is_empty() {
         println!("  rolled back: {} records", s.rolled_back.len());

@@ -55,7 +55,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Prepare(args) => prepare_cmd::run(&args).map(|_| ExitCode::SUCCESS),
-        Command::Inspect { bundle, json } => prepare_cmd::inspect(&bundle, json).map(|_| ExitCode::SUCCESS),
+        Command::Inspect { bundle, json } => {
+            prepare_cmd::inspect(&bundle, json).map(|_| ExitCode::SUCCESS)
+        }
         Command::Plan(args) => load_cmd::block_on(load_cmd::plan(args)),
         Command::Push(args) => load_cmd::block_on(load_cmd::push(args)),
         Command::Verify(args) => load_cmd::block_on(load_cmd::verify(args)),

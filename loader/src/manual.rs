@@ -11,15 +11,33 @@ use prep::bundle::Record;
 pub fn write_pack(bundle: &Path, run_dir: &Path) -> Result<()> {
     let dir = run_dir.join("manual");
     std::fs::create_dir_all(dir.join("templates"))?;
-    let mut list = String::from("# Manual steps\n\nFreshsales has no API for these: rebuild them by hand.\n\n## Email templates\n\n");
+    let mut list = String::from(
+        "# Manual steps\n\nFreshsales has no API for these: rebuild them by hand.\n\n## Email templates\n\n",
+    );
     let mut count = 0;
     crate::account::each_record(bundle, |r| {
         if let Record::Template(t) = r {
             count += 1;
-            let safe: String = t.name.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).collect();
+            let safe: String = t
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == ' ' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
             let file = format!("{count:03} {}.html", safe.trim());
             std::fs::write(dir.join("templates").join(&file), &t.html)?;
-            let _ = writeln!(list, "- [ ] **{}** ({}) subject: {} → `templates/{file}`", t.name, t.folder.as_deref().unwrap_or("no folder"), t.subject.as_deref().unwrap_or("(none)"));
+            let _ = writeln!(
+                list,
+                "- [ ] **{}** ({}) subject: {} → `templates/{file}`",
+                t.name,
+                t.folder.as_deref().unwrap_or("no folder"),
+                t.subject.as_deref().unwrap_or("(none)")
+            );
             for f in &t.flags {
                 let _ = writeln!(list, "  - {}: `{}`", f.kind.replace('_', " "), f.value);
             }

@@ -70,7 +70,9 @@ pub struct Targets {
 impl Targets {
     /// The user id for an owner value as exported.
     pub fn owner(&self, source: Option<&str>) -> Option<i64> {
-        source.and_then(|s| self.owners.get(&s.trim().to_lowercase()).copied()).or(self.default_owner)
+        source
+            .and_then(|s| self.owners.get(&s.trim().to_lowercase()).copied())
+            .or(self.default_owner)
     }
 }
 
@@ -85,19 +87,42 @@ fn put(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
     }
 }
 
-fn custom_value(field: &RemoteField, bundle_type: Option<FieldType>, v: &Value, forms: &Forms) -> Value {
+fn custom_value(
+    field: &RemoteField,
+    bundle_type: Option<FieldType>,
+    v: &Value,
+    forms: &Forms,
+) -> Value {
     let id_of = |text: &str| -> Value {
-        field.choices.iter().find(|c| c.value.eq_ignore_ascii_case(text)).and_then(|c| c.id.clone()).unwrap_or_else(|| Value::String(text.into()))
+        field
+            .choices
+            .iter()
+            .find(|c| c.value.eq_ignore_ascii_case(text))
+            .and_then(|c| c.id.clone())
+            .unwrap_or_else(|| Value::String(text.into()))
     };
     match (bundle_type, v) {
-        (Some(FieldType::Dropdown), Value::String(s)) if forms.dropdown == DropdownForm::Id => id_of(s),
-        (Some(FieldType::MultiSelect), Value::Array(items)) => match (forms.multi_select, forms.dropdown) {
-            (MultiSelectForm::Array, DropdownForm::Id) => Value::Array(items.iter().map(|i| id_of(i.as_str().unwrap_or(""))).collect()),
-            (MultiSelectForm::Array, DropdownForm::Text) => v.clone(),
-            (MultiSelectForm::Semicolon, _) => {
-                Value::String(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(";"))
+        (Some(FieldType::Dropdown), Value::String(s)) if forms.dropdown == DropdownForm::Id => {
+            id_of(s)
+        }
+        (Some(FieldType::MultiSelect), Value::Array(items)) => {
+            match (forms.multi_select, forms.dropdown) {
+                (MultiSelectForm::Array, DropdownForm::Id) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| id_of(i.as_str().unwrap_or("")))
+                        .collect(),
+                ),
+                (MultiSelectForm::Array, DropdownForm::Text) => v.clone(),
+                (MultiSelectForm::Semicolon, _) => Value::String(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ),
             }
-        },
+        }
         _ => v.clone(),
     }
 }
@@ -129,7 +154,11 @@ pub fn contact(
             m.insert("emails".into(), Value::String(email.trim().into()));
         } else {
             let mut list = vec![json!({"value": email.trim(), "is_primary": true})];
-            list.extend(c.other_emails.iter().map(|e| json!({"value": e, "is_primary": false})));
+            list.extend(
+                c.other_emails
+                    .iter()
+                    .map(|e| json!({"value": e, "is_primary": false})),
+            );
             m.insert("emails".into(), Value::Array(list));
         }
     }
@@ -147,7 +176,10 @@ pub fn contact(
     let mut custom = Map::new();
     for (label, value) in &c.custom_fields {
         if let Some(field) = targets.fields.get(label) {
-            custom.insert(field.name.clone(), custom_value(field, types.get(label).copied(), value, forms));
+            custom.insert(
+                field.name.clone(),
+                custom_value(field, types.get(label).copied(), value, forms),
+            );
         }
     }
     if !custom.is_empty() {
@@ -187,7 +219,11 @@ pub fn due_date(t: &Task, fallback: &str) -> String {
     let date = t
         .due_date
         .clone()
-        .or_else(|| t.completed_date.as_ref().map(|d| d[..d.len().min(10)].to_string()))
+        .or_else(|| {
+            t.completed_date
+                .as_ref()
+                .map(|d| d[..d.len().min(10)].to_string())
+        })
         .unwrap_or_else(|| fallback[..fallback.len().min(10)].to_string());
     format!("{date}T12:00:00Z")
 }
@@ -240,32 +276,65 @@ mod tests {
             ..Contact::default()
         };
         c.custom_fields.insert("Level".into(), json!("Gold"));
-        c.custom_fields.insert("Hobbies".into(), json!(["Golf", "Chess"]));
+        c.custom_fields
+            .insert("Hobbies".into(), json!(["Golf", "Chess"]));
         c.owner = Some("Pat@A.example".into());
         let mut targets = Targets::default();
         let field = |name: &str, choices: &[(i64, &str)]| RemoteField {
             name: name.into(),
             label: String::new(),
             field_type: String::new(),
-            choices: choices.iter().map(|(id, v)| crate::plan::RemoteChoice { id: Some(json!(id)), value: v.to_string() }).collect(),
+            choices: choices
+                .iter()
+                .map(|(id, v)| crate::plan::RemoteChoice {
+                    id: Some(json!(id)),
+                    value: v.to_string(),
+                })
+                .collect(),
             default: false,
         };
-        targets.fields.insert("Level".into(), field("cf_level", &[(1, "Gold")]));
-        targets.fields.insert("Hobbies".into(), field("cf_hobbies", &[(5, "Golf"), (6, "Chess")]));
+        targets
+            .fields
+            .insert("Level".into(), field("cf_level", &[(1, "Gold")]));
+        targets.fields.insert(
+            "Hobbies".into(),
+            field("cf_hobbies", &[(5, "Golf"), (6, "Chess")]),
+        );
         targets.owners.insert("pat@a.example".into(), 70000000009);
-        let types = HashMap::from([("Level".to_string(), FieldType::Dropdown), ("Hobbies".to_string(), FieldType::MultiSelect)]);
-        let v = contact(&c, Some(42), &["old".into(), "vip".into()], &types, &targets, &Forms::default());
+        let types = HashMap::from([
+            ("Level".to_string(), FieldType::Dropdown),
+            ("Hobbies".to_string(), FieldType::MultiSelect),
+        ]);
+        let v = contact(
+            &c,
+            Some(42),
+            &["old".into(), "vip".into()],
+            &types,
+            &targets,
+            &Forms::default(),
+        );
         assert_eq!(v["emails"], "a@b.co");
         assert_eq!(v["owner_id"], 70000000009i64);
         assert_eq!(v["sales_account_id"], 42);
-        assert_eq!(v["tags"], json!(["old", "vip"]), "existing tags kept, no case duplicates");
+        assert_eq!(
+            v["tags"],
+            json!(["old", "vip"]),
+            "existing tags kept, no case duplicates"
+        );
         assert_eq!(v["custom_field"]["cf_level"], "Gold");
         assert_eq!(v["custom_field"]["cf_hobbies"], "Golf;Chess");
-        let ids = Forms { dropdown: DropdownForm::Id, multi_select: MultiSelectForm::Array, email: EmailForm::Array };
+        let ids = Forms {
+            dropdown: DropdownForm::Id,
+            multi_select: MultiSelectForm::Array,
+            email: EmailForm::Array,
+        };
         let v = contact(&c, None, &[], &types, &targets, &ids);
         assert_eq!(v["custom_field"]["cf_level"], 1);
         assert_eq!(v["custom_field"]["cf_hobbies"], json!([5, 6]));
-        assert_eq!(v["emails"], json!([{"value": "a@b.co", "is_primary": true}]));
+        assert_eq!(
+            v["emails"],
+            json!([{"value": "a@b.co", "is_primary": true}])
+        );
         assert!(v.get("sales_account_id").is_none());
     }
 
@@ -281,9 +350,15 @@ mod tests {
             date: Some("2019-03-04T10:11:00".into()),
             author: Some("J. Smith".into()),
             pinned: false,
-            source: Source { file: "Notes.csv".into(), row: 2 },
+            source: Source {
+                file: "Notes.csv".into(),
+                row: 2,
+            },
         };
-        assert_eq!(note_description(&n), "[Imported from AllClients, originally 2019-03-04 10:11:00 by J. Smith, activity]\n[[System]] Email sent");
+        assert_eq!(
+            note_description(&n),
+            "[Imported from AllClients, originally 2019-03-04 10:11:00 by J. Smith, activity]\n[[System]] Email sent"
+        );
         let t = Task {
             key: "task:1".into(),
             contact: "c".into(),
@@ -296,7 +371,10 @@ mod tests {
             priority: Some(prep::model::Priority::High),
             task_type: None,
             owner: None,
-            source: Source { file: "Tasks.csv".into(), row: 2 },
+            source: Source {
+                file: "Tasks.csv".into(),
+                row: 2,
+            },
         };
         let v = task(&t, 7, Some(9), "2026-11-25T00:00:00Z");
         assert_eq!(v["task"]["due_date"], "2020-01-02T12:00:00Z");

@@ -209,7 +209,11 @@ fn match_field(def: &CustomFieldDef, remote: &[RemoteField]) -> FieldMatch {
                 m.missing_choices = def
                     .choices
                     .iter()
-                    .filter(|c| !f.choices.iter().any(|rc| rc.value.to_lowercase() == c.to_lowercase()))
+                    .filter(|c| {
+                        !f.choices
+                            .iter()
+                            .any(|rc| rc.value.to_lowercase() == c.to_lowercase())
+                    })
                     .cloned()
                     .collect();
                 if !m.missing_choices.is_empty() {
@@ -247,14 +251,28 @@ pub fn calls(stats: &BundleStats) -> Calls {
 }
 
 /// Checks a bundle against an account.
-pub fn plan(manifest: &Manifest, stats: &BundleStats, account: &Account, default_owner: Option<&str>, calls_per_second: f64) -> Plan {
+pub fn plan(
+    manifest: &Manifest,
+    stats: &BundleStats,
+    account: &Account,
+    default_owner: Option<&str>,
+    calls_per_second: f64,
+) -> Plan {
     let mut blocking = Vec::new();
     if manifest.confirmation.is_none() {
         blocking.push("the bundle is a draft: the customer has not confirmed the mapping (prepare it with --confirmed-by)".into());
     }
-    let fields: Vec<FieldMatch> = manifest.custom_fields.iter().map(|d| match_field(d, &account.contact_fields)).collect();
+    let fields: Vec<FieldMatch> = manifest
+        .custom_fields
+        .iter()
+        .map(|d| match_field(d, &account.contact_fields))
+        .collect();
     for (m, def) in fields.iter().zip(&manifest.custom_fields) {
-        let choices = if def.choices.is_empty() { String::new() } else { format!(" with choices: {}", def.choices.join(", ")) };
+        let choices = if def.choices.is_empty() {
+            String::new()
+        } else {
+            format!(" with choices: {}", def.choices.join(", "))
+        };
         match m.status.as_str() {
             "missing" => blocking.push(format!(
                 "create field *{}*, type {}{choices}, in Admin Settings → Contacts",
@@ -262,7 +280,12 @@ pub fn plan(manifest: &Manifest, stats: &BundleStats, account: &Account, default
                 type_words(def.field_type)
             )),
             "wrong_type" => {
-                let have = account.contact_fields.iter().find(|f| Some(&f.name) == m.name.as_ref()).map(|f| f.field_type.clone()).unwrap_or_default();
+                let have = account
+                    .contact_fields
+                    .iter()
+                    .find(|f| Some(&f.name) == m.name.as_ref())
+                    .map(|f| f.field_type.clone())
+                    .unwrap_or_default();
                 blocking.push(format!(
                     "field *{}* is of type {have} in Freshsales but the bundle needs {}: change one of them",
                     def.label,
@@ -278,11 +301,18 @@ pub fn plan(manifest: &Manifest, stats: &BundleStats, account: &Account, default
         }
     }
     let user_by_email = |email: &str| {
-        account.users.iter().find(|u| u.is_active && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
+        account.users.iter().find(|u| {
+            u.is_active
+                && u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
+        })
     };
     let default_user = default_owner.map(|d| (d, user_by_email(d)));
     if let Some((d, None)) = default_user {
-        blocking.push(format!("--default-owner {d} is not an active Freshsales user"));
+        blocking.push(format!(
+            "--default-owner {d} is not an active Freshsales user"
+        ));
     }
     let mut owners = Vec::new();
     for o in &manifest.owners {
@@ -296,13 +326,28 @@ pub fn plan(manifest: &Manifest, stats: &BundleStats, account: &Account, default
             blocking.push(format!(
                 "owner '{}'{} has no Freshsales user: invite them, or pass --default-owner EMAIL",
                 o.source,
-                o.email.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                o.email
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             ));
         }
-        owners.push(OwnerMatch { source: o.source.clone(), email: o.email.clone(), user_id, status: status.into(), references: o.references });
+        owners.push(OwnerMatch {
+            source: o.source.clone(),
+            email: o.email.clone(),
+            user_id,
+            status: status.into(),
+            references: o.references,
+        });
     }
     let calls = calls(stats);
-    Plan { fields, owners, blocking, calls, eta_seconds: calls.total() as f64 / calls_per_second }
+    Plan {
+        fields,
+        owners,
+        blocking,
+        calls,
+        eta_seconds: calls.total() as f64 / calls_per_second,
+    }
 }
 
 #[cfg(test)]
@@ -314,14 +359,22 @@ mod tests {
         let p = prep::Prepared {
             custom_fields: fields,
             owners,
-            confirmation: Some(prep::Confirmation { confirmed_by: "x".into(), confirmed_at: "t".into() }),
+            confirmation: Some(prep::Confirmation {
+                confirmed_by: "x".into(),
+                confirmed_at: "t".into(),
+            }),
             ..prep::Prepared::default()
         };
         prep::bundle::manifest(&p)
     }
 
     fn def(label: &str, t: FieldType, choices: &[&str]) -> CustomFieldDef {
-        CustomFieldDef { label: label.into(), field_type: t, choices: choices.iter().map(|s| s.to_string()).collect(), date_order: None }
+        CustomFieldDef {
+            label: label.into(),
+            field_type: t,
+            choices: choices.iter().map(|s| s.to_string()).collect(),
+            date_order: None,
+        }
     }
 
     fn remote(name: &str, label: &str, t: &str, choices: &[&str]) -> RemoteField {
@@ -329,7 +382,13 @@ mod tests {
             name: name.into(),
             label: label.into(),
             field_type: t.into(),
-            choices: choices.iter().map(|c| RemoteChoice { id: None, value: c.to_string() }).collect(),
+            choices: choices
+                .iter()
+                .map(|c| RemoteChoice {
+                    id: None,
+                    value: c.to_string(),
+                })
+                .collect(),
             default: false,
         }
     }
@@ -344,8 +403,20 @@ mod tests {
                 def("Notes Long", FieldType::Paragraph, &[]),
             ],
             vec![
-                Owner { source: "pat@a.example".into(), email: Some("pat@a.example".into()), name: None, status: OwnerStatus::InUsersFile, references: 3 },
-                Owner { source: "Jordan".into(), email: None, name: None, status: OwnerStatus::Unknown, references: 1 },
+                Owner {
+                    source: "pat@a.example".into(),
+                    email: Some("pat@a.example".into()),
+                    name: None,
+                    status: OwnerStatus::InUsersFile,
+                    references: 3,
+                },
+                Owner {
+                    source: "Jordan".into(),
+                    email: None,
+                    name: None,
+                    status: OwnerStatus::Unknown,
+                    references: 1,
+                },
             ],
         );
         let account = Account {
@@ -354,16 +425,39 @@ mod tests {
                 remote("cf_score", "Score", "text", &[]),
                 remote("cf_notes_long", "Notes long", "textarea", &[]),
             ],
-            users: vec![RemoteUser { id: 7, email: Some("PAT@a.example".into()), display_name: None, is_active: true }],
+            users: vec![RemoteUser {
+                id: 7,
+                email: Some("PAT@a.example".into()),
+                display_name: None,
+                is_active: true,
+            }],
         };
-        let stats = BundleStats { accounts: 2, contacts_with_email: 10, contacts_without_email: 1, notes: 5, tasks: 3, completed_tasks: 1, templates: 0 };
+        let stats = BundleStats {
+            accounts: 2,
+            contacts_with_email: 10,
+            contacts_without_email: 1,
+            notes: 5,
+            tasks: 3,
+            completed_tasks: 1,
+            templates: 0,
+        };
         let p = plan(&m, &stats, &account, None, 1.0);
         let b = p.blocking.join("\n");
-        assert!(b.contains("create field *Anniversary*, type Date, in Admin Settings → Contacts"), "{b}");
+        assert!(
+            b.contains("create field *Anniversary*, type Date, in Admin Settings → Contacts"),
+            "{b}"
+        );
         assert!(b.contains("add choices Silver to field *Level*"), "{b}");
-        assert!(b.contains("field *Score* is of type text in Freshsales but the bundle needs Number"), "{b}");
+        assert!(
+            b.contains("field *Score* is of type text in Freshsales but the bundle needs Number"),
+            "{b}"
+        );
         assert!(b.contains("owner 'Jordan' has no Freshsales user"), "{b}");
-        assert_eq!(p.blocking.len(), 4, "the paragraph field matched by label, case-insensitively");
+        assert_eq!(
+            p.blocking.len(),
+            4,
+            "the paragraph field matched by label, case-insensitively"
+        );
         assert_eq!(p.owners[0].user_id, Some(7));
         assert_eq!(p.calls.total(), 3 + 2 + 21 + 5 + 4);
         assert_eq!(p.eta_seconds, 35.0);
@@ -371,6 +465,11 @@ mod tests {
         assert_eq!(with_default.owners[1].status, "default_owner");
         assert_eq!(with_default.blocking.len(), 3);
         let bad_default = plan(&m, &stats, &account, Some("nobody@a.example"), 1.0);
-        assert!(bad_default.blocking.iter().any(|l| l.contains("--default-owner nobody@a.example")));
+        assert!(
+            bad_default
+                .blocking
+                .iter()
+                .any(|l| l.contains("--default-owner nobody@a.example"))
+        );
     }
 }

@@ -25,15 +25,29 @@ pub struct PhaseProgress {
 impl PhaseProgress {
     /// Starts a phase of `total` records.
     pub fn start(mode: Mode, phase: &'static str, total: u64) -> PhaseProgress {
-        let bar = ProgressBar::with_draw_target(Some(total), if mode == Mode::Bars { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
-        if let Ok(style) = ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {per_sec} eta {eta}") {
+        let bar = ProgressBar::with_draw_target(
+            Some(total),
+            if mode == Mode::Bars {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(phase);
         if mode == Mode::Json {
             event(json!({"event": "phase_start", "phase": phase, "total": total}));
         }
-        PhaseProgress { bar, mode, phase, total }
+        PhaseProgress {
+            bar,
+            mode,
+            phase,
+            total,
+        }
     }
 
     /// One more record handled.
@@ -41,8 +55,10 @@ impl PhaseProgress {
         self.bar.inc(1);
         if self.mode == Mode::Json {
             let done = self.bar.position();
-            if done == self.total || done % 100 == 0 {
-                event(json!({"event": "progress", "phase": self.phase, "done": done, "total": self.total}));
+            if done == self.total || done.is_multiple_of(100) {
+                event(
+                    json!({"event": "progress", "phase": self.phase, "done": done, "total": self.total}),
+                );
             }
         }
     }

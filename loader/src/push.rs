@@ -40,9 +40,19 @@ pub struct PushOptions {
 
 /// Where a bundle's run files go: `<stem>.journal.jsonl` and `<stem>.load/`.
 pub fn run_paths(bundle: &Path) -> (PathBuf, PathBuf) {
-    let name = bundle.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = name.strip_suffix(".jsonl.gz").or_else(|| name.strip_suffix(".gz")).unwrap_or(&name).to_string();
-    (bundle.with_file_name(format!("{stem}.journal.jsonl")), bundle.with_file_name(format!("{stem}.load")))
+    let name = bundle
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".jsonl.gz")
+        .or_else(|| name.strip_suffix(".gz"))
+        .unwrap_or(&name)
+        .to_string();
+    (
+        bundle.with_file_name(format!("{stem}.journal.jsonl")),
+        bundle.with_file_name(format!("{stem}.load")),
+    )
 }
 
 /// SHA-256 of a value's JSON, hex.
@@ -94,12 +104,25 @@ impl Ctx {
         }
     }
 
-    async fn reject(&self, phase: Phase, key: &str, source: String, record: &impl serde::Serialize, e: &CallError) -> Result<()> {
+    async fn reject(
+        &self,
+        phase: Phase,
+        key: &str,
+        source: String,
+        record: &impl serde::Serialize,
+        e: &CallError,
+    ) -> Result<()> {
         let status = match e {
             CallError::Rejected { status, .. } => Some(*status),
             _ => None,
         };
-        self.log(Entry::Failed { phase, key: key.into(), status, error: e.to_string() }).await?;
+        self.log(Entry::Failed {
+            phase,
+            key: key.into(),
+            status,
+            error: e.to_string(),
+        })
+        .await?;
         self.errors.lock().await.push(ErrorRow {
             phase: phase.as_str().into(),
             key: key.into(),
@@ -115,7 +138,9 @@ impl Ctx {
     /// Whether a previous run's journal already holds this exact record.
     fn unchanged(&self, key: &str, fp: &str) -> Option<i64> {
         match self.since.as_ref()?.done.get(key)? {
-            Entry::Done { id, fingerprint, .. } if fingerprint == fp => Some(*id),
+            Entry::Done {
+                id, fingerprint, ..
+            } if fingerprint == fp => Some(*id),
             _ => None,
         }
     }
@@ -126,7 +151,10 @@ fn is_fatal(e: &CallError) -> bool {
 }
 
 fn source_of(sources: &[prep::model::Source]) -> String {
-    sources.first().map(|s| format!("{} row {}", s.file, s.row)).unwrap_or_default()
+    sources
+        .first()
+        .map(|s| format!("{} row {}", s.file, s.row))
+        .unwrap_or_default()
 }
 
 fn query(path: &str, pairs: &[(&str, &str)]) -> String {
@@ -141,33 +169,71 @@ fn query(path: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
-    let a = ctx.client.get(&query("/lookup", &[("q", email.trim()), ("f", "email"), ("entities", "contact")])).await?;
+    let a = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[("q", email.trim()), ("f", "email"), ("entities", "contact")],
+        ))
+        .await?;
     let found = a.body["contacts"]["contacts"].as_array().and_then(|list| {
         list.iter().find(|c| {
-            let primary = c["email"].as_str().map(|e| e.eq_ignore_ascii_case(email.trim())).unwrap_or(false);
-            let any = c["emails"].as_array().is_some_and(|es| es.iter().any(|e| e["value"].as_str().is_some_and(|v| v.eq_ignore_ascii_case(email.trim()))));
+            let primary = c["email"]
+                .as_str()
+                .map(|e| e.eq_ignore_ascii_case(email.trim()))
+                .unwrap_or(false);
+            let any = c["emails"].as_array().is_some_and(|es| {
+                es.iter().any(|e| {
+                    e["value"]
+                        .as_str()
+                        .is_some_and(|v| v.eq_ignore_ascii_case(email.trim()))
+                })
+            });
             primary || any
         })
     });
-    Ok(match found.and_then(|c| c["id"].as_i64().map(|id| (id, c.clone()))) {
-        Some((id, record)) => PreImage::Present { id, record },
-        None => PreImage::Absent,
-    })
+    Ok(
+        match found.and_then(|c| c["id"].as_i64().map(|id| (id, c.clone()))) {
+            Some((id, record)) => PreImage::Present { id, record },
+            None => PreImage::Absent,
+        },
+    )
 }
 
 /// Finds a contact created without email by its `external_id` (the bundle key we set),
 /// paging the All Contacts view: only needed when a create's outcome was lost.
 async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
     let filters = ctx.client.get("/contacts/filters").await?;
-    let views = filters.body["filters"].as_array().cloned().unwrap_or_default();
-    let Some(view) = views.iter().find(|v| v["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("All Contacts"))).or(views.first()) else {
+    let views = filters.body["filters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(view) = views
+        .iter()
+        .find(|v| {
+            v["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("All Contacts"))
+        })
+        .or(views.first())
+    else {
         return Ok(None);
     };
-    let Some(view_id) = view["id"].as_i64() else { return Ok(None) };
+    let Some(view_id) = view["id"].as_i64() else {
+        return Ok(None);
+    };
     let mut page = 1;
     loop {
-        let a = ctx.client.get(&format!("/contacts/view/{view_id}?page={page}&per_page=100")).await?;
-        if let Some(c) = a.body["contacts"].as_array().and_then(|l| l.iter().find(|c| c["external_id"].as_str() == Some(key))) {
+        let a = ctx
+            .client
+            .get(&format!(
+                "/contacts/view/{view_id}?page={page}&per_page=100"
+            ))
+            .await?;
+        if let Some(c) = a.body["contacts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["external_id"].as_str() == Some(key)))
+        {
             return Ok(c["id"].as_i64());
         }
         let total = a.body["meta"]["total_pages"].as_u64().unwrap_or(1);
@@ -180,7 +246,14 @@ async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallEr
 
 fn tags_of(pre: &PreImage) -> Vec<String> {
     match pre {
-        PreImage::Present { record, .. } => record["tags"].as_array().map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+        PreImage::Present { record, .. } => record["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -189,28 +262,76 @@ async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
     let fp = fingerprint(&a);
     if let Some(id) = ctx.state.lock().await.id(&a.key) {
         ctx.ids.lock().await.insert(a.key.clone(), id);
-        ctx.count(Phase::Accounts, Outcome::Skipped("already loaded (resumed)".into())).await;
+        ctx.count(
+            Phase::Accounts,
+            Outcome::Skipped("already loaded (resumed)".into()),
+        )
+        .await;
         return Ok(());
     }
     if let Some(id) = ctx.unchanged(&a.key, &fp) {
         ctx.ids.lock().await.insert(a.key.clone(), id);
-        ctx.log(Entry::Skipped { phase: Phase::Accounts, key: a.key.clone(), reason: "unchanged since previous load".into() }).await?;
-        ctx.count(Phase::Accounts, Outcome::Skipped("unchanged since previous load".into())).await;
+        ctx.log(Entry::Skipped {
+            phase: Phase::Accounts,
+            key: a.key.clone(),
+            reason: "unchanged since previous load".into(),
+        })
+        .await?;
+        ctx.count(
+            Phase::Accounts,
+            Outcome::Skipped("unchanged since previous load".into()),
+        )
+        .await;
         return Ok(());
     }
-    ctx.log(Entry::Intent { phase: Phase::Accounts, key: a.key.clone(), pre_image: PreImage::NotApplicable }).await?;
-    match ctx.client.call(Method::POST, "/sales_accounts/upsert", Some(&payload::account(&a)), Idempotency::Safe).await {
+    ctx.log(Entry::Intent {
+        phase: Phase::Accounts,
+        key: a.key.clone(),
+        pre_image: PreImage::NotApplicable,
+    })
+    .await?;
+    match ctx
+        .client
+        .call(
+            Method::POST,
+            "/sales_accounts/upsert",
+            Some(&payload::account(&a)),
+            Idempotency::Safe,
+        )
+        .await
+    {
         Ok(ans) => {
-            let id = ans.body["sales_account"]["id"].as_i64().ok_or_else(|| anyhow!("sales account upsert answered without an id"))?;
+            let id = ans.body["sales_account"]["id"]
+                .as_i64()
+                .ok_or_else(|| anyhow!("sales account upsert answered without an id"))?;
             let created = ans.status == 201;
             // A retried upsert whose first attempt landed answers 200: the journal's intent
             // (written before any attempt) is what says whether this run created it.
-            ctx.log(Entry::Done { phase: Phase::Accounts, key: a.key.clone(), id, created, fingerprint: fp, updated_at: None }).await?;
+            ctx.log(Entry::Done {
+                phase: Phase::Accounts,
+                key: a.key.clone(),
+                id,
+                created,
+                fingerprint: fp,
+                updated_at: None,
+            })
+            .await?;
             ctx.ids.lock().await.insert(a.key.clone(), id);
-            ctx.count(Phase::Accounts, if created { Outcome::Created } else { Outcome::Updated }).await;
+            ctx.count(
+                Phase::Accounts,
+                if created {
+                    Outcome::Created
+                } else {
+                    Outcome::Updated
+                },
+            )
+            .await;
         }
         Err(e) if is_fatal(&e) => return Err(e.into()),
-        Err(e) => ctx.reject(Phase::Accounts, &a.key, String::new(), &a, &e).await?,
+        Err(e) => {
+            ctx.reject(Phase::Accounts, &a.key, String::new(), &a, &e)
+                .await?
+        }
     }
     Ok(())
 }
@@ -223,13 +344,26 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
     };
     if let Some(id) = done {
         ctx.ids.lock().await.insert(c.key.clone(), id);
-        ctx.count(Phase::Contacts, Outcome::Skipped("already loaded (resumed)".into())).await;
+        ctx.count(
+            Phase::Contacts,
+            Outcome::Skipped("already loaded (resumed)".into()),
+        )
+        .await;
         return Ok(());
     }
     if let Some(id) = ctx.unchanged(&c.key, &fp) {
         ctx.ids.lock().await.insert(c.key.clone(), id);
-        ctx.log(Entry::Skipped { phase: Phase::Contacts, key: c.key.clone(), reason: "unchanged since previous load".into() }).await?;
-        ctx.count(Phase::Contacts, Outcome::Skipped("unchanged since previous load".into())).await;
+        ctx.log(Entry::Skipped {
+            phase: Phase::Contacts,
+            key: c.key.clone(),
+            reason: "unchanged since previous load".into(),
+        })
+        .await?;
+        ctx.count(
+            Phase::Contacts,
+            Outcome::Skipped("unchanged since previous load".into()),
+        )
+        .await;
         return Ok(());
     }
     let account_id = match &c.account {
@@ -246,16 +380,30 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                 _ => match lookup_contact(ctx, email).await {
                     Ok(p) => p,
                     Err(e) if is_fatal(&e) => return Err(e.into()),
-                    Err(e) => return ctx.reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e).await,
+                    Err(e) => {
+                        return ctx
+                            .reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                            .await;
+                    }
                 },
             };
-            ctx.log(Entry::Intent { phase: Phase::Contacts, key: c.key.clone(), pre_image: pre.clone() }).await?;
+            ctx.log(Entry::Intent {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                pre_image: pre.clone(),
+            })
+            .await?;
             let body = json!({
                 "unique_identifier": {"emails": email.trim()},
                 "contact": payload::contact(&c, account_id, &tags_of(&pre), &ctx.pre.types, &ctx.pre.targets, &ctx.forms),
             });
             ctx.client
-                .call(Method::POST, "/contacts/upsert", Some(&body), Idempotency::Safe)
+                .call(
+                    Method::POST,
+                    "/contacts/upsert",
+                    Some(&body),
+                    Idempotency::Safe,
+                )
                 .await
                 .map(|a| (a, matches!(pre, PreImage::Absent)))
         }
@@ -263,7 +411,15 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
             if pending.is_some() {
                 match find_by_external_id(ctx, &c.key).await {
                     Ok(Some(id)) => {
-                        ctx.log(Entry::Done { phase: Phase::Contacts, key: c.key.clone(), id, created: true, fingerprint: fp, updated_at: None }).await?;
+                        ctx.log(Entry::Done {
+                            phase: Phase::Contacts,
+                            key: c.key.clone(),
+                            id,
+                            created: true,
+                            fingerprint: fp,
+                            updated_at: None,
+                        })
+                        .await?;
                         ctx.ids.lock().await.insert(c.key.clone(), id);
                         ctx.count(Phase::Contacts, Outcome::Created).await;
                         return Ok(());
@@ -272,21 +428,47 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            ctx.log(Entry::Intent { phase: Phase::Contacts, key: c.key.clone(), pre_image: PreImage::Absent }).await?;
-            let mut contact = payload::contact(&c, account_id, &[], &ctx.pre.types, &ctx.pre.targets, &ctx.forms);
+            ctx.log(Entry::Intent {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                pre_image: PreImage::Absent,
+            })
+            .await?;
+            let mut contact = payload::contact(
+                &c,
+                account_id,
+                &[],
+                &ctx.pre.types,
+                &ctx.pre.targets,
+                &ctx.forms,
+            );
             contact["external_id"] = json!(c.key);
             let body = json!({ "contact": contact });
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match ctx.client.call(Method::POST, "/contacts", Some(&body), Idempotency::Create).await {
-                    Err(CallError::Ambiguous(why)) if attempt < 6 => match find_by_external_id(ctx, &c.key).await? {
-                        Some(id) => break Ok((crate::api::Answer { status: 201, body: json!({"contact": {"id": id}}) }, true)),
-                        None => {
-                            let _ = why;
-                            continue;
+                match ctx
+                    .client
+                    .call(Method::POST, "/contacts", Some(&body), Idempotency::Create)
+                    .await
+                {
+                    Err(CallError::Ambiguous(why)) if attempt < 6 => {
+                        match find_by_external_id(ctx, &c.key).await? {
+                            Some(id) => {
+                                break Ok((
+                                    crate::api::Answer {
+                                        status: 201,
+                                        body: json!({"contact": {"id": id}}),
+                                    },
+                                    true,
+                                ));
+                            }
+                            None => {
+                                let _ = why;
+                                continue;
+                            }
                         }
-                    },
+                    }
                     other => break other.map(|a| (a, true)),
                 }
             }
@@ -294,21 +476,49 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
     };
     match result {
         Ok((ans, created)) => {
-            let id = ans.body["contact"]["id"].as_i64().ok_or_else(|| anyhow!("contact write answered without an id"))?;
-            let updated_at = ans.body["contact"]["updated_at"].as_str().map(str::to_string);
-            ctx.log(Entry::Done { phase: Phase::Contacts, key: c.key.clone(), id, created, fingerprint: fp, updated_at }).await?;
+            let id = ans.body["contact"]["id"]
+                .as_i64()
+                .ok_or_else(|| anyhow!("contact write answered without an id"))?;
+            let updated_at = ans.body["contact"]["updated_at"]
+                .as_str()
+                .map(str::to_string);
+            ctx.log(Entry::Done {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                id,
+                created,
+                fingerprint: fp,
+                updated_at,
+            })
+            .await?;
             ctx.ids.lock().await.insert(c.key.clone(), id);
-            ctx.count(Phase::Contacts, if created { Outcome::Created } else { Outcome::Updated }).await;
+            ctx.count(
+                Phase::Contacts,
+                if created {
+                    Outcome::Created
+                } else {
+                    Outcome::Updated
+                },
+            )
+            .await;
         }
         Err(e) if is_fatal(&e) => return Err(e.into()),
-        Err(e) => ctx.reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e).await?,
+        Err(e) => {
+            ctx.reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                .await?
+        }
     }
     Ok(())
 }
 
 /// Ids of records on `contact_id` (read with `path`) whose fingerprint is `fp` and which no
 /// journal entry claims yet.
-async fn unclaimed(ctx: &Ctx, list: Vec<Value>, fp: &str, fp_of: impl Fn(&Value) -> String) -> Option<i64> {
+async fn unclaimed(
+    ctx: &Ctx,
+    list: Vec<Value>,
+    fp: &str,
+    fp_of: impl Fn(&Value) -> String,
+) -> Option<i64> {
     let claimed: HashSet<i64> = ctx
         .state
         .lock()
@@ -320,44 +530,84 @@ async fn unclaimed(ctx: &Ctx, list: Vec<Value>, fp: &str, fp_of: impl Fn(&Value)
             _ => None,
         })
         .collect();
-    list.iter().filter(|v| fp_of(v) == fp).filter_map(|v| v["id"].as_i64()).find(|id| !claimed.contains(id))
+    list.iter()
+        .filter(|v| fp_of(v) == fp)
+        .filter_map(|v| v["id"].as_i64())
+        .find(|id| !claimed.contains(id))
 }
 
 async fn landed_note(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>, CallError> {
-    let a = ctx.client.get(&format!("/contacts/{contact_id}/notes")).await?;
+    let a = ctx
+        .client
+        .get(&format!("/contacts/{contact_id}/notes"))
+        .await?;
     let list = a.body["notes"].as_array().cloned().unwrap_or_default();
-    Ok(unclaimed(ctx, list, fp, |v| text_fingerprint(v["description"].as_str().unwrap_or(""))).await)
+    Ok(unclaimed(ctx, list, fp, |v| {
+        text_fingerprint(v["description"].as_str().unwrap_or(""))
+    })
+    .await)
 }
 
 fn task_fp(body: &Value) -> String {
     let t = &body["task"];
-    text_fingerprint(&format!("{}\u{0}{}\u{0}{}", t["title"].as_str().unwrap_or(""), t["description"].as_str().unwrap_or(""), t["due_date"].as_str().unwrap_or("")))
+    text_fingerprint(&format!(
+        "{}\u{0}{}\u{0}{}",
+        t["title"].as_str().unwrap_or(""),
+        t["description"].as_str().unwrap_or(""),
+        t["due_date"].as_str().unwrap_or("")
+    ))
 }
 
 async fn landed_task(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>, CallError> {
-    let a = ctx.client.get(&format!("/contacts/{contact_id}?include=tasks")).await?;
+    let a = ctx
+        .client
+        .get(&format!("/contacts/{contact_id}?include=tasks"))
+        .await?;
     let list = a.body["tasks"].as_array().cloned().unwrap_or_default();
     Ok(unclaimed(ctx, list, fp, |v| task_fp(&json!({ "task": v }))).await)
 }
 
 /// Creates a note or task, settling lost outcomes by reading before retrying.
-async fn create_child<'a, F, Fut>(ctx: &'a Ctx, phase: Phase, key: &str, path: &str, body: &Value, landed: F) -> Result<Result<i64, CallError>>
+async fn create_child<F, Fut>(
+    ctx: &Ctx,
+    phase: Phase,
+    key: &str,
+    path: &str,
+    body: &Value,
+    landed: F,
+) -> Result<Result<i64, CallError>>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Option<i64>, CallError>>,
 {
     let pending = ctx.state.lock().await.pending.contains_key(key);
-    if pending {
-        if let Some(id) = landed().await? {
-            return Ok(Ok(id));
-        }
+    if pending && let Some(id) = landed().await? {
+        return Ok(Ok(id));
     }
-    ctx.log(Entry::Intent { phase, key: key.into(), pre_image: PreImage::NotApplicable }).await?;
+    ctx.log(Entry::Intent {
+        phase,
+        key: key.into(),
+        pre_image: PreImage::NotApplicable,
+    })
+    .await?;
     for _ in 0..6 {
-        match ctx.client.call(Method::POST, path, Some(body), Idempotency::Create).await {
+        match ctx
+            .client
+            .call(Method::POST, path, Some(body), Idempotency::Create)
+            .await
+        {
             Ok(a) => {
-                let root = if phase == Phase::Notes { "note" } else { "task" };
-                return Ok(a.body[root]["id"].as_i64().ok_or_else(|| CallError::Rejected { status: a.status, message: "answer without an id".into() }));
+                let root = if phase == Phase::Notes {
+                    "note"
+                } else {
+                    "task"
+                };
+                return Ok(a.body[root]["id"]
+                    .as_i64()
+                    .ok_or_else(|| CallError::Rejected {
+                        status: a.status,
+                        message: "answer without an id".into(),
+                    }));
             }
             Err(CallError::Ambiguous(_)) => {
                 if let Some(id) = landed().await? {
@@ -367,39 +617,84 @@ where
             Err(e) => return Ok(Err(e)),
         }
     }
-    Ok(Err(CallError::GaveUp { attempts: 6, last: "every attempt lost its answer".into() }))
+    Ok(Err(CallError::GaveUp {
+        attempts: 6,
+        last: "every attempt lost its answer".into(),
+    }))
 }
 
 async fn contact_id_for(ctx: &Ctx, phase: Phase, key: &str, contact: &str) -> Result<Option<i64>> {
     let id = ctx.ids.lock().await.get(contact).copied();
     if id.is_none() {
-        ctx.log(Entry::Skipped { phase, key: key.into(), reason: "its contact was not loaded".into() }).await?;
-        ctx.count(phase, Outcome::Skipped("its contact was not loaded".into())).await;
+        ctx.log(Entry::Skipped {
+            phase,
+            key: key.into(),
+            reason: "its contact was not loaded".into(),
+        })
+        .await?;
+        ctx.count(phase, Outcome::Skipped("its contact was not loaded".into()))
+            .await;
     }
     Ok(id)
 }
 
 async fn push_note(ctx: &Ctx, n: Note) -> Result<()> {
     if ctx.state.lock().await.id(&n.key).is_some() {
-        ctx.count(Phase::Notes, Outcome::Skipped("already loaded (resumed)".into())).await;
+        ctx.count(
+            Phase::Notes,
+            Outcome::Skipped("already loaded (resumed)".into()),
+        )
+        .await;
         return Ok(());
     }
     let body = payload::note(&n, 0);
     let fp = text_fingerprint(body["note"]["description"].as_str().unwrap_or(""));
     if ctx.unchanged(&n.key, &fp).is_some() {
-        ctx.log(Entry::Skipped { phase: Phase::Notes, key: n.key.clone(), reason: "unchanged since previous load".into() }).await?;
-        ctx.count(Phase::Notes, Outcome::Skipped("unchanged since previous load".into())).await;
+        ctx.log(Entry::Skipped {
+            phase: Phase::Notes,
+            key: n.key.clone(),
+            reason: "unchanged since previous load".into(),
+        })
+        .await?;
+        ctx.count(
+            Phase::Notes,
+            Outcome::Skipped("unchanged since previous load".into()),
+        )
+        .await;
         return Ok(());
     }
-    let Some(contact_id) = contact_id_for(ctx, Phase::Notes, &n.key, &n.contact).await? else { return Ok(()) };
+    let Some(contact_id) = contact_id_for(ctx, Phase::Notes, &n.key, &n.contact).await? else {
+        return Ok(());
+    };
     let body = payload::note(&n, contact_id);
-    match create_child(ctx, Phase::Notes, &n.key, "/notes", &body, || landed_note(ctx, contact_id, &fp)).await? {
+    match create_child(ctx, Phase::Notes, &n.key, "/notes", &body, || {
+        landed_note(ctx, contact_id, &fp)
+    })
+    .await?
+    {
         Ok(id) => {
-            ctx.log(Entry::Done { phase: Phase::Notes, key: n.key.clone(), id, created: true, fingerprint: fp, updated_at: None }).await?;
+            ctx.log(Entry::Done {
+                phase: Phase::Notes,
+                key: n.key.clone(),
+                id,
+                created: true,
+                fingerprint: fp,
+                updated_at: None,
+            })
+            .await?;
             ctx.count(Phase::Notes, Outcome::Created).await;
         }
         Err(e) if is_fatal(&e) => return Err(e.into()),
-        Err(e) => ctx.reject(Phase::Notes, &n.key, format!("{} row {}", n.source.file, n.source.row), &n, &e).await?,
+        Err(e) => {
+            ctx.reject(
+                Phase::Notes,
+                &n.key,
+                format!("{} row {}", n.source.file, n.source.row),
+                &n,
+                &e,
+            )
+            .await?
+        }
     }
     Ok(())
 }
@@ -408,31 +703,76 @@ async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<()> {
     if t.status != TaskStatus::Completed || ctx.state.lock().await.completed.contains(&t.key) {
         return Ok(());
     }
-    match ctx.client.call(Method::PUT, &format!("/tasks/{id}"), Some(&json!({"task": {"status": 1}})), Idempotency::Safe).await {
+    match ctx
+        .client
+        .call(
+            Method::PUT,
+            &format!("/tasks/{id}"),
+            Some(&json!({"task": {"status": 1}})),
+            Idempotency::Safe,
+        )
+        .await
+    {
         Ok(_) => ctx.log(Entry::Completed { key: t.key.clone() }).await,
         Err(e) if is_fatal(&e) => Err(e.into()),
-        Err(e) => ctx.reject(Phase::Tasks, &t.key, format!("{} row {} (completing)", t.source.file, t.source.row), t, &e).await,
+        Err(e) => {
+            ctx.reject(
+                Phase::Tasks,
+                &t.key,
+                format!("{} row {} (completing)", t.source.file, t.source.row),
+                t,
+                &e,
+            )
+            .await
+        }
     }
 }
 
 async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
     if let Some(id) = ctx.state.lock().await.id(&t.key) {
         complete_task(ctx, &t, id).await?;
-        ctx.count(Phase::Tasks, Outcome::Skipped("already loaded (resumed)".into())).await;
+        ctx.count(
+            Phase::Tasks,
+            Outcome::Skipped("already loaded (resumed)".into()),
+        )
+        .await;
         return Ok(());
     }
-    let Some(contact_id) = contact_id_for(ctx, Phase::Tasks, &t.key, &t.contact).await? else { return Ok(()) };
+    let Some(contact_id) = contact_id_for(ctx, Phase::Tasks, &t.key, &t.contact).await? else {
+        return Ok(());
+    };
     let owner = ctx.pre.targets.owner(t.owner.as_deref());
     let body = payload::task(&t, contact_id, owner, &ctx.fallback_due);
     let fp = task_fp(&body);
-    match create_child(ctx, Phase::Tasks, &t.key, "/tasks", &body, || landed_task(ctx, contact_id, &fp)).await? {
+    match create_child(ctx, Phase::Tasks, &t.key, "/tasks", &body, || {
+        landed_task(ctx, contact_id, &fp)
+    })
+    .await?
+    {
         Ok(id) => {
-            ctx.log(Entry::Done { phase: Phase::Tasks, key: t.key.clone(), id, created: true, fingerprint: fp, updated_at: None }).await?;
+            ctx.log(Entry::Done {
+                phase: Phase::Tasks,
+                key: t.key.clone(),
+                id,
+                created: true,
+                fingerprint: fp,
+                updated_at: None,
+            })
+            .await?;
             complete_task(ctx, &t, id).await?;
             ctx.count(Phase::Tasks, Outcome::Created).await;
         }
         Err(e) if is_fatal(&e) => return Err(e.into()),
-        Err(e) => ctx.reject(Phase::Tasks, &t.key, format!("{} row {}", t.source.file, t.source.row), &t, &e).await?,
+        Err(e) => {
+            ctx.reject(
+                Phase::Tasks,
+                &t.key,
+                format!("{} row {}", t.source.file, t.source.row),
+                &t,
+                &e,
+            )
+            .await?
+        }
     }
     Ok(())
 }
@@ -445,7 +785,14 @@ fn partition(key: &str, n: usize) -> usize {
 
 /// Runs one phase: a reader thread streams the bundle's records of the phase to workers;
 /// records of one contact always go to the same worker, so they are handled in order.
-async fn run_phase(ctx: Arc<Ctx>, bundle: &Path, phase: Phase, total: u64, concurrency: usize, mode: Mode) -> Result<()> {
+async fn run_phase(
+    ctx: Arc<Ctx>,
+    bundle: &Path,
+    phase: Phase,
+    total: u64,
+    concurrency: usize,
+    mode: Mode,
+) -> Result<()> {
     let progress = Arc::new(PhaseProgress::start(mode, phase.as_str(), total));
     ctx.reports.lock().await.entry(phase).or_default().expected = total;
     let n = concurrency.max(1);
@@ -485,7 +832,9 @@ async fn run_phase(ctx: Arc<Ctx>, bundle: &Path, phase: Phase, total: u64, concu
                 (Record::Task(x), Phase::Tasks) => x.contact.clone(),
                 _ => return Ok(()),
             };
-            senders[partition(&key, n)].blocking_send(r).map_err(|_| anyhow!("the load stopped"))
+            senders[partition(&key, n)]
+                .blocking_send(r)
+                .map_err(|_| anyhow!("the load stopped"))
         })
     });
     let read = reader.await.context("bundle reader")?;
@@ -515,17 +864,22 @@ pub struct PushResult {
 }
 
 /// Pushes a bundle whose preflight passed.
-pub async fn push(bundle: &Path, client: Client, pre: Preflight, opts: &PushOptions) -> Result<PushResult> {
+pub async fn push(
+    bundle: &Path,
+    client: Client,
+    pre: Preflight,
+    opts: &PushOptions,
+) -> Result<PushResult> {
     let (journal_path, run_dir) = run_paths(bundle);
     let entries = journal::read(&journal_path)?;
     let state = State::replay(&entries);
-    if let Some(h) = &state.bundle_sha256 {
-        if h != &pre.manifest.content_sha256 {
-            anyhow::bail!(
-                "{} belongs to another bundle ({h}); move it away to start a fresh load of this one",
-                journal_path.display()
-            );
-        }
+    if let Some(h) = &state.bundle_sha256
+        && h != &pre.manifest.content_sha256
+    {
+        anyhow::bail!(
+            "{} belongs to another bundle ({h}); move it away to start a fresh load of this one",
+            journal_path.display()
+        );
     }
     let since = match &opts.since {
         Some(p) => Some(State::replay(&journal::read(p)?)),
@@ -540,7 +894,12 @@ pub async fn push(bundle: &Path, client: Client, pre: Preflight, opts: &PushOpti
     let fallback_due = opts
         .fallback_due
         .clone()
-        .or_else(|| pre.manifest.confirmation.as_ref().map(|c| c.confirmed_at.clone()))
+        .or_else(|| {
+            pre.manifest
+                .confirmation
+                .as_ref()
+                .map(|c| c.confirmed_at.clone())
+        })
         .unwrap_or_else(|| "2000-01-01T00:00:00Z".into());
     let mut journal = Journal::open(&journal_path)?;
     journal.append(&Entry::Start {
@@ -564,13 +923,30 @@ pub async fn push(bundle: &Path, client: Client, pre: Preflight, opts: &PushOpti
     });
     for (phase, total) in [
         (Phase::Accounts, stats.accounts),
-        (Phase::Contacts, stats.contacts_with_email + stats.contacts_without_email),
+        (
+            Phase::Contacts,
+            stats.contacts_with_email + stats.contacts_without_email,
+        ),
         (Phase::Notes, stats.notes),
         (Phase::Tasks, stats.tasks),
     ] {
         ctx.reports.lock().await.entry(phase).or_default().phase = phase.as_str().into();
-        let result = run_phase(ctx.clone(), bundle, phase, total, opts.concurrency, opts.mode).await;
-        let report = ctx.reports.lock().await.get(&phase).cloned().unwrap_or_default();
+        let result = run_phase(
+            ctx.clone(),
+            bundle,
+            phase,
+            total,
+            opts.concurrency,
+            opts.mode,
+        )
+        .await;
+        let report = ctx
+            .reports
+            .lock()
+            .await
+            .get(&phase)
+            .cloned()
+            .unwrap_or_default();
         write_phase(&run_dir, phase, &report)?;
         write_errors(&run_dir, &ctx.errors.lock().await)?;
         if opts.mode == Mode::Json {
@@ -579,8 +955,16 @@ pub async fn push(bundle: &Path, client: Client, pre: Preflight, opts: &PushOpti
         result?;
     }
     crate::manual::write_pack(bundle, &run_dir)?;
-    ctx.log(Entry::PhaseDone { phase: Phase::Manual }).await?;
+    ctx.log(Entry::PhaseDone {
+        phase: Phase::Manual,
+    })
+    .await?;
     let reports = ctx.reports.lock().await.clone();
     let errors = ctx.errors.lock().await.clone();
-    Ok(PushResult { reports, errors, journal: journal_path, run_dir })
+    Ok(PushResult {
+        reports,
+        errors,
+        journal: journal_path,
+        run_dir,
+    })
 }

@@ -106,7 +106,11 @@ impl RateLimiter {
             let wait = match hint.retry_after.or(hint.reset_in) {
                 Some(w) => w,
                 None => {
-                    self.backoff = if self.backoff == 0.0 { MINUTE } else { (self.backoff * 2.0).min(HOUR) };
+                    self.backoff = if self.backoff == 0.0 {
+                        MINUTE
+                    } else {
+                        (self.backoff * 2.0).min(HOUR)
+                    };
                     self.backoff
                 }
             };
@@ -160,15 +164,41 @@ mod tests {
     fn honours_retry_after_and_backs_off_without_it() {
         let mut l = RateLimiter::new(36000, 400);
         assert!(l.try_acquire(0.0).is_ok());
-        l.observe(0.0, ServerHint { retry_after: Some(30.0), throttled: true, ..ServerHint::default() });
+        l.observe(
+            0.0,
+            ServerHint {
+                retry_after: Some(30.0),
+                throttled: true,
+                ..ServerHint::default()
+            },
+        );
         assert_eq!(l.try_acquire(1.0), Err(29.0));
         assert!(l.try_acquire(30.0).is_ok());
-        l.observe(31.0, ServerHint { throttled: true, ..ServerHint::default() });
+        l.observe(
+            31.0,
+            ServerHint {
+                throttled: true,
+                ..ServerHint::default()
+            },
+        );
         assert_eq!(l.try_acquire(31.0), Err(60.0));
-        l.observe(91.0, ServerHint { throttled: true, ..ServerHint::default() });
+        l.observe(
+            91.0,
+            ServerHint {
+                throttled: true,
+                ..ServerHint::default()
+            },
+        );
         assert_eq!(l.try_acquire(91.0), Err(120.0), "doubles");
         l.observe(300.0, ServerHint::default());
-        l.observe(300.0, ServerHint { remaining: Some(0), reset_in: Some(10.0), ..ServerHint::default() });
+        l.observe(
+            300.0,
+            ServerHint {
+                remaining: Some(0),
+                reset_in: Some(10.0),
+                ..ServerHint::default()
+            },
+        );
         assert_eq!(l.try_acquire(300.0), Err(10.0));
         assert_eq!(l.throttled, 3);
     }

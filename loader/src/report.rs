@@ -30,7 +30,8 @@ pub struct PhaseReport {
 impl PhaseReport {
     /// Whether every expected record is accounted for.
     pub fn balanced(&self) -> bool {
-        self.expected == self.created + self.updated + self.skipped.values().sum::<u64>() + self.failed
+        self.expected
+            == self.created + self.updated + self.skipped.values().sum::<u64>() + self.failed
     }
 }
 
@@ -54,10 +55,26 @@ pub struct ErrorRow {
 /// Writes `report-<phase>.json` and `.csv`.
 pub fn write_phase(dir: &Path, phase: Phase, r: &PhaseReport) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(format!("report-{}.json", phase.as_str())), serde_json::to_string_pretty(r)?)?;
+    std::fs::write(
+        dir.join(format!("report-{}.json", phase.as_str())),
+        serde_json::to_string_pretty(r)?,
+    )?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["phase", "expected", "created", "updated", "skipped", "skipped_reasons", "failed"])?;
-    let reasons = r.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+    w.write_record([
+        "phase",
+        "expected",
+        "created",
+        "updated",
+        "skipped",
+        "skipped_reasons",
+        "failed",
+    ])?;
+    let reasons = r
+        .skipped
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
     w.write_record([
         r.phase.clone(),
         r.expected.to_string(),
@@ -67,7 +84,10 @@ pub fn write_phase(dir: &Path, phase: Phase, r: &PhaseReport) -> Result<()> {
         reasons,
         r.failed.to_string(),
     ])?;
-    std::fs::write(dir.join(format!("report-{}.csv", phase.as_str())), w.into_inner()?)?;
+    std::fs::write(
+        dir.join(format!("report-{}.csv", phase.as_str())),
+        w.into_inner()?,
+    )?;
     Ok(())
 }
 

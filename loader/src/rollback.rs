@@ -32,7 +32,18 @@ pub struct RollbackReport {
 
 /// Fields restored on a contact the load updated: every field the loader may write.
 const RESTORED: [&str; 12] = [
-    "first_name", "last_name", "job_title", "work_number", "mobile_number", "address", "city", "state", "zipcode", "country", "owner_id", "sales_account_id",
+    "first_name",
+    "last_name",
+    "job_title",
+    "work_number",
+    "mobile_number",
+    "address",
+    "city",
+    "state",
+    "zipcode",
+    "country",
+    "owner_id",
+    "sales_account_id",
 ];
 
 fn restore_body(pre: &Value) -> Value {
@@ -40,7 +51,10 @@ fn restore_body(pre: &Value) -> Value {
     for f in RESTORED {
         m.insert(f.into(), pre.get(f).cloned().unwrap_or(Value::Null));
     }
-    m.insert("tags".into(), pre.get("tags").cloned().unwrap_or(Value::Array(vec![])));
+    m.insert(
+        "tags".into(),
+        pre.get("tags").cloned().unwrap_or(Value::Array(vec![])),
+    );
     if let Some(cf) = pre.get("custom_field") {
         m.insert("custom_field".into(), cf.clone());
     }
@@ -50,7 +64,10 @@ fn restore_body(pre: &Value) -> Value {
 async fn delete(client: &Client, paths: &[String]) -> Result<&'static str, CallError> {
     let mut last = None;
     for p in paths {
-        match client.call(Method::DELETE, p, None, Idempotency::Safe).await {
+        match client
+            .call(Method::DELETE, p, None, Idempotency::Safe)
+            .await
+        {
             Ok(_) => return Ok("deleted"),
             Err(CallError::Rejected { status: 404, .. }) => last = Some("already_gone"),
             Err(e) => return Err(e),
@@ -60,16 +77,38 @@ async fn delete(client: &Client, paths: &[String]) -> Result<&'static str, CallE
 }
 
 /// Rolls back the load recorded in `journal_path`.
-pub async fn rollback(journal_path: &Path, client: &Client, dry_run: bool, soft_delete: bool) -> Result<RollbackReport> {
+pub async fn rollback(
+    journal_path: &Path,
+    client: &Client,
+    dry_run: bool,
+    soft_delete: bool,
+) -> Result<RollbackReport> {
     let entries = journal::read(journal_path)?;
     let state = State::replay(&entries);
     let mut report = RollbackReport::default();
-    let mut journal = if dry_run { None } else { Some(Journal::open(journal_path)?) };
+    let mut journal = if dry_run {
+        None
+    } else {
+        Some(Journal::open(journal_path)?)
+    };
     for phase in [Phase::Tasks, Phase::Notes, Phase::Contacts, Phase::Accounts] {
         // Journal order, reversed: the newest records first.
-        let done: Vec<&Entry> = entries.iter().rev().filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase)).collect();
+        let done: Vec<&Entry> = entries
+            .iter()
+            .rev()
+            .filter(|e| matches!(e, Entry::Done { phase: p, .. } if *p == phase))
+            .collect();
         for e in done {
-            let Entry::Done { key, id, created, updated_at, .. } = e else { continue };
+            let Entry::Done {
+                key,
+                id,
+                created,
+                updated_at,
+                ..
+            } = e
+            else {
+                continue;
+            };
             if state.rolled_back.contains_key(key) {
                 report.resumed += 1;
                 continue;
@@ -94,8 +133,15 @@ pub async fn rollback(journal_path: &Path, client: &Client, dry_run: bool, soft_
             } else if *created {
                 "delete"
             } else {
-                match state.pending.get(key).or_else(|| entries.iter().find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))) {
-                    Some(Entry::Intent { pre_image: PreImage::Present { .. }, .. }) => "restore",
+                match state.pending.get(key).or_else(|| {
+                    entries
+                        .iter()
+                        .find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))
+                }) {
+                    Some(Entry::Intent {
+                        pre_image: PreImage::Present { .. },
+                        ..
+                    }) => "restore",
                     _ => "nothing",
                 }
             };
@@ -124,11 +170,22 @@ pub async fn rollback(journal_path: &Path, client: &Client, dry_run: bool, soft_
                 }
                 "restore" => {
                     let pre = entries.iter().find_map(|x| match x {
-                        Entry::Intent { key: k, pre_image: PreImage::Present { record, .. }, .. } if k == key => Some(record.clone()),
+                        Entry::Intent {
+                            key: k,
+                            pre_image: PreImage::Present { record, .. },
+                            ..
+                        } if k == key => Some(record.clone()),
                         _ => None,
                     });
                     if let Some(pre) = pre {
-                        client.call(Method::PUT, &format!("/contacts/{id}"), Some(&restore_body(&pre)), Idempotency::Safe).await?;
+                        client
+                            .call(
+                                Method::PUT,
+                                &format!("/contacts/{id}"),
+                                Some(&restore_body(&pre)),
+                                Idempotency::Safe,
+                            )
+                            .await?;
                         report.restored += 1;
                     }
                     "restored"
@@ -136,7 +193,10 @@ pub async fn rollback(journal_path: &Path, client: &Client, dry_run: bool, soft_
                 _ => "nothing",
             };
             if let Some(j) = journal.as_mut() {
-                j.append(&Entry::RolledBack { key: key.clone(), action: done_action.into() })?;
+                j.append(&Entry::RolledBack {
+                    key: key.clone(),
+                    action: done_action.into(),
+                })?;
             }
         }
     }

@@ -57,22 +57,45 @@ impl TargetArgs {
     pub fn client(&self) -> Result<Client> {
         let profile = match &self.profile {
             Some(name) => {
-                let text = std::fs::read_to_string(&self.config).with_context(|| format!("cannot read {}", self.config.display()))?;
-                let cfg: ConfigFile = toml::from_str(&text).with_context(|| format!("{} is not valid", self.config.display()))?;
-                cfg.profiles.get(name).cloned().with_context(|| format!("no [profiles.{name}] in {}", self.config.display()))?
+                let text = std::fs::read_to_string(&self.config)
+                    .with_context(|| format!("cannot read {}", self.config.display()))?;
+                let cfg: ConfigFile = toml::from_str(&text)
+                    .with_context(|| format!("{} is not valid", self.config.display()))?;
+                cfg.profiles
+                    .get(name)
+                    .cloned()
+                    .with_context(|| format!("no [profiles.{name}] in {}", self.config.display()))?
             }
             None => Profile::default(),
         };
         let Some(target) = self.target.clone().or(profile.target) else {
             bail!("say where to push: --target URL or --profile NAME");
         };
-        if !(target.starts_with("https://") || target.starts_with("http://127.") || target.starts_with("http://localhost")) {
-            bail!("--target must be an https:// URL (plain http only for a local sandbox): {target}");
+        if !(target.starts_with("https://")
+            || target.starts_with("http://127.")
+            || target.starts_with("http://localhost"))
+        {
+            bail!(
+                "--target must be an https:// URL (plain http only for a local sandbox): {target}"
+            );
         }
-        let key_env = if self.api_key_env != "FRESHSALES_API_KEY" { self.api_key_env.clone() } else { profile.api_key_env.unwrap_or_else(|| self.api_key_env.clone()) };
+        let key_env = if self.api_key_env != "FRESHSALES_API_KEY" {
+            self.api_key_env.clone()
+        } else {
+            profile
+                .api_key_env
+                .unwrap_or_else(|| self.api_key_env.clone())
+        };
         let key = ApiKey::from_env(&key_env)?;
         let plan_limit = self.plan_limit.or(profile.plan_limit).unwrap_or(1000);
-        let budget = self.budget_per_hour.or(profile.budget_per_hour).unwrap_or(plan_limit * 4 / 5);
-        Client::new(&target, key, RateLimiter::new(budget, self.per_minute.min(400)))
+        let budget = self
+            .budget_per_hour
+            .or(profile.budget_per_hour)
+            .unwrap_or(plan_limit * 4 / 5);
+        Client::new(
+            &target,
+            key,
+            RateLimiter::new(budget, self.per_minute.min(400)),
+        )
     }
 }

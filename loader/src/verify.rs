@@ -48,7 +48,14 @@ fn norm(v: &Value) -> Value {
         }
         Value::String(s) => Value::String(s.trim().to_lowercase()),
         Value::Array(a) => {
-            let mut parts: Vec<String> = a.iter().map(|x| x.as_str().map(|s| s.trim().to_lowercase()).unwrap_or_else(|| x.to_string())).collect();
+            let mut parts: Vec<String> = a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(|s| s.trim().to_lowercase())
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .collect();
             parts.sort();
             Value::from(parts)
         }
@@ -58,25 +65,55 @@ fn norm(v: &Value) -> Value {
 }
 
 fn compare(report: &mut VerifyReport, key: &str, expected: &Value, actual: &Value) {
-    let Some(obj) = expected.as_object() else { return };
+    let Some(obj) = expected.as_object() else {
+        return;
+    };
     for (field, want) in obj {
         match field.as_str() {
             "tags" => {
-                let have: Vec<String> = actual["tags"].as_array().map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_lowercase)).collect()).unwrap_or_default();
-                let missing: Vec<&Value> = want.as_array().map(|w| w.iter().filter(|t| !have.contains(&t.as_str().unwrap_or("").to_lowercase())).collect()).unwrap_or_default();
+                let have: Vec<String> = actual["tags"]
+                    .as_array()
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|x| x.as_str().map(str::to_lowercase))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let missing: Vec<&Value> = want
+                    .as_array()
+                    .map(|w| {
+                        w.iter()
+                            .filter(|t| !have.contains(&t.as_str().unwrap_or("").to_lowercase()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 if !missing.is_empty() {
-                    report.mismatches.push(Mismatch { key: key.into(), field: "tags".into(), expected: want.clone(), actual: actual["tags"].clone() });
+                    report.mismatches.push(Mismatch {
+                        key: key.into(),
+                        field: "tags".into(),
+                        expected: want.clone(),
+                        actual: actual["tags"].clone(),
+                    });
                 }
             }
             "emails" => {
                 let want_primary = match want {
                     Value::String(s) => s.clone(),
-                    Value::Array(a) => a.first().and_then(|e| e["value"].as_str()).unwrap_or("").to_string(),
+                    Value::Array(a) => a
+                        .first()
+                        .and_then(|e| e["value"].as_str())
+                        .unwrap_or("")
+                        .to_string(),
                     _ => String::new(),
                 };
                 let have = actual["email"].as_str().unwrap_or("").to_string();
                 if !have.eq_ignore_ascii_case(&want_primary) {
-                    report.mismatches.push(Mismatch { key: key.into(), field: "email".into(), expected: Value::String(want_primary), actual: Value::String(have) });
+                    report.mismatches.push(Mismatch {
+                        key: key.into(),
+                        field: "email".into(),
+                        expected: Value::String(want_primary),
+                        actual: Value::String(have),
+                    });
                 }
             }
             "custom_field" => {
@@ -84,14 +121,24 @@ fn compare(report: &mut VerifyReport, key: &str, expected: &Value, actual: &Valu
                     for (name, value) in cf {
                         let have = &actual["custom_field"][name];
                         if norm(have) != norm(value) {
-                            report.mismatches.push(Mismatch { key: key.into(), field: name.clone(), expected: value.clone(), actual: have.clone() });
+                            report.mismatches.push(Mismatch {
+                                key: key.into(),
+                                field: name.clone(),
+                                expected: value.clone(),
+                                actual: have.clone(),
+                            });
                         }
                     }
                 }
             }
             _ => {
                 if norm(&actual[field]) != norm(want) {
-                    report.mismatches.push(Mismatch { key: key.into(), field: field.clone(), expected: want.clone(), actual: actual[field].clone() });
+                    report.mismatches.push(Mismatch {
+                        key: key.into(),
+                        field: field.clone(),
+                        expected: want.clone(),
+                        actual: actual[field].clone(),
+                    });
                 }
             }
         }
@@ -99,7 +146,12 @@ fn compare(report: &mut VerifyReport, key: &str, expected: &Value, actual: &Valu
 }
 
 /// Reads back everything the bundle's journal says was loaded.
-pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &Forms) -> Result<VerifyReport> {
+pub async fn verify(
+    bundle: &Path,
+    client: &Client,
+    pre: &Preflight,
+    forms: &Forms,
+) -> Result<VerifyReport> {
     let (journal_path, _) = run_paths(bundle);
     let state = State::replay(&journal::read(&journal_path)?);
     let mut records = Vec::new();
@@ -123,7 +175,12 @@ pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &For
                 let Some(id) = ids.get(&a.key) else { continue };
                 report.checked += 1;
                 match client.get(&format!("/sales_accounts/{id}")).await {
-                    Ok(ans) => compare(&mut report, &a.key, &serde_json::json!({"name": a.name}), &ans.body["sales_account"]),
+                    Ok(ans) => compare(
+                        &mut report,
+                        &a.key,
+                        &serde_json::json!({"name": a.name}),
+                        &ans.body["sales_account"],
+                    ),
                     Err(_) => report.missing.push(a.key.clone()),
                 }
             }
@@ -131,7 +188,8 @@ pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &For
                 let Some(id) = ids.get(&c.key) else { continue };
                 report.checked += 1;
                 let account_id = c.account.as_ref().and_then(|k| ids.get(k).copied());
-                let mut expected = payload::contact(c, account_id, &[], &pre.types, &pre.targets, forms);
+                let mut expected =
+                    payload::contact(c, account_id, &[], &pre.types, &pre.targets, forms);
                 if let Some(t) = expected.get_mut("tags") {
                     *t = serde_json::json!(c.tags);
                 }
@@ -141,8 +199,14 @@ pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &For
                 }
             }
             Record::Note(n) => {
-                let (Some(id), Some(contact)) = (ids.get(&n.key), ids.get(&n.contact)) else { continue };
-                notes_by_contact.entry(*contact).or_default().push((n.key.clone(), *id, payload::note_description(n)));
+                let (Some(id), Some(contact)) = (ids.get(&n.key), ids.get(&n.contact)) else {
+                    continue;
+                };
+                notes_by_contact.entry(*contact).or_default().push((
+                    n.key.clone(),
+                    *id,
+                    payload::note_description(n),
+                ));
             }
             Record::Task(t) => {
                 let Some(id) = ids.get(&t.key) else { continue };
@@ -150,8 +214,17 @@ pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &For
                 match client.get(&format!("/tasks/{id}")).await {
                     Ok(ans) => {
                         let task = &ans.body["task"];
-                        let status = if t.status == prep::model::TaskStatus::Completed { 1 } else { 0 };
-                        compare(&mut report, &t.key, &serde_json::json!({"title": t.title, "status": status}), task);
+                        let status = if t.status == prep::model::TaskStatus::Completed {
+                            1
+                        } else {
+                            0
+                        };
+                        compare(
+                            &mut report,
+                            &t.key,
+                            &serde_json::json!({"title": t.title, "status": status}),
+                            task,
+                        );
                     }
                     Err(_) => report.missing.push(t.key.clone()),
                 }
@@ -160,12 +233,21 @@ pub async fn verify(bundle: &Path, client: &Client, pre: &Preflight, forms: &For
         }
     }
     for (contact, notes) in notes_by_contact {
-        let listed = client.get(&format!("/contacts/{contact}/notes")).await.map(|a| a.body["notes"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        let listed = client
+            .get(&format!("/contacts/{contact}/notes"))
+            .await
+            .map(|a| a.body["notes"].as_array().cloned().unwrap_or_default())
+            .unwrap_or_default();
         for (key, id, description) in notes {
             report.checked += 1;
             match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {
                 Some(n) if n["description"].as_str() == Some(description.as_str()) => {}
-                Some(n) => report.mismatches.push(Mismatch { key, field: "description".into(), expected: Value::String(description), actual: n["description"].clone() }),
+                Some(n) => report.mismatches.push(Mismatch {
+                    key,
+                    field: "description".into(),
+                    expected: Value::String(description),
+                    actual: n["description"].clone(),
+                }),
                 None => report.missing.push(key),
             }
         }

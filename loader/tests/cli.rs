@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn loader(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loader")).args(args).output().expect("loader runs")
+    Command::new(env!("CARGO_BIN_EXE_loader"))
+        .args(args)
+        .output()
+        .expect("loader runs")
 }
 
 fn sample() -> PathBuf {
@@ -13,13 +16,25 @@ fn sample() -> PathBuf {
 
 fn prepare(out: &Path, extra: &[&str]) -> Output {
     let input = sample();
-    let mut args = vec!["prepare", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "prepare",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     loader(&args)
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -27,8 +42,21 @@ fn ok(o: &Output) -> String {
 fn prepare_then_inspect_json_follows_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.jsonl.gz");
-    ok(&prepare(&out, &["--confirmed-by", "Pat Owner", "--confirmed-at", "2026-11-25T12:00:00Z"]));
-    for side in ["b.scope.md", "b.scope.json", "b.mapping.json", "b.review/orphan_note.csv"] {
+    ok(&prepare(
+        &out,
+        &[
+            "--confirmed-by",
+            "Pat Owner",
+            "--confirmed-at",
+            "2026-11-25T12:00:00Z",
+        ],
+    ));
+    for side in [
+        "b.scope.md",
+        "b.scope.json",
+        "b.mapping.json",
+        "b.review/orphan_note.csv",
+    ] {
         assert!(dir.path().join(side).exists(), "{side}");
     }
     let stdout = ok(&loader(&["inspect", out.to_str().unwrap(), "--json"]));
@@ -36,7 +64,12 @@ fn prepare_then_inspect_json_follows_the_contract() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["content_sha256"].as_str().unwrap().len(), 64);
-    let contacts = v["inputs"].as_array().unwrap().iter().find(|i| i["file"] == "Contacts.csv").unwrap();
+    let contacts = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == "Contacts.csv")
+        .unwrap();
     assert_eq!(contacts["kind"], "contacts");
     assert_eq!(contacts["encoding"], "windows-1252");
     assert_eq!(contacts["rows"], 400);
@@ -44,14 +77,42 @@ fn prepare_then_inspect_json_follows_the_contract() {
     for kind in ["contacts", "notes", "tasks", "templates"] {
         let o = &v["objects"][kind];
         let n = |k: &str| o[k].as_u64().unwrap();
-        assert_eq!(n("rows_in"), n("loaded") + n("merged") + n("held"), "{kind}");
+        assert_eq!(
+            n("rows_in"),
+            n("loaded") + n("merged") + n("held"),
+            "{kind}"
+        );
     }
     assert!(v["objects"]["accounts"]["loaded"].as_u64().unwrap() > 0);
     assert!(v["tags"].as_array().unwrap().iter().any(|t| t == "VIP"));
-    assert!(v["custom_fields"].as_array().unwrap().iter().any(|f| f["label"] == "Anniversary" && f["type"] == "date"));
-    assert!(v["owners"].as_array().unwrap().iter().any(|o| o["source"] == "pat@agency.example" && o["status"] == "in_users_file"));
-    for reason in ["orphan_note", "orphan_task", "duplicate_email", "invalid_email", "missing_email", "invalid_value", "unknown_owner", "ambiguous_date"] {
-        assert!(v["review"][reason].as_u64().unwrap() > 0, "{reason} is produced by the sample");
+    assert!(
+        v["custom_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["label"] == "Anniversary" && f["type"] == "date")
+    );
+    assert!(
+        v["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["source"] == "pat@agency.example" && o["status"] == "in_users_file")
+    );
+    for reason in [
+        "orphan_note",
+        "orphan_task",
+        "duplicate_email",
+        "invalid_email",
+        "missing_email",
+        "invalid_value",
+        "unknown_owner",
+        "ambiguous_date",
+    ] {
+        assert!(
+            v["review"][reason].as_u64().unwrap() > 0,
+            "{reason} is produced by the sample"
+        );
     }
     assert_eq!(v["confirmation"]["confirmed_by"], "Pat Owner");
     let readable = ok(&loader(&["inspect", out.to_str().unwrap()]));
@@ -63,7 +124,12 @@ fn same_confirmation_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.jsonl.gz");
     let b = dir.path().join("b.jsonl.gz");
-    let args = ["--confirmed-by", "X", "--confirmed-at", "2026-01-02T03:04:05Z"];
+    let args = [
+        "--confirmed-by",
+        "X",
+        "--confirmed-at",
+        "2026-01-02T03:04:05Z",
+    ];
     ok(&prepare(&a, &args));
     ok(&prepare(&b, &args));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -73,7 +139,9 @@ fn same_confirmation_gives_the_same_bytes() {
     let mut with_mapping = vec!["--mapping", mapping.to_str().unwrap()];
     with_mapping.extend_from_slice(&args);
     ok(&prepare(&c, &with_mapping));
-    let inspect = |p: &Path| -> serde_json::Value { serde_json::from_str(&ok(&loader(&["inspect", p.to_str().unwrap(), "--json"]))).unwrap() };
+    let inspect = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&ok(&loader(&["inspect", p.to_str().unwrap(), "--json"]))).unwrap()
+    };
     let (va, vc) = (inspect(&a), inspect(&c));
     assert_eq!(va["objects"], vc["objects"]);
     assert_eq!(va["custom_fields"], vc["custom_fields"]);
@@ -91,10 +159,17 @@ fn tampered_and_truncated_bundles_exit_non_zero() {
     assert!(!o.status.success());
     assert!(o.stdout.is_empty(), "no JSON for a bad bundle");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cut.jsonl.gz") && (err.contains("truncated") || err.contains("cut short")), "{err}");
+    assert!(
+        err.contains("cut.jsonl.gz") && (err.contains("truncated") || err.contains("cut short")),
+        "{err}"
+    );
 
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut text).unwrap();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+        &mut text,
+    )
+    .unwrap();
     let edited = text.replacen("\"loaded\":", "\"loaded\":1", 1);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, edited.as_bytes()).unwrap();
@@ -109,7 +184,13 @@ fn tampered_and_truncated_bundles_exit_non_zero() {
 fn bad_arguments_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.jsonl.gz");
-    let o = loader(&["prepare", "--input", "/nonexistent/folder", "--out", out.to_str().unwrap()]);
+    let o = loader(&[
+        "prepare",
+        "--input",
+        "/nonexistent/folder",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/folder"));
     let bad_mapping = dir.path().join("m.json");
@@ -118,6 +199,9 @@ fn bad_arguments_get_clear_errors() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("m.json") && err.contains("shoe_size"), "{err}");
-    let o = prepare(&out, &["--confirmed-by", "A", "--confirmed-at", "yesterday"]);
+    let o = prepare(
+        &out,
+        &["--confirmed-by", "A", "--confirmed-at", "yesterday"],
+    );
     assert!(!o.status.success());
 }

@@ -33,16 +33,24 @@ impl Workspace {
     /// A workspace with the given settings (JSON of `prep::Settings`; `None` for defaults).
     pub fn new(settings_json: Option<&str>) -> Result<Workspace, PrepError> {
         let settings = match settings_json {
-            Some(s) => serde_json::from_str(s).map_err(|e| PrepError::Mapping(format!("settings: {e}")))?,
+            Some(s) => {
+                serde_json::from_str(s).map_err(|e| PrepError::Mapping(format!("settings: {e}")))?
+            }
             None => Settings::default(),
         };
-        Ok(Workspace { files: Vec::new(), settings })
+        Ok(Workspace {
+            files: Vec::new(),
+            settings,
+        })
     }
 
     /// Adds (or replaces) a file.
     pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
         self.files.retain(|f| f.name != name);
-        self.files.push(InputFile { name: name.to_string(), bytes });
+        self.files.push(InputFile {
+            name: name.to_string(),
+            bytes,
+        });
     }
 
     /// Removes a file.
@@ -50,9 +58,23 @@ impl Workspace {
         self.files.retain(|f| f.name != name);
     }
 
-    fn run(&self, mapping: Option<&str>, confirmation: Option<Confirmation>) -> Result<Prepared, PrepError> {
-        let mapping = mapping.map(Mapping::from_json).transpose().map_err(PrepError::Mapping)?;
-        prep::prepare(&self.files, &Options { mapping, settings: self.settings.clone(), confirmation })
+    fn run(
+        &self,
+        mapping: Option<&str>,
+        confirmation: Option<Confirmation>,
+    ) -> Result<Prepared, PrepError> {
+        let mapping = mapping
+            .map(Mapping::from_json)
+            .transpose()
+            .map_err(PrepError::Mapping)?;
+        prep::prepare(
+            &self.files,
+            &Options {
+                mapping,
+                settings: self.settings.clone(),
+                confirmation,
+            },
+        )
     }
 
     /// Prepares with the given mapping JSON (or the proposal) and returns what to show.
@@ -60,18 +82,38 @@ impl Workspace {
         let p = self.run(mapping, None)?;
         let mut review = Vec::new();
         for r in Reason::ALL {
-            review.extend(p.review.iter().filter(|i| i.reason == r).take(REVIEW_PREVIEW).cloned());
+            review.extend(
+                p.review
+                    .iter()
+                    .filter(|i| i.reason == r)
+                    .take(REVIEW_PREVIEW)
+                    .cloned(),
+            );
         }
-        Ok(Analysis { summary: Summary::of(&bundle::manifest(&p)), mapping: p.mapping_file(), review })
+        Ok(Analysis {
+            summary: Summary::of(&bundle::manifest(&p)),
+            mapping: p.mapping_file(),
+            review,
+        })
     }
 
     /// The confirmed bundle's bytes: identical to `loader prepare --mapping M --confirmed-by
     /// NAME --confirmed-at AT` on the same files.
-    pub fn bundle(&self, mapping: Option<&str>, confirmed_by: &str, confirmed_at: &str) -> Result<Vec<u8>, PrepError> {
+    pub fn bundle(
+        &self,
+        mapping: Option<&str>,
+        confirmed_by: &str,
+        confirmed_at: &str,
+    ) -> Result<Vec<u8>, PrepError> {
         if confirmed_by.trim().is_empty() {
-            return Err(PrepError::Mapping("a confirmation needs the confirming person's name".into()));
+            return Err(PrepError::Mapping(
+                "a confirmation needs the confirming person's name".into(),
+            ));
         }
-        let confirmation = Confirmation { confirmed_by: confirmed_by.trim().to_string(), confirmed_at: confirmed_at.to_string() };
+        let confirmation = Confirmation {
+            confirmed_by: confirmed_by.trim().to_string(),
+            confirmed_at: confirmed_at.to_string(),
+        };
         bundle::to_bytes(&self.run(mapping, Some(confirmation))?)
     }
 
@@ -96,8 +138,14 @@ mod tests {
     #[test]
     fn analyse_edit_and_bundle() {
         let mut ws = Workspace::new(None).unwrap();
-        ws.add_file("Contacts.csv", b"Email,First Name,Fax\r\nada@example.com,Ada,555\r\nbad@,Bo,\r\n".to_vec());
-        ws.add_file("Notes.csv", b"Email,Note\r\nada@example.com,<b>hi</b>\r\nzed@example.com,lost\r\n".to_vec());
+        ws.add_file(
+            "Contacts.csv",
+            b"Email,First Name,Fax\r\nada@example.com,Ada,555\r\nbad@,Bo,\r\n".to_vec(),
+        );
+        ws.add_file(
+            "Notes.csv",
+            b"Email,Note\r\nada@example.com,<b>hi</b>\r\nzed@example.com,lost\r\n".to_vec(),
+        );
         let a = ws.analyse(None).unwrap();
         assert_eq!(a.summary.objects.contacts.loaded, 1);
         assert_eq!(a.summary.review["orphan_note"], 1);
@@ -110,11 +158,17 @@ mod tests {
         let json = serde_json::to_string(&m).unwrap();
         let b = ws.analyse(Some(&json)).unwrap();
         assert!(b.summary.custom_fields.is_empty());
-        let bytes = ws.bundle(Some(&json), "Ada", "2026-01-01T00:00:00Z").unwrap();
+        let bytes = ws
+            .bundle(Some(&json), "Ada", "2026-01-01T00:00:00Z")
+            .unwrap();
         let (manifest, _) = bundle::verify(&bytes[..]).unwrap();
         assert_eq!(manifest.confirmation.unwrap().confirmed_by, "Ada");
         assert!(ws.bundle(None, " ", "x").is_err());
-        assert!(ws.review_csv(None, "orphan_note").unwrap().contains("zed@example.com"));
+        assert!(
+            ws.review_csv(None, "orphan_note")
+                .unwrap()
+                .contains("zed@example.com")
+        );
         assert!(ws.review_csv(None, "nope").is_err());
         ws.remove_file("Contacts.csv");
         assert!(ws.analyse(None).is_err());

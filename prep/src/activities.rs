@@ -2,7 +2,9 @@
 //! email, else other email, else (reviewed) name. What matches nothing is held, never
 //! dropped.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
 
@@ -22,47 +24,47 @@ enum Join {
 
 fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
     let cell = |f: F| sheet.cell(row, sheet.std(f));
-    let mut tried = Vec::new();
-    let mut held: Option<String> = None;
-    let mut follow = |link: Option<&Link>| -> Option<usize> {
-        match link? {
-            Link::Loaded(i) => Some(*i),
-            Link::Held(file, r, reason) => {
-                held = Some(format!(
-                    "its contact ({file} row {r}) is held: {}",
-                    reason.as_str()
-                ));
-                None
-            }
-        }
-    };
-    if let Some(id) = cell(F::ContactId) {
-        tried.push(format!("contact id {id}"));
-        if let Some(i) = follow(set.index.by_id.get(id)) {
-            return Join::Found(i, JoinedBy::ContactId);
-        }
+    // The last held contact met on the way, which explains a failed join better than
+    // "no contact".
+    let mut held: Option<&Link> = None;
+    let id = cell(F::ContactId);
+    if let Some(id) = id
+        && let Some(i) = follow(set.index.by_id.get(id), &mut held)
+    {
+        return Join::Found(i, JoinedBy::ContactId);
     }
-    if let Some(email) = cell(F::Email) {
-        let key = email_key(email);
-        tried.push(format!("email {email}"));
-        if let Some(i) = follow(set.index.by_email.get(&key)) {
+    let email = cell(F::Email);
+    if let Some(email) = email {
+        let key = lookup_key(email);
+        if let Some(i) = follow(set.index.by_email.get(key.as_ref()), &mut held) {
             return Join::Found(i, JoinedBy::Email);
         }
-        if let Some(&i) = set.index.by_other_email.get(&key) {
+        if let Some(&i) = set.index.by_other_email.get(key.as_ref()) {
             return Join::Found(i, JoinedBy::OtherEmail);
         }
     }
     let name = full_name(cell(F::FirstName), cell(F::LastName))
         .or_else(|| cell(F::ContactName).map(|n| crate::values::squash(n).to_lowercase()));
-    if let Some(name) = name {
-        tried.push(format!("name {name}"));
-        if let Some([i]) = set.index.by_name.get(&name).map(Vec::as_slice) {
-            return Join::Found(*i, JoinedBy::Name);
-        }
+    if let Some(name) = &name
+        && let Some([i]) = set.index.by_name.get(name).map(Vec::as_slice)
+    {
+        return Join::Found(*i, JoinedBy::Name);
     }
-    if let Some(h) = held {
-        return Join::Missing(h);
+    // The join failed: only now is it worth spelling out why.
+    if let Some(Link::Held(file, r, reason)) = held {
+        return Join::Missing(format!(
+            "its contact ({file} row {r}) is held: {}",
+            reason.as_str()
+        ));
     }
+    let tried: Vec<String> = [
+        id.map(|id| format!("contact id {id}")),
+        email.map(|email| format!("email {email}")),
+        name.map(|name| format!("name {name}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if tried.is_empty() {
         return Join::Missing("no contact id, email or name to join on".into());
     }
@@ -70,6 +72,31 @@ fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
         "no contact with {} (email changed since export, or contact beyond a plan cap)",
         tried.join(" or ")
     ))
+}
+
+/// The loaded contact a link leads to; a held one is remembered in `held` instead.
+fn follow<'s>(link: Option<&'s Link>, held: &mut Option<&'s Link>) -> Option<usize> {
+    match link? {
+        Link::Loaded(i) => Some(*i),
+        h @ Link::Held(..) => {
+            *held = Some(h);
+            None
+        }
+    }
+}
+
+/// [`email_key`], borrowed when the email is lower-case ASCII already (the common case),
+/// so most lookups allocate nothing.
+fn lookup_key(email: &str) -> Cow<'_, str> {
+    let trimmed = email.trim();
+    if trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(trimmed)
+    } else {
+        Cow::Owned(email_key(email))
+    }
 }
 
 fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> ReviewItem {
@@ -81,15 +108,35 @@ fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> Revie
     .at(row.row, row.line)
 }
 
-fn fingerprint(parts: &[&str]) -> String {
+/// The first 10 bytes of the SHA-256 of `parts` (each followed by a NUL).
+type Fingerprint = [u8; 10];
+
+fn fingerprint_bytes(parts: &[&str]) -> Fingerprint {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
         h.update([0]);
     }
-    let hex = format!("{:x}", h.finalize());
-    hex[..20].to_string()
+    let mut fp = [0; 10];
+    fp.copy_from_slice(&h.finalize()[..10]);
+    fp
 }
+
+/// 20 lower-case hex digits of the fingerprint of `parts`.
+fn fingerprint(parts: &[&str]) -> String {
+    hex(&fingerprint_bytes(parts))
+}
+
+fn hex(fp: &Fingerprint) -> String {
+    let mut hex = String::with_capacity(2 * fp.len());
+    for b in fp {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Gives repeated keys a `#n` suffix so identical rows stay distinct records.
 #[derive(Default)]
@@ -100,6 +147,52 @@ impl KeyRepeats {
         let n = self.0.entry(key.clone()).or_insert(0);
         *n += 1;
         if *n == 1 { key } else { format!("{key}#{n}") }
+    }
+}
+
+/// [`KeyRepeats`] for fingerprint keys (`<prefix>:<fingerprint>`, one prefix per
+/// instance), counted by the fingerprint's bytes: no key string is copied or hashed for
+/// the count, which matters with hundreds of thousands of notes.
+struct FingerprintRepeats {
+    prefix: &'static str,
+    seen: HashMap<Fingerprint, u32, BuildHasherDefault<PrefixHasher>>,
+}
+
+impl FingerprintRepeats {
+    fn new(prefix: &'static str, capacity: usize) -> FingerprintRepeats {
+        FingerprintRepeats {
+            prefix,
+            seen: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+        }
+    }
+
+    /// The key of the next record with this fingerprint, the same as
+    /// `KeyRepeats::unique(format!("{prefix}:{hex}"))` would give.
+    fn unique(&mut self, fp: Fingerprint) -> String {
+        let n = self.seen.entry(fp).or_insert(0);
+        *n += 1;
+        let mut key = format!("{}:{}", self.prefix, hex(&fp));
+        if *n > 1 {
+            key.push_str(&format!("#{n}"));
+        }
+        key
+    }
+}
+
+/// Hashes a fingerprint by its first 8 bytes: they come from SHA-256, so they are spread
+/// evenly already and need no further mixing.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
     }
 }
 
@@ -128,10 +221,11 @@ pub fn system_prefix(text: &str) -> (bool, Option<String>) {
 
 /// Builds the notes of all notes sheets.
 pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<ReviewItem>) {
-    let mut out = Vec::new();
+    let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
+    let mut out = Vec::with_capacity(rows);
     let mut counts = Counts::default();
     let mut review = Vec::new();
-    let mut keys = KeyRepeats::default();
+    let mut keys = FingerprintRepeats::new("note", rows);
     for sheet in sheets {
         for row in &sheet.table.rows {
             counts.rows_in += 1;
@@ -187,10 +281,7 @@ pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<Revi
             let date_text = sheet.cell(row, date_col).unwrap_or("");
             let contact = set.contacts[i].key.clone();
             let (system, icon) = system_prefix(&text);
-            let key = keys.unique(format!(
-                "note:{}",
-                fingerprint(&[&contact, date_text, &text])
-            ));
+            let key = keys.unique(fingerprint_bytes(&[&contact, date_text, &text]));
             out.push(Note {
                 key,
                 contact,

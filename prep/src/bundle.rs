@@ -78,6 +78,9 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[allow(missing_docs)]
+// Records are written and read one at a time, so the size of the largest variant costs
+// nothing; boxing contacts would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum Record {
     Account(Account),
     Contact(Contact),

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::dates::CalendarDate;
-use crate::fields::{CustomFieldDef, FieldValue, StdField as F};
+use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
 use crate::mapping::Target;
 use crate::model::{Account, Contact, Counts, OtherPhone, Source};
 use crate::review::{Reason, ReviewItem};
@@ -60,8 +60,14 @@ struct Draft {
 /// Builds the contacts of all contacts sheets with the confirmed custom field definitions.
 pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> ContactSet {
     let mut set = ContactSet::default();
-    let mut drafts: Vec<Draft> = Vec::new();
+    let converters: BTreeMap<&str, Converter> = defs
+        .iter()
+        .map(|(label, def)| (label.as_str(), Converter::new(def)))
+        .collect();
+    let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
+    let mut drafts: Vec<Draft> = Vec::with_capacity(rows);
     for (si, sheet) in sheets.iter().enumerate() {
+        let plan = Plan::new(sheet, &converters);
         for (ri, row) in sheet.table.rows.iter().enumerate() {
             set.counts.rows_in += 1;
             if let Some(item) = sheet.ragged(row) {
@@ -73,7 +79,7 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                 }
             }
             let id = sheet.cell(row, sheet.std(F::ContactId)).map(str::to_string);
-            match draft(sheet, row, defs, &mut set.review) {
+            match draft(sheet, &plan, row, &mut set.review) {
                 Ok(mut d) => {
                     d.sheet = si;
                     d.row = ri;
@@ -92,7 +98,7 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                             item.reason,
                         ));
                     }
-                    set.review.push(item);
+                    set.review.push(*item);
                     set.counts.held += 1;
                 }
             }
@@ -104,12 +110,55 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
     set
 }
 
+/// What a sheet's rows need beyond the mapping, worked out once per sheet rather than
+/// once per row.
+struct Plan<'s> {
+    /// Phone columns with their label sources.
+    phones: Vec<PhoneColumn>,
+    /// Tag and custom field columns, in column order (custom columns without a definition
+    /// left out).
+    values: Vec<(usize, ValueColumn<'s>)>,
+}
+
+/// What a tag or custom field column contributes.
+enum ValueColumn<'s> {
+    Tags,
+    TagIfTrue(&'s str),
+    Custom(&'s str, &'s Converter<'s>),
+}
+
+impl<'s> Plan<'s> {
+    fn new(sheet: &'s Sheet, converters: &'s BTreeMap<&str, Converter<'s>>) -> Plan<'s> {
+        let values = sheet
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, col)| {
+                let value = match &col.target {
+                    Target::Tags => ValueColumn::Tags,
+                    Target::TagIfTrue(tag) => ValueColumn::TagIfTrue(tag),
+                    Target::Custom(label) => {
+                        let (label, converter) = converters.get_key_value(label.as_str())?;
+                        ValueColumn::Custom(label, converter)
+                    }
+                    _ => return None,
+                };
+                Some((i, value))
+            })
+            .collect();
+        Plan {
+            phones: phone_columns(sheet),
+            values,
+        }
+    }
+}
+
 fn draft(
     sheet: &Sheet,
+    plan: &Plan,
     row: &Row,
-    defs: &BTreeMap<String, CustomFieldDef>,
     review: &mut Vec<ReviewItem>,
-) -> Result<Draft, ReviewItem> {
+) -> Result<Draft, Box<ReviewItem>> {
     let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
     let mut c = Contact {
         sources: vec![Source {
@@ -121,18 +170,20 @@ fn draft(
     if let Some(email) = cell(F::Email) {
         if !is_valid_email(&email) {
             let header = &sheet.table.headers[sheet.std(F::Email).unwrap_or(0)];
-            return Err(ReviewItem::new(
-                Reason::InvalidEmail,
-                sheet.file,
-                "malformed email; row held",
-            )
-            .at(row.row, row.line)
-            .value(header, &email)
-            .hold(sheet.record(row)));
+            return Err(Box::new(
+                ReviewItem::new(
+                    Reason::InvalidEmail,
+                    sheet.file,
+                    "malformed email; row held",
+                )
+                .at(row.row, row.line)
+                .value(header, &email)
+                .hold(sheet.record(row)),
+            ));
         }
         c.email = Some(email);
     }
-    for i in sheet.all_std(F::OtherEmail) {
+    for &i in sheet.all_std(F::OtherEmail) {
         if let Some(v) = sheet.cell(row, Some(i)) {
             if is_valid_email(v) {
                 union_into(&mut c.other_emails, [v.to_string()]);
@@ -162,36 +213,33 @@ fn draft(
     c.zipcode = cell(F::Zipcode);
     c.country = cell(F::Country);
     c.owner = cell(F::Owner);
-    phones(sheet, row, &mut c);
+    phones(sheet, &plan.phones, row, &mut c);
     c.created_at = sheet
         .date(row, sheet.std(F::CreatedAt), review)
         .map(|d| d.to_iso());
     let updated = sheet.date(row, sheet.std(F::UpdatedAt), review);
     c.updated_at = updated.map(|d| d.to_iso());
-    for (i, col) in sheet.columns.iter().enumerate() {
+    for &(i, ref column) in &plan.values {
         let Some(v) = sheet.cell(row, Some(i)) else {
             continue;
         };
-        match &col.target {
-            Target::Tags => union_into(&mut c.tags, split_list(v)),
-            Target::TagIfTrue(tag) if parse_checkbox(v) == Some(true) => {
-                union_into(&mut c.tags, [tag.clone()])
+        match *column {
+            ValueColumn::Tags => union_into(&mut c.tags, split_list(v)),
+            ValueColumn::TagIfTrue(tag) if parse_checkbox(v) == Some(true) => {
+                union_into(&mut c.tags, [tag.to_string()])
             }
-            Target::Custom(label) => {
-                let Some(def) = defs.get(label) else { continue };
-                match def.convert(v) {
-                    Ok(value) => add_custom(&mut c.custom_fields, label, value),
-                    Err(problem) => review.push(
-                        ReviewItem::new(
-                            Reason::InvalidValue,
-                            sheet.file,
-                            format!("{}; value held", problem.0),
-                        )
-                        .at(row.row, row.line)
-                        .value(&sheet.table.headers[i], v),
-                    ),
-                }
-            }
+            ValueColumn::Custom(label, converter) => match converter.convert(v) {
+                Ok(value) => add_custom(&mut c.custom_fields, label, value),
+                Err(problem) => review.push(
+                    ReviewItem::new(
+                        Reason::InvalidValue,
+                        sheet.file,
+                        format!("{}; value held", problem.0),
+                    )
+                    .at(row.row, row.line)
+                    .value(&sheet.table.headers[i], v),
+                ),
+            },
             _ => {}
         }
     }
@@ -243,37 +291,66 @@ fn phone_kind(label: &str) -> PhoneKind {
     }
 }
 
-/// Work and mobile numbers come from typed columns or from `Phone N` + `Phone N Note`
-/// labels; an unlabelled phone fills the work number (Freshsales' general phone) when free.
-fn phones(sheet: &Sheet, row: &Row, c: &mut Contact) {
+/// A phone column of a sheet and where its label comes from.
+struct PhoneColumn {
+    index: usize,
+    field: F,
+    /// For `Phone N`: the first `Phone N Note` column, whose cell labels the number.
+    label_column: Option<usize>,
+    /// For `Phone N`: the header's own words ("Home Phone" gives "home"), the label when
+    /// the label cell is missing or empty.
+    header_label: Option<String>,
+}
+
+/// The sheet's work, mobile and labelled phone columns, paired with their label columns
+/// by the number in the headers.
+fn phone_columns(sheet: &Sheet) -> Vec<PhoneColumn> {
     let labels = sheet.all_std(F::PhoneLabel);
     let digit = |h: &str| h.chars().filter(char::is_ascii_digit).collect::<String>();
-    let mut found: Vec<(String, Option<String>, PhoneKind)> = Vec::new();
+    let mut out = Vec::new();
     for (i, col) in sheet.columns.iter().enumerate() {
-        let Target::Field(f @ (F::WorkNumber | F::MobileNumber | F::Phone)) = col.target else {
+        let Target::Field(field @ (F::WorkNumber | F::MobileNumber | F::Phone)) = col.target else {
             continue;
         };
-        let Some(number) = sheet.cell(row, Some(i)) else {
+        let (label_column, header_label) = if field == F::Phone {
+            let header = &sheet.table.headers[i];
+            let n = digit(header);
+            let label_column = labels
+                .iter()
+                .copied()
+                .find(|&l| digit(&sheet.table.headers[l]) == n);
+            let words = header.to_lowercase().replace("phone", "");
+            let words = words.trim_matches(|c: char| !c.is_alphabetic());
+            (label_column, (!words.is_empty()).then(|| words.to_string()))
+        } else {
+            (None, None)
+        };
+        out.push(PhoneColumn {
+            index: i,
+            field,
+            label_column,
+            header_label,
+        });
+    }
+    out
+}
+
+/// Work and mobile numbers come from typed columns or from `Phone N` + `Phone N Note`
+/// labels; an unlabelled phone fills the work number (Freshsales' general phone) when free.
+fn phones(sheet: &Sheet, columns: &[PhoneColumn], row: &Row, c: &mut Contact) {
+    let mut found: Vec<(String, Option<String>, PhoneKind)> = Vec::new();
+    for col in columns {
+        let Some(number) = sheet.cell(row, Some(col.index)) else {
             continue;
         };
-        let header = &sheet.table.headers[i];
-        let label = match f {
-            F::Phone => {
-                let n = digit(header);
-                labels
-                    .iter()
-                    .find(|&&l| digit(&sheet.table.headers[l]) == n)
-                    .and_then(|&l| sheet.cell(row, Some(l)))
-                    .map(str::to_string)
-                    .or_else(|| {
-                        let words = header.to_lowercase().replace("phone", "");
-                        let words = words.trim_matches(|c: char| !c.is_alphabetic());
-                        (!words.is_empty()).then(|| words.to_string())
-                    })
-            }
+        let label = match col.field {
+            F::Phone => sheet
+                .cell(row, col.label_column)
+                .map(str::to_string)
+                .or_else(|| col.header_label.clone()),
             _ => None,
         };
-        let kind = match f {
+        let kind = match col.field {
             F::WorkNumber => PhoneKind::Work,
             F::MobileNumber => PhoneKind::Mobile,
             _ => label.as_deref().map_or(PhoneKind::Other, phone_kind),
@@ -288,16 +365,69 @@ fn phones(sheet: &Sheet, row: &Row, c: &mut Contact) {
             _ => rest.push(OtherPhone { number, label }),
         }
     }
-    if c.work_number.is_none() {
-        if let Some(i) = rest.iter().position(|p| {
+    if c.work_number.is_none()
+        && let Some(i) = rest.iter().position(|p| {
             p.label
                 .as_deref()
                 .is_none_or(|l| phone_kind(l) == PhoneKind::Other)
-        }) {
-            c.work_number = Some(rest.remove(i).number);
-        }
+        })
+    {
+        c.work_number = Some(rest.remove(i).number);
     }
     c.other_phones = rest;
+}
+
+/// Each group's place in the output: file order, not merge order, so the first row (in
+/// file order) of each contact decides where it goes.
+fn places(sheets: &[Sheet], drafts: &[Draft], groups: &[&[usize]]) -> Vec<usize> {
+    // A source's file is identified by the first sheet with its name.
+    let file_pos: Vec<Option<usize>> = sheets
+        .iter()
+        .map(|s| sheets.iter().position(|sh| sh.file == s.file))
+        .collect();
+    let first_rows: Vec<(Option<usize>, u64)> = groups
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .map(|&i| {
+                    let d = &drafts[i];
+                    (file_pos[d.sheet], sheets[d.sheet].table.rows[d.row].row)
+                })
+                .min()
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut by_first_row: Vec<usize> = (0..groups.len()).collect();
+    by_first_row.sort_by_key(|&g| first_rows[g]);
+    let mut places = vec![0; groups.len()];
+    for (place, g) in by_first_row.into_iter().enumerate() {
+        places[g] = place;
+    }
+    places
+}
+
+/// Groups the drafts by email (rows without one stand alone) and orders them for the fold:
+/// returns each draft's group (numbered in order of first appearance) and the draft
+/// indexes sorted by group, then by edit date, oldest first. The sort is stable, so equal
+/// edit dates keep file order and the later row wins.
+fn merge_order(drafts: &[Draft]) -> (Vec<usize>, Vec<usize>) {
+    let mut by_email: HashMap<String, usize> = HashMap::new();
+    let mut groups = 0;
+    let mut new_group = || {
+        groups += 1;
+        groups - 1
+    };
+    let group_of: Vec<usize> = drafts
+        .iter()
+        .map(|d| match d.contact.email.as_deref().map(email_key) {
+            Some(k) => *by_email.entry(k).or_insert_with(&mut new_group),
+            None => new_group(),
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..drafts.len()).collect();
+    order.sort_by_key(|&i| (group_of[i], drafts[i].updated.map(|d| (d.date, d.time))));
+    (group_of, order)
 }
 
 fn fill(dst: &mut Option<String>, src: &Option<String>) {
@@ -308,30 +438,21 @@ fn fill(dst: &mut Option<String>, src: &Option<String>) {
 
 /// Folds rows with the same email into one contact: the most recently edited row wins
 /// field by field, blanks are filled from older rows, and tags, emails and phones unite.
-fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
-    let mut groups: Vec<Vec<Draft>> = Vec::new();
-    let mut by_email: HashMap<String, usize> = HashMap::new();
-    for d in drafts {
-        match d.contact.email.as_deref().map(email_key) {
-            Some(k) => match by_email.get(&k) {
-                Some(&g) => groups[g].push(d),
-                None => {
-                    by_email.insert(k, groups.len());
-                    groups.push(vec![d]);
-                }
-            },
-            None => groups.push(vec![d]),
-        }
-    }
-    let mut companies: Vec<Option<String>> = Vec::new();
-    for mut group in groups {
-        // Stable sort: equal edit dates keep file order, so the later row wins.
-        group.sort_by(|a, b| {
-            a.updated
-                .map(|d| (d.date, d.time))
-                .cmp(&b.updated.map(|d| (d.date, d.time)))
+fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
+    let (group_of, order) = merge_order(&drafts);
+    let groups: Vec<&[usize]> = order
+        .chunk_by(|&a, &b| group_of[a] == group_of[b])
+        .collect();
+    let places = places(sheets, &drafts, &groups);
+    let mut contacts: Vec<Contact> = groups.iter().map(|_| Contact::default()).collect();
+    let mut companies: Vec<Option<String>> = vec![None; groups.len()];
+    for (group, &place) in groups.iter().zip(&places) {
+        // The most recently edited row survives; the others fold into it, newest first.
+        let mut rows = group.iter().rev().map(|&i| Draft {
+            contact: std::mem::take(&mut drafts[i].contact),
+            company: drafts[i].company.take(),
+            ..drafts[i]
         });
-        let mut rows = group.into_iter().rev();
         let Some(first) = rows.next() else { continue };
         let mut c = first.contact;
         let mut company = first.company;
@@ -410,30 +531,13 @@ fn merge(sheets: &[Sheet], drafts: Vec<Draft>, set: &mut ContactSet) {
                 .at(row.row, row.line),
             );
         }
-        set.contacts.push(c);
-        companies.push(company);
+        contacts[place] = c;
+        companies[place] = company;
     }
-    // File order, not merge order: the first row of each contact decides its place.
-    let mut order: Vec<usize> = (0..set.contacts.len()).collect();
-    let first_row = |c: &Contact| {
-        let s = c
-            .sources
-            .iter()
-            .min_by_key(|s| (sheets.iter().position(|sh| sh.file == s.file), s.row));
-        s.map(|s| (sheets.iter().position(|sh| sh.file == s.file), s.row))
-    };
-    order.sort_by_key(|&i| first_row(&set.contacts[i]));
-    let mut contacts = std::mem::take(&mut set.contacts);
-    let mut sorted = Vec::with_capacity(contacts.len());
-    let mut sorted_companies = Vec::with_capacity(contacts.len());
-    for i in order {
-        sorted.push(std::mem::take(&mut contacts[i]));
-        sorted_companies.push(companies[i].take());
+    for (c, company) in contacts.iter_mut().zip(companies) {
+        c.account = company;
     }
-    set.contacts = sorted;
-    for (i, c) in set.contacts.iter_mut().enumerate() {
-        c.account = sorted_companies[i].take();
-    }
+    set.contacts = contacts;
     set.counts.loaded = set.contacts.len() as u64;
     index(set);
 }
@@ -464,7 +568,19 @@ fn index(set: &mut ContactSet) {
 
 /// Lower-case, space-squashed "first last", the last-resort join key.
 pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
-    let s = squash(&format!("{} {}", first.unwrap_or(""), last.unwrap_or(""))).to_lowercase();
+    // The words of both parts joined by single spaces: `squash("{first} {last}")` without
+    // the intermediate strings (this runs for every contact and joined row).
+    let mut squashed = String::new();
+    let words = [first, last]
+        .into_iter()
+        .flat_map(|part| part.unwrap_or("").split_whitespace());
+    for word in words {
+        if !squashed.is_empty() {
+            squashed.push(' ');
+        }
+        squashed.push_str(word);
+    }
+    let s = squashed.to_lowercase();
     (!s.is_empty()).then_some(s)
 }
 

@@ -43,10 +43,20 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` (local to the source account, no offset).
     pub fn to_iso(&self) -> String {
+        use std::fmt::Write;
         let d = self.date;
-        let mut s = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+        // One exact-size buffer: this runs for every dated row.
+        let mut s = String::with_capacity(19);
+        // Writing to a String cannot fail.
+        let _ = write!(
+            s,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        );
         if let Some((h, m, sec)) = self.time {
-            s.push_str(&format!("T{h:02}:{m:02}:{sec:02}"));
+            let _ = write!(s, "T{h:02}:{m:02}:{sec:02}");
         }
         s
     }
@@ -75,15 +85,22 @@ pub fn parse_raw(input: &str) -> Option<RawDate> {
     } else {
         return None;
     };
-    let parts: Vec<&str> = date_part.split(sep).collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
+    // No date has more than three parts, so a fixed array saves an allocation per cell.
+    let mut parts = [""; 3];
+    let mut count = 0;
+    for p in date_part.split(sep) {
+        if count == parts.len()
+            || p.is_empty()
+            || p.len() > 4
+            || !p.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        parts[count] = p;
+        count += 1;
     }
     let num = |p: &str| p.parse::<u32>().ok();
-    match parts.as_slice() {
+    match &parts[..count] {
         [y, m, d] if y.len() == 4 => Some(RawDate {
             a: u8::try_from(num(m)?).ok()?,
             b: u8::try_from(num(d)?).ok()?,
@@ -118,26 +135,30 @@ pub fn parse_raw(input: &str) -> Option<RawDate> {
 
 fn parse_time(t: &str) -> Option<(u8, u8, u8)> {
     let t = t.trim_end_matches('Z');
-    let upper = t.to_ascii_uppercase();
-    let (clock, meridiem) = if let Some(x) = upper.strip_suffix("AM") {
-        (x.trim().to_string(), Some(false))
-    } else if let Some(x) = upper.strip_suffix("PM") {
-        (x.trim().to_string(), Some(true))
+    let (clock, meridiem) = if let Some(x) = strip_suffix_ignore_case(t, "AM") {
+        (x.trim(), Some(false))
+    } else if let Some(x) = strip_suffix_ignore_case(t, "PM") {
+        (x.trim(), Some(true))
     } else {
-        (upper.clone(), None)
+        (t, None)
     };
     // Drop fractional seconds and a numeric offset, which a calendar export never needs.
-    let clock = clock.split(['.', '+']).next()?.to_string();
-    let parts: Vec<&str> = clock.split(':').collect();
-    if !(2..=3).contains(&parts.len()) {
-        return None;
-    }
+    let clock = clock.split(['.', '+']).next()?;
     let mut nums = [0u8; 3];
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+    let mut count = 0;
+    for p in clock.split(':') {
+        if count == nums.len()
+            || p.is_empty()
+            || p.len() > 2
+            || !p.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        nums[i] = p.parse().ok()?;
+        nums[count] = p.parse().ok()?;
+        count += 1;
+    }
+    if count < 2 {
+        return None;
     }
     let (mut h, m, s) = (nums[0], nums[1], nums[2]);
     if m > 59 || s > 59 {
@@ -159,6 +180,16 @@ fn parse_time(t: &str) -> Option<(u8, u8, u8)> {
         None => {}
     }
     Some((h, m, s))
+}
+
+/// `text` without `suffix`, matched ignoring ASCII case.
+fn strip_suffix_ignore_case<'t>(text: &'t str, suffix: &str) -> Option<&'t str> {
+    let cut = text.len().checked_sub(suffix.len())?;
+    let tail = text.as_bytes().get(cut..)?;
+    // An ASCII suffix matched, so `cut` is a character boundary.
+    tail.eq_ignore_ascii_case(suffix.as_bytes())
+        .then(|| text.get(..cut))
+        .flatten()
 }
 
 impl RawDate {

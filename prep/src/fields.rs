@@ -156,10 +156,35 @@ pub type FieldValue = serde_json::Value;
 pub struct ValueProblem(pub String);
 
 impl CustomFieldDef {
-    /// Converts one non-empty cell to this field's typed value.
+    /// Converts one non-empty cell to this field's typed value. To convert many cells, make
+    /// one [`Converter`] and reuse it.
+    pub fn convert(&self, cell: &str) -> Result<FieldValue, ValueProblem> {
+        Converter::new(self).convert(cell)
+    }
+}
+
+/// A custom field definition ready to convert many cells: the lower-case spellings of its
+/// choices are worked out once instead of once per cell.
+#[derive(Debug, Clone)]
+pub struct Converter<'d> {
+    def: &'d CustomFieldDef,
+    /// `def.choices`, lower-cased, index for index.
+    lower_choices: Vec<String>,
+}
+
+impl<'d> Converter<'d> {
+    /// Prepares `def` for conversions.
+    pub fn new(def: &'d CustomFieldDef) -> Converter<'d> {
+        Converter {
+            def,
+            lower_choices: def.choices.iter().map(|c| c.to_lowercase()).collect(),
+        }
+    }
+
+    /// Converts one non-empty cell to the field's typed value.
     pub fn convert(&self, cell: &str) -> Result<FieldValue, ValueProblem> {
         let v = cell.trim();
-        match self.field_type {
+        match self.def.field_type {
             FieldType::Text => {
                 if v.chars().count() > TEXT_MAX_CHARS {
                     Err(ValueProblem(format!(
@@ -181,7 +206,7 @@ impl CustomFieldDef {
                 if raw.is_year_less() {
                     return Err(ValueProblem("date without a year".into()));
                 }
-                raw.settle(self.date_order.unwrap_or_default())
+                raw.settle(self.def.date_order.unwrap_or_default())
                     .map(|d| FieldValue::String(d.to_iso()[..10].to_string()))
                     .ok_or_else(|| ValueProblem("no such calendar date".into()))
             }
@@ -202,17 +227,18 @@ impl CustomFieldDef {
         }
     }
 
-    /// The choice matching `value` case-insensitively, in the choice's own spelling.
-    fn choice(&self, value: &str) -> Option<&str> {
-        self.choices
+    /// The choice matching `value` (exactly, else case-insensitively), in the choice's own
+    /// spelling.
+    fn choice(&self, value: &str) -> Option<&'d str> {
+        let choices = &self.def.choices;
+        if let Some(c) = choices.iter().find(|c| c.as_str() == value) {
+            return Some(c);
+        }
+        let lower = value.to_lowercase();
+        self.lower_choices
             .iter()
-            .find(|c| c.as_str() == value)
-            .or_else(|| {
-                self.choices
-                    .iter()
-                    .find(|c| c.to_lowercase() == value.to_lowercase())
-            })
-            .map(String::as_str)
+            .position(|c| *c == lower)
+            .map(|i| choices[i].as_str())
     }
 }
 

@@ -235,7 +235,6 @@ fn propose_column(
         reason,
         date_order: None,
     };
-    let non_empty = values.iter().filter(|v| !v.trim().is_empty()).count();
     let custom = |force: Option<FieldType>, label: &str, why: &str| {
         let inf = infer(label, values, force);
         let reason = format!("{why}; {}", inf.reason);
@@ -263,11 +262,10 @@ fn propose_column(
                 dates,
             };
         }
-        Some(Alias::Std(f)) => {
-            if kind == FileKind::Contacts {
-                return custom(None, header, &format!("{} is already mapped", f.as_str()));
-            }
+        Some(Alias::Std(f)) if kind == FileKind::Contacts => {
+            return custom(None, header, &format!("{} is already mapped", f.as_str()));
         }
+        Some(Alias::Std(_)) => {}
         Some(Alias::Tags) => {
             return Proposal {
                 column: mk(Target::Tags, 0.9, "header alias of flags/tags".into()),
@@ -283,6 +281,8 @@ fn propose_column(
         }
         None => {}
     }
+    // Counted only here: columns matched by header (most of them) never need it.
+    let non_empty = values.iter().filter(|v| !v.trim().is_empty()).count();
     if non_empty == 0 {
         return Proposal {
             column: mk(Target::Ignore, 0.9, "column is empty".into()),
@@ -306,25 +306,24 @@ fn propose_column(
         }
         let norm = normalize_header(header);
         for prefix in ["flag", "tag"] {
-            if let Some(tag) = norm.strip_prefix(prefix).filter(|t| !t.is_empty()) {
-                if values
+            if let Some(tag) = norm.strip_prefix(prefix).filter(|t| !t.is_empty())
+                && values
                     .iter()
                     .all(|v| v.trim().is_empty() || crate::values::parse_checkbox(v).is_some())
-                {
-                    let name = header
-                        .split_once(':')
-                        .map(|(_, t)| t.trim().to_string())
-                        .unwrap_or_else(|| tag.to_string());
-                    return Proposal {
-                        column: mk(
-                            Target::TagIfTrue(name),
-                            0.6,
-                            "one column per flag, yes/no values".into(),
-                        ),
-                        inferred: None,
-                        dates: None,
-                    };
-                }
+            {
+                let name = header
+                    .split_once(':')
+                    .map(|(_, t)| t.trim().to_string())
+                    .unwrap_or_else(|| tag.to_string());
+                return Proposal {
+                    column: mk(
+                        Target::TagIfTrue(name),
+                        0.6,
+                        "one column per flag, yes/no values".into(),
+                    ),
+                    inferred: None,
+                    dates: None,
+                };
             }
         }
         return custom(None, header, "no standard field matches");

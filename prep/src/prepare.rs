@@ -296,8 +296,8 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
     add_list_choices(&list_entries, &user, &out.mapping, &mut defs, settings);
     out.custom_fields = ordered_defs(&out.mapping, &defs);
 
-    let set = contacts::build(of(FileKind::Contacts), &defs);
-    out.review.extend(set.review.iter().cloned());
+    let mut set = contacts::build(of(FileKind::Contacts), &defs);
+    out.review.append(&mut set.review);
     let (notes, note_counts, r) = activities::notes(of(FileKind::Notes), &set);
     out.review.extend(r);
     let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
@@ -399,17 +399,17 @@ fn effective_columns(
             // Only contacts have custom fields; elsewhere the value still travels in the text.
             col.target = Target::Append;
         }
-        if let Target::Custom(label) = &col.target {
-            if !defs.contains_key(label) {
-                let def = match user.custom_field(label) {
-                    Some(d) => d.clone(),
-                    None => match &p.inferred {
-                        Some(d) if &d.label == label => d.clone(),
-                        _ => infer(label, &column_values(tables, &col.source), None).def,
-                    },
-                };
-                defs.insert(label.clone(), def);
-            }
+        if let Target::Custom(label) = &col.target
+            && !defs.contains_key(label)
+        {
+            let def = match user.custom_field(label) {
+                Some(d) => d.clone(),
+                None => match &p.inferred {
+                    Some(d) if &d.label == label => d.clone(),
+                    _ => infer(label, &column_values(tables, &col.source), None).def,
+                },
+            };
+            defs.insert(label.clone(), def);
         }
         columns.push(col);
     }
@@ -526,16 +526,15 @@ fn add_list_choices(
         if user.custom_field(&label).is_some() {
             continue;
         }
-        if let Some(def) = defs.get_mut(&label) {
-            if matches!(def.field_type, FieldType::Dropdown | FieldType::MultiSelect)
-                && !def
-                    .choices
-                    .iter()
-                    .any(|c| c.to_lowercase() == e.name.to_lowercase())
-            {
-                def.choices.push(e.name.clone());
-                def.choices.sort_by_key(|c| c.to_lowercase());
-            }
+        if let Some(def) = defs.get_mut(&label)
+            && matches!(def.field_type, FieldType::Dropdown | FieldType::MultiSelect)
+            && !def
+                .choices
+                .iter()
+                .any(|c| c.to_lowercase() == e.name.to_lowercase())
+        {
+            def.choices.push(e.name.clone());
+            def.choices.sort_by_key(|c| c.to_lowercase());
         }
     }
 }
@@ -549,12 +548,11 @@ fn ordered_defs(mapping: &Mapping, defs: &BTreeMap<String, CustomFieldDef>) -> V
         .into_iter()
         .flatten()
     {
-        if let Target::Custom(label) = &c.target {
-            if let Some(d) = defs.get(label) {
-                if !out.iter().any(|o| &o.label == label) {
-                    out.push(d.clone());
-                }
-            }
+        if let Target::Custom(label) = &c.target
+            && let Some(d) = defs.get(label)
+            && !out.iter().any(|o| &o.label == label)
+        {
+            out.push(d.clone());
         }
     }
     out

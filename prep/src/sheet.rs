@@ -15,6 +15,11 @@ pub struct Sheet<'a> {
     pub table: &'a Table,
     /// For each column, its mapping.
     pub columns: Vec<ColumnMapping>,
+    /// Column indexes per standard field (indexed by the field's discriminant), worked out
+    /// once: builders ask for a field's column many times per row.
+    by_field: Vec<Vec<usize>>,
+    /// Columns whose `Header: value` lines are appended to a note's or task's text.
+    appended: Vec<usize>,
 }
 
 impl<'a> Sheet<'a> {
@@ -37,23 +42,34 @@ impl<'a> Sheet<'a> {
                     })
             })
             .collect();
-        Sheet {
+        let mut sheet = Sheet {
             file,
             table,
             columns,
+            by_field: Vec::new(),
+            appended: Vec::new(),
+        };
+        for (i, c) in sheet.columns.iter().enumerate() {
+            if let Target::Field(f) = c.target {
+                let slot = f as usize;
+                if sheet.by_field.len() <= slot {
+                    sheet.by_field.resize(slot + 1, Vec::new());
+                }
+                sheet.by_field[slot].push(i);
+            }
         }
+        sheet.appended = sheet.indexes(|t| *t == Target::Append || matches!(t, Target::Custom(_)));
+        sheet
     }
 
     /// Index of the first column mapped to `field`.
     pub fn std(&self, field: StdField) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.target == Target::Field(field))
+        self.all_std(field).first().copied()
     }
 
-    /// Indexes of all columns mapped to `field`.
-    pub fn all_std(&self, field: StdField) -> Vec<usize> {
-        self.indexes(|t| *t == Target::Field(field))
+    /// Indexes of all columns mapped to `field`, in column order.
+    pub fn all_std(&self, field: StdField) -> &[usize] {
+        self.by_field.get(field as usize).map_or(&[], Vec::as_slice)
     }
 
     /// Indexes of columns whose target satisfies `pred`.
@@ -135,9 +151,9 @@ impl<'a> Sheet<'a> {
 
     /// `Header: value` lines for the columns mapped to `append`.
     pub fn appended(&self, row: &Row) -> Vec<String> {
-        self.indexes(|t| *t == Target::Append || matches!(t, Target::Custom(_)))
-            .into_iter()
-            .filter_map(|i| {
+        self.appended
+            .iter()
+            .filter_map(|&i| {
                 self.cell(row, Some(i))
                     .map(|v| format!("{}: {v}", self.table.headers[i]))
             })

@@ -82,10 +82,10 @@ pub fn parse_number(value: &str) -> Option<serde_json::Number> {
     if int_plain.len() > 1 && int_plain.starts_with('0') {
         return None;
     }
-    if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
+    if let Some(f) = frac
+        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
     }
     let significant = int_plain.trim_start_matches('0').len() + frac.map_or(0, str::len);
     if significant > 15 {

@@ -200,6 +200,29 @@ async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
     )
 }
 
+async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
+    let a = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[("q", name.trim()), ("f", "name"), ("entities", "sales_account")],
+        ))
+        .await?;
+    let found = a.body["sales_accounts"]["sales_accounts"]
+        .as_array()
+        .and_then(|list| {
+            list.iter().find(|x| {
+                x["name"]
+                    .as_str()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case(name.trim()))
+            })
+        });
+    Ok(match found.and_then(|x| x["id"].as_i64().map(|id| (id, x.clone()))) {
+        Some((id, record)) => PreImage::Present { id, record },
+        None => PreImage::Absent,
+    })
+}
+
 /// Finds a contact created without email by its `external_id` (the bundle key we set),
 /// paging the All Contacts view: only needed when a create's outcome was lost.
 async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
@@ -284,10 +307,22 @@ async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
         .await;
         return Ok(());
     }
+    // As for contacts: the pre-image is read once and journalled, so after a crash the
+    // journal, not the upsert's 200 (which would see our own first attempt), says whether
+    // this load created the account.
+    let pending = ctx.state.lock().await.pending.get(&a.key).cloned();
+    let pre = match pending {
+        Some(Entry::Intent { pre_image, .. }) => pre_image,
+        _ => match lookup_account(ctx, &a.name).await {
+            Ok(p) => p,
+            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) => return ctx.reject(Phase::Accounts, &a.key, String::new(), &a, &e).await,
+        },
+    };
     ctx.log(Entry::Intent {
         phase: Phase::Accounts,
         key: a.key.clone(),
-        pre_image: PreImage::NotApplicable,
+        pre_image: pre.clone(),
     })
     .await?;
     match ctx
@@ -304,9 +339,7 @@ async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
             let id = ans.body["sales_account"]["id"]
                 .as_i64()
                 .ok_or_else(|| anyhow!("sales account upsert answered without an id"))?;
-            let created = ans.status == 201;
-            // A retried upsert whose first attempt landed answers 200: the journal's intent
-            // (written before any attempt) is what says whether this run created it.
+            let created = matches!(pre, PreImage::Absent);
             ctx.log(Entry::Done {
                 phase: Phase::Accounts,
                 key: a.key.clone(),

@@ -132,12 +132,14 @@ pub async fn rollback(
                 "kept_edited"
             } else if *created {
                 "delete"
+            } else if phase != Phase::Contacts {
+                // Updated accounts only had their own name written back: nothing to undo.
+                "nothing"
             } else {
-                match state.pending.get(key).or_else(|| {
-                    entries
-                        .iter()
-                        .find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))
-                }) {
+                match entries
+                    .iter()
+                    .find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))
+                {
                     Some(Entry::Intent {
                         pre_image: PreImage::Present { .. },
                         ..

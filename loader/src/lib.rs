@@ -23,3 +23,16 @@ pub fn now_rfc3339() -> String {
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// A file next to a bundle: `acme.bundle.jsonl.gz` + `.scope.md` → `acme.bundle.scope.md`.
+pub fn sibling(bundle: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let name = bundle
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".jsonl.gz")
+        .or_else(|| name.strip_suffix(".gz"))
+        .unwrap_or(&name);
+    bundle.with_file_name(format!("{stem}{suffix}"))
+}

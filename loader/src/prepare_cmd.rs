@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use loader::sibling;
 use prep::bundle;
 use prep::report::{Summary, queue_csv};
 use prep::review::Reason;
@@ -40,23 +41,6 @@ pub struct PrepareArgs {
     allclients_hosts: Vec<String>,
 }
 
-fn now_rfc3339() -> Result<String> {
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    Ok(now.format(&time::format_description::well_known::Rfc3339)?)
-}
-
-fn sibling(out: &Path, suffix: &str) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".jsonl.gz")
-        .or_else(|| name.strip_suffix(".gz"))
-        .unwrap_or(&name);
-    out.with_file_name(format!("{stem}{suffix}"))
-}
-
 /// Runs `loader prepare`.
 pub fn run(args: &PrepareArgs) -> Result<()> {
     let inputs = crate::files::load_inputs(&args.input)?;
@@ -79,7 +63,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
                         })?;
                     at.clone()
                 }
-                None => now_rfc3339()?,
+                None => loader::now_rfc3339(),
             };
             Some(Confirmation {
                 confirmed_by: name.trim().to_string(),

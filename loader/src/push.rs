@@ -40,18 +40,9 @@ pub struct PushOptions {
 
 /// Where a bundle's run files go: `<stem>.journal.jsonl` and `<stem>.load/`.
 pub fn run_paths(bundle: &Path) -> (PathBuf, PathBuf) {
-    let name = bundle
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".jsonl.gz")
-        .or_else(|| name.strip_suffix(".gz"))
-        .unwrap_or(&name)
-        .to_string();
     (
-        bundle.with_file_name(format!("{stem}.journal.jsonl")),
-        bundle.with_file_name(format!("{stem}.load")),
+        crate::sibling(bundle, ".journal.jsonl"),
+        crate::sibling(bundle, ".load"),
     )
 }
 
@@ -205,7 +196,11 @@ async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
         .client
         .get(&query(
             "/lookup",
-            &[("q", name.trim()), ("f", "name"), ("entities", "sales_account")],
+            &[
+                ("q", name.trim()),
+                ("f", "name"),
+                ("entities", "sales_account"),
+            ],
         ))
         .await?;
     let found = a.body["sales_accounts"]["sales_accounts"]
@@ -217,10 +212,12 @@ async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
                     .is_some_and(|n| n.trim().eq_ignore_ascii_case(name.trim()))
             })
         });
-    Ok(match found.and_then(|x| x["id"].as_i64().map(|id| (id, x.clone()))) {
-        Some((id, record)) => PreImage::Present { id, record },
-        None => PreImage::Absent,
-    })
+    Ok(
+        match found.and_then(|x| x["id"].as_i64().map(|id| (id, x.clone()))) {
+            Some((id, record)) => PreImage::Present { id, record },
+            None => PreImage::Absent,
+        },
+    )
 }
 
 /// Finds a contact created without email by its `external_id` (the bundle key we set),
@@ -281,30 +278,41 @@ fn tags_of(pre: &PreImage) -> Vec<String> {
     }
 }
 
-async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
-    let fp = fingerprint(&a);
-    if let Some(id) = ctx.state.lock().await.id(&a.key) {
-        ctx.ids.lock().await.insert(a.key.clone(), id);
-        ctx.count(
-            Phase::Accounts,
-            Outcome::Skipped("already loaded (resumed)".into()),
-        )
-        .await;
-        return Ok(());
+/// Handles a record this run need not send: already loaded by an interrupted run of the same
+/// bundle, or unchanged since the previous load (`--since`). Its id is kept for the records
+/// that link to it.
+async fn skip_loaded(
+    ctx: &Ctx,
+    phase: Phase,
+    key: &str,
+    fp: &str,
+    done: Option<i64>,
+) -> Result<bool> {
+    if let Some(id) = done {
+        ctx.ids.lock().await.insert(key.to_string(), id);
+        ctx.count(phase, Outcome::Skipped("already loaded (resumed)".into()))
+            .await;
+        return Ok(true);
     }
-    if let Some(id) = ctx.unchanged(&a.key, &fp) {
-        ctx.ids.lock().await.insert(a.key.clone(), id);
+    if let Some(id) = ctx.unchanged(key, fp) {
+        ctx.ids.lock().await.insert(key.to_string(), id);
+        let reason = "unchanged since previous load".to_string();
         ctx.log(Entry::Skipped {
-            phase: Phase::Accounts,
-            key: a.key.clone(),
-            reason: "unchanged since previous load".into(),
+            phase,
+            key: key.into(),
+            reason: reason.clone(),
         })
         .await?;
-        ctx.count(
-            Phase::Accounts,
-            Outcome::Skipped("unchanged since previous load".into()),
-        )
-        .await;
+        ctx.count(phase, Outcome::Skipped(reason)).await;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
+    let fp = fingerprint(&a);
+    let done = ctx.state.lock().await.id(&a.key);
+    if skip_loaded(ctx, Phase::Accounts, &a.key, &fp, done).await? {
         return Ok(());
     }
     // As for contacts: the pre-image is read once and journalled, so after a crash the
@@ -316,7 +324,11 @@ async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
         _ => match lookup_account(ctx, &a.name).await {
             Ok(p) => p,
             Err(e) if is_fatal(&e) => return Err(e.into()),
-            Err(e) => return ctx.reject(Phase::Accounts, &a.key, String::new(), &a, &e).await,
+            Err(e) => {
+                return ctx
+                    .reject(Phase::Accounts, &a.key, String::new(), &a, &e)
+                    .await;
+            }
         },
     };
     ctx.log(Entry::Intent {
@@ -375,28 +387,7 @@ async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
         let s = ctx.state.lock().await;
         (s.id(&c.key), s.pending.get(&c.key).cloned())
     };
-    if let Some(id) = done {
-        ctx.ids.lock().await.insert(c.key.clone(), id);
-        ctx.count(
-            Phase::Contacts,
-            Outcome::Skipped("already loaded (resumed)".into()),
-        )
-        .await;
-        return Ok(());
-    }
-    if let Some(id) = ctx.unchanged(&c.key, &fp) {
-        ctx.ids.lock().await.insert(c.key.clone(), id);
-        ctx.log(Entry::Skipped {
-            phase: Phase::Contacts,
-            key: c.key.clone(),
-            reason: "unchanged since previous load".into(),
-        })
-        .await?;
-        ctx.count(
-            Phase::Contacts,
-            Outcome::Skipped("unchanged since previous load".into()),
-        )
-        .await;
+    if skip_loaded(ctx, Phase::Contacts, &c.key, &fp, done).await? {
         return Ok(());
     }
     let account_id = match &c.account {

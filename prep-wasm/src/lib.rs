@@ -1,8 +1,19 @@
 //! The browser page's entry point, in the style of ruff's `ruff_wasm`: one `Workspace`
 //! holding the dropped files, with serde values in and out. All logic lives in `prep`; this
-//! file only adapts it. The wasm-bindgen attributes come with the page (they wrap these
-//! methods one to one), so everything here is also tested natively.
+//! file only adapts it, in plain Rust so everything here is also tested natively.
+//!
+//! On wasm32, `wasm` wraps these methods one to one for JavaScript (`#[wasm_bindgen]`), and
+//! with the `page` feature `page` is the customer's page (DOM glue over this `Workspace`).
 
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
+mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
+mod worker;
+
+use prep::kind::FileKind;
+use prep::mapping::Target;
 use prep::report::{Summary, queue_csv};
 use prep::review::{Reason, ReviewItem};
 use prep::{Confirmation, InputFile, Mapping, Options, PrepError, Prepared, Settings, bundle};
@@ -17,6 +28,14 @@ pub struct Analysis {
     pub mapping: Mapping,
     /// The first items of each review queue (the page shows these; the CSV has all).
     pub review: Vec<ReviewItem>,
+}
+
+/// What confirming produces: the two files the customer downloads.
+pub struct Confirmed {
+    /// The bundle (`*.bundle.jsonl.gz`).
+    pub bundle: Vec<u8>,
+    /// The scope report (`*.bundle.scope.md`).
+    pub report: String,
 }
 
 /// The files the customer dropped and the settings they chose.
@@ -56,6 +75,32 @@ impl Workspace {
     /// Removes a file.
     pub fn remove_file(&mut self, name: &str) {
         self.files.retain(|f| f.name != name);
+    }
+
+    /// The names of the files held, sorted (the order `prep` reads them in).
+    pub fn file_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Total size of the files held, in bytes (for the page's throughput figure).
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes.len() as u64).sum()
+    }
+
+    /// The settings in effect.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Names the multi-select field that receives AllClients groups (`loader prepare
+    /// --groups-field`). A blank name keeps the current one, since the field needs a label.
+    pub fn set_groups_field_label(&mut self, label: &str) {
+        let label = label.trim();
+        if !label.is_empty() {
+            self.settings.groups_field_label = label.to_string();
+        }
     }
 
     fn run(
@@ -117,7 +162,37 @@ impl Workspace {
         bundle::to_bytes(&self.run(mapping, Some(confirmation))?)
     }
 
-    /// The scope report in Markdown.
+    /// Confirms: the bundle (as [`Workspace::bundle`]) and its scope report in Markdown, the
+    /// report being the one `loader prepare` writes next to the bundle (`*.scope.md`: it
+    /// names the confirmation and the written bundle's content hash).
+    pub fn confirm(
+        &self,
+        mapping: Option<&str>,
+        confirmed_by: &str,
+        confirmed_at: &str,
+    ) -> Result<Confirmed, PrepError> {
+        if confirmed_by.trim().is_empty() {
+            return Err(PrepError::Mapping(
+                "a confirmation needs the confirming person's name".into(),
+            ));
+        }
+        let confirmation = Confirmation {
+            confirmed_by: confirmed_by.trim().to_string(),
+            confirmed_at: confirmed_at.to_string(),
+        };
+        let p = self.run(mapping, Some(confirmation))?;
+        let bundle = bundle::to_bytes(&p)?;
+        // As the CLI does: the hash in the report is the one of the bytes actually written.
+        let (written, _) = bundle::verify(&bundle[..])?;
+        let mut summary = Summary::of(&bundle::manifest(&p));
+        summary.content_sha256 = written.content_sha256;
+        Ok(Confirmed {
+            report: summary.markdown(&p.review),
+            bundle,
+        })
+    }
+
+    /// The scope report in Markdown (a draft: no confirmation).
     pub fn report_markdown(&self, mapping: Option<&str>) -> Result<String, PrepError> {
         let p = self.run(mapping, None)?;
         Ok(Summary::of(&bundle::manifest(&p)).markdown(&p.review))
@@ -129,6 +204,230 @@ impl Workspace {
             .map_err(|_| PrepError::Mapping(format!("unknown review reason '{reason}'")))?;
         Ok(queue_csv(&self.run(mapping, None)?.review, reason))
     }
+}
+
+/// One request to a [`Workspace`] from the page, which may live in a Web Worker: the page
+/// sends these as JSON (a file's bytes travel beside it), so the worker and the in-page
+/// fallback run the same dispatch ([`Workspace::handle`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Add (or replace) a file; its bytes come with the request.
+    Add {
+        /// Name (a `/`-separated relative path for files from a folder).
+        name: String,
+    },
+    /// Remove a file.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+    /// Name the groups field ([`Workspace::set_groups_field_label`]).
+    GroupsField {
+        /// The label.
+        label: String,
+    },
+    /// [`Workspace::analyse`].
+    Analyse {
+        /// Mapping JSON (the customer's edits).
+        mapping: String,
+    },
+    /// [`Workspace::confirm`].
+    Confirm {
+        /// Mapping JSON (the whole confirmed mapping).
+        mapping: String,
+        /// Who confirms.
+        confirmed_by: String,
+        /// When (RFC 3339).
+        confirmed_at: String,
+    },
+    /// [`Workspace::review_csv`].
+    Queue {
+        /// Mapping JSON.
+        mapping: String,
+        /// The queue (`orphan_note`, …).
+        reason: String,
+    },
+}
+
+/// What a [`Request`] returns: text (an [`Analysis`] as JSON, a report, a CSV) and bytes
+/// (a bundle), either possibly empty.
+#[derive(Debug, Default, PartialEq)]
+pub struct Answer {
+    /// JSON of an [`Analysis`], the scope report, or a queue's CSV.
+    pub text: Option<String>,
+    /// The bundle.
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl Workspace {
+    /// Runs one request (`bytes`: the file of an [`Request::Add`]).
+    pub fn handle(
+        &mut self,
+        request: Request,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<Answer, PrepError> {
+        let text = |t: String| Answer {
+            text: Some(t),
+            bytes: None,
+        };
+        Ok(match request {
+            Request::Add { name } => {
+                self.add_file(&name, bytes.unwrap_or_default());
+                Answer::default()
+            }
+            Request::Remove { name } => {
+                self.remove_file(&name);
+                Answer::default()
+            }
+            Request::GroupsField { label } => {
+                self.set_groups_field_label(&label);
+                Answer::default()
+            }
+            Request::Analyse { mapping } => {
+                let analysis = self.analyse(Some(&mapping))?;
+                text(
+                    serde_json::to_string(&analysis)
+                        .map_err(|e| PrepError::Mapping(e.to_string()))?,
+                )
+            }
+            Request::Confirm {
+                mapping,
+                confirmed_by,
+                confirmed_at,
+            } => {
+                let c = self.confirm(Some(&mapping), &confirmed_by, &confirmed_at)?;
+                Answer {
+                    text: Some(c.report),
+                    bytes: Some(c.bundle),
+                }
+            }
+            Request::Queue { mapping, reason } => text(self.review_csv(Some(&mapping), &reason)?),
+        })
+    }
+}
+
+/// The targets a column of a `kind` file can be mapped to, for the page's select (standard
+/// fields in the vocabulary of `docs/bundle.md`, then the generic ones). The page adds the
+/// column's current target when it is not listed (a custom field, a flag tag).
+pub fn targets(kind: FileKind) -> Vec<String> {
+    let fields: &[&str] = match kind {
+        FileKind::Contacts => &[
+            "contact_id",
+            "first_name",
+            "last_name",
+            "email",
+            "other_email",
+            "company",
+            "job_title",
+            "work_number",
+            "mobile_number",
+            "phone",
+            "phone_label",
+            "address",
+            "address2",
+            "city",
+            "state",
+            "zipcode",
+            "country",
+            "owner",
+            "created_at",
+            "updated_at",
+            "tags",
+        ],
+        FileKind::Notes => &[
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "note_date",
+            "note_text",
+            "author",
+            "pinned",
+            "append",
+        ],
+        FileKind::Tasks => &[
+            "todo_id",
+            "title",
+            "details",
+            "due_date",
+            "completed_date",
+            "status",
+            "priority",
+            "task_type",
+            "owner",
+            "template",
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "append",
+        ],
+        FileKind::Appointments => &[
+            "appointment_id",
+            "title",
+            "details",
+            "date",
+            "start",
+            "end",
+            "all_day",
+            "owner",
+            "color",
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "append",
+        ],
+        FileKind::Users => &[
+            "team_member_id",
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "database",
+        ],
+        FileKind::Lists => &["list_name", "list_type", "list_id", "list_count"],
+        FileKind::Templates => &[
+            "template_id",
+            "template_name",
+            "folder",
+            "subject",
+            "body",
+            "owner",
+        ],
+        FileKind::Unknown => &[],
+    };
+    // Only targets `prep` parses are offered, so a select can never produce a bad mapping.
+    fields
+        .iter()
+        .copied()
+        .chain(["ignore"])
+        .filter(|t| t.parse::<Target>().is_ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The name a file found in a dropped or picked folder gets, or `None` to skip it: the same
+/// rule as `loader prepare --input FOLDER` (path relative to the folder, `/`-separated;
+/// hidden files and folders skipped; only .csv .tsv .txt .html .htm), so the page's bundle
+/// names its inputs exactly as the CLI does. `path` starts with the folder's own name, as
+/// the browser's `webkitRelativePath` does.
+pub fn folder_entry_name(path: &str) -> Option<String> {
+    const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "html", "htm"];
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    parts.next()?; // the dropped folder itself
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() || rest.iter().any(|p| p.starts_with('.')) {
+        return None;
+    }
+    let file = rest.last()?;
+    let ext = file.rsplit_once('.')?.1.to_lowercase();
+    EXTENSIONS.contains(&ext.as_str()).then(|| rest.join("/"))
 }
 
 #[cfg(test)]
@@ -164,6 +463,14 @@ mod tests {
         let (manifest, _) = bundle::verify(&bytes[..]).unwrap();
         assert_eq!(manifest.confirmation.unwrap().confirmed_by, "Ada");
         assert!(ws.bundle(None, " ", "x").is_err());
+        let c = ws
+            .confirm(Some(&json), "Ada", "2026-01-01T00:00:00Z")
+            .unwrap();
+        assert_eq!(c.bundle, bytes);
+        let (manifest, _) = bundle::verify(&bytes[..]).unwrap();
+        assert!(c.report.contains("Confirmed by **Ada**"));
+        assert!(c.report.contains(&manifest.content_sha256));
+        assert!(ws.confirm(None, "", "x").is_err());
         assert!(
             ws.review_csv(None, "orphan_note")
                 .unwrap()
@@ -172,5 +479,103 @@ mod tests {
         assert!(ws.review_csv(None, "nope").is_err());
         ws.remove_file("Contacts.csv");
         assert!(ws.analyse(None).is_err());
+    }
+
+    #[test]
+    fn requests_dispatch_to_the_workspace() {
+        let mut ws = Workspace::new(None).unwrap();
+        let add = serde_json::from_str(r#"{"op":"add","name":"Contacts.csv"}"#).unwrap();
+        let bytes = b"Email,Groups\r\nada@example.com,Sphere\r\n".to_vec();
+        assert_eq!(ws.handle(add, Some(bytes)).unwrap(), Answer::default());
+        let label = Request::GroupsField {
+            label: "Circles".into(),
+        };
+        ws.handle(label, None).unwrap();
+        let mapping = serde_json::to_string(&Mapping::default()).unwrap();
+        let a = ws
+            .handle(
+                Request::Analyse {
+                    mapping: mapping.clone(),
+                },
+                None,
+            )
+            .unwrap();
+        let a: Analysis = serde_json::from_str(&a.text.unwrap()).unwrap();
+        assert!(a.summary.custom_fields.iter().any(|d| d.label == "Circles"));
+        let c = ws
+            .handle(
+                Request::Confirm {
+                    mapping: mapping.clone(),
+                    confirmed_by: "Ada".into(),
+                    confirmed_at: "2026-01-01T00:00:00Z".into(),
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            c.bytes.unwrap(),
+            ws.bundle(Some(&mapping), "Ada", "2026-01-01T00:00:00Z")
+                .unwrap()
+        );
+        let q = Request::Queue {
+            mapping,
+            reason: "nope".into(),
+        };
+        assert!(ws.handle(q, None).is_err());
+        ws.handle(
+            Request::Remove {
+                name: "Contacts.csv".into(),
+            },
+            None,
+        )
+        .unwrap();
+        assert!(ws.file_names().is_empty());
+    }
+
+    #[test]
+    fn folder_entries_are_named_like_the_cli() {
+        assert_eq!(
+            folder_entry_name("export/templates/Welcome.html").as_deref(),
+            Some("templates/Welcome.html")
+        );
+        assert_eq!(
+            folder_entry_name("export/Contacts.CSV").as_deref(),
+            Some("Contacts.CSV")
+        );
+        assert_eq!(folder_entry_name("export/.hidden/x.csv"), None);
+        assert_eq!(folder_entry_name("export/.DS_Store"), None);
+        assert_eq!(folder_entry_name("export/images/banner.jpg"), None);
+        assert_eq!(folder_entry_name("Contacts.csv"), None);
+    }
+
+    #[test]
+    fn every_offered_target_parses() {
+        for kind in [FileKind::Contacts, FileKind::Notes, FileKind::Tasks] {
+            let t = targets(kind);
+            assert!(t.contains(&"ignore".to_string()));
+            assert!(t.len() > 5, "{kind:?}");
+        }
+        assert!(targets(FileKind::Contacts).contains(&"email".to_string()));
+    }
+
+    #[test]
+    fn groups_field_label_feeds_the_proposal() {
+        let mut ws = Workspace::new(None).unwrap();
+        ws.add_file(
+            "Contacts.csv",
+            b"Email,Groups\r\nada@example.com,Sphere\r\n".to_vec(),
+        );
+        ws.set_groups_field_label("  ");
+        assert_eq!(ws.settings().groups_field_label, "AllClients Groups");
+        ws.set_groups_field_label("Client Groups");
+        let a = ws.analyse(None).unwrap();
+        assert!(
+            a.summary
+                .custom_fields
+                .iter()
+                .any(|d| d.label == "Client Groups")
+        );
+        assert_eq!(ws.file_names(), vec!["Contacts.csv".to_string()]);
+        assert!(ws.total_bytes() > 0);
     }
 }

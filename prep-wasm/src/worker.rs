@@ -1,0 +1,116 @@
+//! The page's Web Worker: holds the [`Workspace`], reads dropped files in slices and runs the
+//! preparation, so the page stays responsive on large exports. `www/worker.js` instantiates
+//! the same module and calls [`worker_main`]; the page talks to it with [`Request`]s (see
+//! `page.rs`), and the dispatch is [`Workspace::handle`], shared with the in-page fallback.
+//!
+//! Messages in: `{id, request: JSON of a Request, file?: File}`. Out: `{ready: true}` once,
+//! `{progress: true, name, done, total}` while reading, and `{id, ok, text?, bytes?, error?}`.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+use crate::{Request, Workspace};
+
+/// Slice size when reading a file: bounded extra memory, and progress for the page.
+const CHUNK: f64 = (8 << 20) as f64;
+
+thread_local! {
+    static WORKSPACE: RefCell<Option<Workspace>> = const { RefCell::new(None) };
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// Starts answering the page's messages (called by `www/worker.js`).
+#[wasm_bindgen(js_name = workerMain)]
+pub fn worker_main() -> Result<(), JsValue> {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().dyn_into()?;
+    let ws = Workspace::new(None).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    WORKSPACE.with(|w| *w.borrow_mut() = Some(ws));
+    let reply_to = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let (reply, transfer) = answer(&reply_to, &e.data());
+        let _ = reply_to.post_message_with_transfer(&reply, &transfer);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    let ready = Object::new();
+    set(&ready, "ready", &JsValue::TRUE);
+    scope.post_message(&ready)
+}
+
+fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array) {
+    let reply = Object::new();
+    let transfer = Array::new();
+    let id = Reflect::get(data, &"id".into()).unwrap_or(JsValue::NULL);
+    set(&reply, "id", &id);
+    let outcome = (|| -> Result<crate::Answer, String> {
+        let text = Reflect::get(data, &"request".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .ok_or("a request without a body")?;
+        let request: Request = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let bytes = match &request {
+            Request::Add { name } => {
+                let file: Blob = Reflect::get(data, &"file".into())
+                    .map_err(|_| format!("{name}: no file"))?
+                    .dyn_into()
+                    .map_err(|_| format!("{name}: not a file"))?;
+                Some(read(scope, name, &file).map_err(|e| format!("{name}: cannot read: {e:?}"))?)
+            }
+            _ => None,
+        };
+        WORKSPACE
+            .with(|w| w.borrow_mut().as_mut().map(|ws| ws.handle(request, bytes)))
+            .ok_or("the worker has no workspace")?
+            .map_err(|e| e.to_string())
+    })();
+    match outcome {
+        Ok(a) => {
+            set(&reply, "ok", &JsValue::TRUE);
+            if let Some(t) = a.text {
+                set(&reply, "text", &JsValue::from_str(&t));
+            }
+            if let Some(b) = a.bytes {
+                let array = Uint8Array::from(&b[..]);
+                transfer.push(&array.buffer());
+                set(&reply, "bytes", &array);
+            }
+        }
+        Err(e) => {
+            set(&reply, "ok", &JsValue::FALSE);
+            set(&reply, "error", &JsValue::from_str(&e));
+        }
+    }
+    (reply, transfer)
+}
+
+/// Reads `file` slice by slice into one buffer, telling the page how far it got.
+fn read(scope: &DedicatedWorkerGlobalScope, name: &str, file: &Blob) -> Result<Vec<u8>, JsValue> {
+    let reader = FileReaderSync::new()?;
+    let total = file.size();
+    let mut out = vec![0u8; total as usize];
+    let mut offset = 0.0;
+    while offset < total {
+        let end = (offset + CHUNK).min(total);
+        let slice = file.slice_with_f64_and_f64(offset, end)?;
+        let buffer: ArrayBuffer = reader.read_as_array_buffer(&slice)?;
+        let (from, to) = (offset as usize, end as usize);
+        Uint8Array::new(&buffer).copy_to(&mut out[from..to]);
+        offset = end;
+        let progress = Object::new();
+        set(&progress, "progress", &JsValue::TRUE);
+        set(&progress, "name", &JsValue::from_str(name));
+        set(&progress, "done", &JsValue::from_f64(offset));
+        set(&progress, "total", &JsValue::from_f64(total));
+        scope.post_message(&progress)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The browser page's tests, as CI runs them: builds dist/ with Trunk, runs the facade tests in
+# headless Chromium (wasm-pack) and the end-to-end customer flow (WebDriver, tests/browser).
+# Installs what they need idempotently, from Debian and crates.io only, at pinned versions
+# (see ../shared/toolchain.md: nothing is downloaded from GitHub). Run from anywhere.
+# `scripts/browser-tests.sh --bench` also runs the browser benchmark (WASM vs native vs
+# Papa Parse, which it installs from npm into target/browser-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130 # must equal prep-wasm's `wasm-bindgen = "=0.2.130"`
+WASM_PACK_VERSION=0.15.1
+TRUNK_VERSION=0.21.14 # 0.22 needs a newer rustc than 1.95
+
+# Debian packages: chromium and its matching driver; binaryen for wasm-opt.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo apt-get install -y "${missing[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+# `tool --version` prints e.g. "trunk 0.21.14"; install only when that version is absent.
+has_version() { command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qF " $2"; }
+if ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  # Not --locked: its lock file pins a webpki-roots the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! has_version wasm-pack "$WASM_PACK_VERSION"; then
+  cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
+fi
+if ! has_version trunk "$TRUNK_VERSION"; then
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+echo "== page (trunk build --release --offline → dist/)"
+trunk build --release --offline
+echo "== facade tests in headless Chromium (wasm-pack)"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" wasm-pack test --headless --chrome prep-wasm
+echo "== end-to-end customer flow in headless Chromium (screenshot: target/browser-artifacts/)"
+REQUIRE_BROWSER=1 cargo test --locked -p browser-tests -- --nocapture
+
+if [ "${1:-}" = "--bench" ]; then
+  PAPAPARSE_VERSION=5.7.1
+  papa=target/browser-bench/node_modules/papaparse
+  if ! grep -qs "\"version\": \"$PAPAPARSE_VERSION\"" "$papa/package.json"; then
+    mkdir -p target/browser-bench
+    npm install --no-audit --no-fund --prefix target/browser-bench "papaparse@$PAPAPARSE_VERSION"
+  fi
+  echo "== browser benchmark (MB/s: WASM in headless Chromium, native, Papa Parse)"
+  cargo bench --locked -p browser-tests --bench browser
+fi

@@ -29,7 +29,10 @@ pub fn open_bundle(path: &Path) -> Result<(Manifest, BundleStats)> {
         match r {
             Record::Account(_) => s.accounts += 1,
             Record::Contact(c) if c.email.is_some() => s.contacts_with_email += 1,
-            Record::Contact(_) => s.contacts_without_email += 1,
+            Record::Contact(c) => {
+                s.contacts_without_email += 1;
+                s.contacts_without_email_or_mobile += u64::from(c.mobile_number.is_none());
+            }
             Record::Note(_) => s.notes += 1,
             Record::Task(t) => {
                 s.tasks += 1;

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod progress;
 pub mod push;
 pub mod ratelimit;
+pub mod rehearsal;
 pub mod report;
 pub mod rollback;
 pub mod target;

@@ -43,6 +43,8 @@ enum Command {
         /// The journal (`<bundle>.journal.jsonl`).
         journal: PathBuf,
     },
+    /// Start the local Freshsales sandbox (for rehearsals): prints `listening on URL` when ready.
+    Sandbox(fs_sandbox::SandboxArgs),
     /// Run the main job end to end on the shipped sample export (no credentials, no network).
     Demo {
         /// Where to write the bundle and reports.
@@ -63,6 +65,10 @@ fn main() -> ExitCode {
         Command::Verify(args) => load_cmd::block_on(load_cmd::verify(args)),
         Command::Rollback(args) => load_cmd::block_on(load_cmd::rollback(args)),
         Command::Status { journal } => load_cmd::status(&journal),
+        Command::Sandbox(args) => load_cmd::block_on(async {
+            fs_sandbox::run_cli(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Demo { out_dir } => load_cmd::block_on(load_cmd::demo(out_dir)),
     };
     match result {

@@ -75,6 +75,9 @@ pub struct BundleStats {
     pub contacts_with_email: u64,
     /// Contacts without one (created).
     pub contacts_without_email: u64,
+    /// Of those, contacts with no mobile number either (Freshsales may refuse them).
+    #[serde(default)]
+    pub contacts_without_email_or_mobile: u64,
     #[allow(missing_docs)]
     pub notes: u64,
     #[allow(missing_docs)]
@@ -148,6 +151,9 @@ pub struct Plan {
     pub owners: Vec<OwnerMatch>,
     /// What must be done before a push, one line each.
     pub blocking: Vec<String>,
+    /// What may go wrong without blocking the push, one line each.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Calls per phase.
     pub calls: Calls,
     /// Seconds the push will take at the budget's rate.
@@ -340,11 +346,21 @@ pub fn plan(
             references: o.references,
         });
     }
+    let mut warnings = Vec::new();
+    if stats.contacts_without_email_or_mobile > 0 {
+        // Unverified upstream (and the sandbox's default): a contact may need an email or a
+        // mobile number. Such contacts are not held back; if refused they land in errors.csv.
+        warnings.push(format!(
+            "{} contacts have neither an email nor a mobile number: Freshsales may refuse them (they would be listed in errors.csv)",
+            stats.contacts_without_email_or_mobile
+        ));
+    }
     let calls = calls(stats);
     Plan {
         fields,
         owners,
         blocking,
+        warnings,
         calls,
         eta_seconds: calls.total() as f64 / calls_per_second,
     }
@@ -436,6 +452,7 @@ mod tests {
             accounts: 2,
             contacts_with_email: 10,
             contacts_without_email: 1,
+            contacts_without_email_or_mobile: 1,
             notes: 5,
             tasks: 3,
             completed_tasks: 1,
@@ -459,6 +476,7 @@ mod tests {
             "the paragraph field matched by label, case-insensitively"
         );
         assert_eq!(p.owners[0].user_id, Some(7));
+        assert!(p.warnings[0].starts_with("1 contacts have neither an email nor a mobile"));
         assert_eq!(p.calls.total(), 3 + 4 + 21 + 5 + 4);
         assert_eq!(p.eta_seconds, 37.0);
         let with_default = plan(&m, &stats, &account, Some("pat@a.example"), 1.0);

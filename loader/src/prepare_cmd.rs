@@ -234,8 +234,8 @@ pub fn sample_dir() -> Result<PathBuf> {
     )
 }
 
-/// Runs `loader demo`: prepare and inspect the sample export.
-pub fn demo(out_dir: &Path) -> Result<()> {
+/// The first half of `loader demo`: prepare and inspect the sample export; returns the bundle.
+pub fn demo(out_dir: &Path) -> Result<PathBuf> {
     let sample = sample_dir()?;
     let out = out_dir.join("sample.bundle.jsonl.gz");
     println!("== prepare: {} -> {}", sample.display(), out.display());
@@ -249,5 +249,6 @@ pub fn demo(out_dir: &Path) -> Result<()> {
         allclients_hosts: Vec::new(),
     })?;
     println!("\n== inspect {}", out.display());
-    inspect(&out, false)
+    inspect(&out, false)?;
+    Ok(out)
 }

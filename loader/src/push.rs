@@ -572,23 +572,56 @@ async fn landed_note(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>
     .await)
 }
 
+/// The instant a due date names, so `…Z` sent and `…+00:00` read back compare equal.
+fn due_instant(due: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(due, &Rfc3339) {
+        Ok(t) => t.unix_timestamp().to_string(),
+        Err(_) => due.to_string(),
+    }
+}
+
 fn task_fp(body: &Value) -> String {
     let t = &body["task"];
     text_fingerprint(&format!(
         "{}\u{0}{}\u{0}{}",
         t["title"].as_str().unwrap_or(""),
         t["description"].as_str().unwrap_or(""),
-        t["due_date"].as_str().unwrap_or("")
+        due_instant(t["due_date"].as_str().unwrap_or(""))
     ))
 }
 
+/// Tasks have no per-contact list upstream, only `GET /tasks?filter=…` over the whole
+/// account; a task whose create answer was lost is still open (completion comes after the
+/// journal records its id), so the open list is searched, page by page, for one on this
+/// contact. Costly, but only run for the rare ambiguous outcome.
 async fn landed_task(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>, CallError> {
-    let a = ctx
-        .client
-        .get(&format!("/contacts/{contact_id}?include=tasks"))
-        .await?;
-    let list = a.body["tasks"].as_array().cloned().unwrap_or_default();
-    Ok(unclaimed(ctx, list, fp, |v| task_fp(&json!({ "task": v }))).await)
+    let mut page = 1u64;
+    loop {
+        let a = ctx
+            .client
+            .get(&format!(
+                "/tasks?filter=open&include=targetable&page={page}&per_page=100"
+            ))
+            .await?;
+        let list: Vec<Value> = a.body["tasks"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter(|t| t["targetable_id"].as_i64() == Some(contact_id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(id) = unclaimed(ctx, list, fp, |v| task_fp(&json!({ "task": v }))).await {
+            return Ok(Some(id));
+        }
+        let total = a.body["meta"]["total_pages"].as_u64().unwrap_or(1);
+        if page >= total {
+            return Ok(None);
+        }
+        page += 1;
+    }
 }
 
 /// Creates a note or task, settling lost outcomes by reading before retrying.

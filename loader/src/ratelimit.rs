@@ -28,6 +28,10 @@ pub struct RateLimiter {
     per_minute: usize,
     hour: VecDeque<f64>,
     minute: VecDeque<f64>,
+    /// The budget's hour and minute, in real seconds (shorter against a sandbox whose clock
+    /// runs fast).
+    hour_len: f64,
+    minute_len: f64,
     next_slot: f64,
     blocked_until: f64,
     backoff: f64,
@@ -39,6 +43,8 @@ pub struct RateLimiter {
 
 const HOUR: f64 = 3600.0;
 const MINUTE: f64 = 60.0;
+/// How many pacing intervals of lag may be caught up at once.
+const CATCH_UP_INTERVALS: f64 = 4.0;
 
 impl RateLimiter {
     /// A limiter allowing `per_hour` calls in any hour and `per_minute` in any minute.
@@ -48,6 +54,8 @@ impl RateLimiter {
             per_minute: per_minute.max(1) as usize,
             hour: VecDeque::new(),
             minute: VecDeque::new(),
+            hour_len: HOUR,
+            minute_len: MINUTE,
             next_slot: 0.0,
             blocked_until: 0.0,
             backoff: 0.0,
@@ -56,9 +64,22 @@ impl RateLimiter {
         }
     }
 
+    /// The same budget for a rehearsal against a sandbox whose clock runs `scale` times
+    /// faster (its `--time-scale`): an hour of budget lasts 3600/`scale` real seconds.
+    pub fn time_scale(mut self, scale: f64) -> RateLimiter {
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        self.hour_len = HOUR / scale;
+        self.minute_len = MINUTE / scale;
+        self
+    }
+
     /// Sustained calls per second.
     pub fn rate(&self) -> f64 {
-        (self.per_hour as f64 / HOUR).min(self.per_minute as f64 / MINUTE)
+        (self.per_hour as f64 / self.hour_len).min(self.per_minute as f64 / self.minute_len)
     }
 
     /// Seconds `calls` calls will take at the sustained rate.
@@ -69,10 +90,14 @@ impl RateLimiter {
     /// Asks to make a call at `now`: `Ok(())` admits it (and counts it), `Err(wait)` says how
     /// many seconds to wait before asking again.
     pub fn try_acquire(&mut self, now: f64) -> Result<(), f64> {
-        while self.hour.front().is_some_and(|&t| t <= now - HOUR) {
+        while self.hour.front().is_some_and(|&t| t <= now - self.hour_len) {
             self.hour.pop_front();
         }
-        while self.minute.front().is_some_and(|&t| t <= now - MINUTE) {
+        while self
+            .minute
+            .front()
+            .is_some_and(|&t| t <= now - self.minute_len)
+        {
             self.minute.pop_front();
         }
         let mut wait: f64 = 0.0;
@@ -83,17 +108,21 @@ impl RateLimiter {
             wait = wait.max(self.next_slot - now);
         }
         if self.hour.len() >= self.per_hour {
-            wait = wait.max(self.hour[0] + HOUR - now);
+            wait = wait.max(self.hour[0] + self.hour_len - now);
         }
         if self.minute.len() >= self.per_minute {
-            wait = wait.max(self.minute[0] + MINUTE - now);
+            wait = wait.max(self.minute[0] + self.minute_len - now);
         }
         if wait > 0.0 {
             return Err(wait);
         }
         self.hour.push_back(now);
         self.minute.push_back(now);
-        self.next_slot = now.max(self.next_slot) + 1.0 / self.rate();
+        // A call admitted a little late (timer granularity, a slow answer) does not push
+        // every later slot back: up to a few intervals of lag are caught up, so the pace
+        // (and the ETA) holds; the hard windows above still cap any burst.
+        let interval = 1.0 / self.rate();
+        self.next_slot = self.next_slot.max(now - CATCH_UP_INTERVALS * interval) + interval;
         self.admitted += 1;
         Ok(())
     }
@@ -107,9 +136,9 @@ impl RateLimiter {
                 Some(w) => w,
                 None => {
                     self.backoff = if self.backoff == 0.0 {
-                        MINUTE
+                        self.minute_len
                     } else {
-                        (self.backoff * 2.0).min(HOUR)
+                        (self.backoff * 2.0).min(self.hour_len)
                     };
                     self.backoff
                 }
@@ -158,6 +187,21 @@ mod tests {
         let last = *times.last().unwrap();
         let eta = l.eta_seconds(2500);
         assert!((last - eta).abs() / eta < 0.01, "{last} vs {eta}");
+    }
+
+    #[test]
+    fn a_scaled_hour_keeps_the_same_budget() {
+        let mut l = RateLimiter::new(1000, 400).time_scale(360.0);
+        let times = simulate(&mut l, 2500);
+        for (i, &t) in times.iter().enumerate() {
+            let in_hour = times[i..].iter().take_while(|&&u| u < t + 10.0).count();
+            assert!(in_hour <= 1000, "scaled hour window from {t}: {in_hour}");
+        }
+        let last = *times.last().unwrap();
+        assert!(
+            (last - 25.0).abs() < 0.5,
+            "2500 calls at 1000 per 10 s: {last}"
+        );
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct TargetArgs {
     /// Calls per minute (Freshsales' fair-usage cap is 400).
     #[arg(long, default_value_t = 400)]
     pub per_minute: u32,
+    /// Rehearsals only: the sandbox's --time-scale, so the budget's hour lasts 3600/F seconds.
+    #[arg(long, default_value_t = 1.0, hide_short_help = true)]
+    pub time_scale: f64,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -79,6 +82,10 @@ impl TargetArgs {
                 "--target must be an https:// URL (plain http only for a local sandbox): {target}"
             );
         }
+        let local = target.starts_with("http://127.") || target.starts_with("http://localhost");
+        if self.time_scale != 1.0 && !local {
+            bail!("--time-scale is for rehearsals against a local sandbox, not {target}");
+        }
         let key_env = if self.api_key_env != "FRESHSALES_API_KEY" {
             self.api_key_env.clone()
         } else {
@@ -95,7 +102,7 @@ impl TargetArgs {
         Client::new(
             &target,
             key,
-            RateLimiter::new(budget, self.per_minute.min(400)),
+            RateLimiter::new(budget, self.per_minute.min(400)).time_scale(self.time_scale),
         )
     }
 }

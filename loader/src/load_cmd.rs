@@ -436,8 +436,9 @@ pub async fn demo(out_dir: PathBuf) -> Result<ExitCode> {
         loader::ratelimit::RateLimiter::new(800, 400).time_scale(scale),
     )?;
     // The sample's "Jordan Unknown" has no user: the engineer's decision is a default owner.
-    let default_owner = Some("pat@agency.example");
-    println!("\n== plan (default owner {})", default_owner.unwrap_or("-"));
+    let owner = "pat@agency.example";
+    let default_owner = Some(owner);
+    println!("\n== plan (default owner {owner})");
     let pre = preflight(&bundle, &client, default_owner).await?;
     print_plan(&pre.plan, &run_dir)?;
     if !pre.plan.blocking.is_empty() {

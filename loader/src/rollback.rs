@@ -3,6 +3,7 @@
 //! someone edited after the import are kept and reported. Rollback journals every step in
 //! the same journal, so it can be resumed.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Result;
@@ -58,6 +59,36 @@ fn restore_body(pre: &Value) -> Value {
     if let Some(cf) = pre.get("custom_field") {
         m.insert("custom_field".into(), cf.clone());
     }
+    // The upsert replaced the email list and may have linked another account: both go back
+    // as they were, in the write shape.
+    if let Some(emails) = pre.get("emails").and_then(Value::as_array) {
+        let list: Vec<Value> = emails
+            .iter()
+            .filter_map(|e| {
+                let value = e.get("value").and_then(Value::as_str).or(e.as_str())?;
+                Some(serde_json::json!({
+                    "value": value,
+                    "is_primary": e.get("is_primary").and_then(Value::as_bool).unwrap_or(false),
+                }))
+            })
+            .collect();
+        if !list.is_empty() {
+            m.insert("emails".into(), Value::Array(list));
+        }
+    }
+    if let Some(accounts) = pre.get("sales_accounts").and_then(Value::as_array) {
+        let list: Vec<Value> = accounts
+            .iter()
+            .filter_map(|a| {
+                Some(serde_json::json!({
+                    "id": a.get("id").and_then(Value::as_i64)?,
+                    "is_primary": a.get("is_primary").and_then(Value::as_bool).unwrap_or(false),
+                }))
+            })
+            .collect();
+        m.remove("sales_account_id");
+        m.insert("sales_accounts".into(), Value::Array(list));
+    }
     serde_json::json!({ "contact": m })
 }
 
@@ -85,6 +116,14 @@ pub async fn rollback(
 ) -> Result<RollbackReport> {
     let entries = journal::read(journal_path)?;
     let state = State::replay(&entries);
+    // The pre-image journalled before each record's first write (the first intent is the
+    // one read before anything of ours landed).
+    let mut pre_images: HashMap<&str, &PreImage> = HashMap::new();
+    for e in &entries {
+        if let Entry::Intent { key, pre_image, .. } = e {
+            pre_images.entry(key.as_str()).or_insert(pre_image);
+        }
+    }
     let mut report = RollbackReport::default();
     let mut journal = if dry_run {
         None
@@ -136,14 +175,8 @@ pub async fn rollback(
                 // Updated accounts only had their own name written back: nothing to undo.
                 "nothing"
             } else {
-                match entries
-                    .iter()
-                    .find(|x| matches!(x, Entry::Intent { key: k, .. } if k == key))
-                {
-                    Some(Entry::Intent {
-                        pre_image: PreImage::Present { .. },
-                        ..
-                    }) => "restore",
+                match pre_images.get(key.as_str()) {
+                    Some(PreImage::Present { .. }) => "restore",
                     _ => "nothing",
                 }
             };
@@ -171,20 +204,14 @@ pub async fn rollback(
                     a
                 }
                 "restore" => {
-                    let pre = entries.iter().find_map(|x| match x {
-                        Entry::Intent {
-                            key: k,
-                            pre_image: PreImage::Present { record, .. },
-                            ..
-                        } if k == key => Some(record.clone()),
-                        _ => None,
-                    });
-                    if let Some(pre) = pre {
+                    if let Some(PreImage::Present { record: pre, .. }) =
+                        pre_images.get(key.as_str())
+                    {
                         client
                             .call(
                                 Method::PUT,
                                 &format!("/contacts/{id}"),
-                                Some(&restore_body(&pre)),
+                                Some(&restore_body(pre)),
                                 Idempotency::Safe,
                             )
                             .await?;

@@ -1,0 +1,163 @@
+//! The loader over real HTTP against the sandbox, run as the engineer runs it (the `loader`
+//! binary, the key in the environment): the whole journey and its undo, the preflight's
+//! refusals, and the API key's absence from every file written.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// The sample's first contact with a company, already in the account with a tag and a job
+/// title of its own; its company too; and a contact the load must not touch.
+fn with_existing_records(mut seed: fs_sandbox::Seed) -> fs_sandbox::Seed {
+    let existing = json!([
+        {"first_name": "Manuel", "last_name": "Smith", "emails": "mauel.smith1@mail.example.org",
+         "job_title": "Broker", "tags": ["VIP"]},
+        {"first_name": "Keep", "last_name": "Me", "emails": "keep@other.example", "tags": ["Other"]}
+    ]);
+    seed.contacts = serde_json::from_value(existing).unwrap();
+    seed.sales_accounts = serde_json::from_value(json!([{"name": "Blue Sky Insurance"}])).unwrap();
+    seed
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contact<'a>(state: &'a Value, email: &str) -> &'a Value {
+    state["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+        .unwrap_or_else(|| panic!("{email} is in the account"))
+}
+
+#[test]
+fn push_verify_rollback_leaves_the_account_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let sb = Sandbox::start(config(with_existing_records(ready_seed(&bundle)), FAST));
+    let before = canonical(&sb.state());
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+
+    // The sample has an owner with no user: the plan blocks until the engineer decides.
+    let o = loader(&args(&["plan", b], &t));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("owner 'Jordan Unknown' has no Freshsales user"),
+        "{}",
+        text(&o)
+    );
+    let o = loader(&args(
+        &["push", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    // Six contacts have neither email nor mobile: the sandbox refuses them, as the plan warned.
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let run = dir.path().join("sample.bundle.load");
+    let errors = std::fs::read_to_string(run.join("errors.csv")).unwrap();
+    assert_eq!(errors.lines().count(), 1 + 6, "{errors}");
+    assert!(errors.contains("email or a mobile number"), "{errors}");
+
+    let after = sb.state();
+    let contacts = after["contacts"].as_array().unwrap().len();
+    assert_eq!(
+        contacts,
+        2 + 370 - 1,
+        "the existing contact was updated, not duplicated"
+    );
+    let manuel = contact(&after, "mauel.smith1@mail.example.org");
+    let tags: Vec<&str> = manuel["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tags.contains(&"VIP"),
+        "tags already on the contact are kept: {tags:?}"
+    );
+    assert!(tags.len() > 1, "and the export's are added: {tags:?}");
+    assert_eq!(
+        contact(&after, "keep@other.example")["tags"],
+        json!(["Other"])
+    );
+    assert_eq!(after["sales_accounts"].as_array().unwrap().len(), 8);
+    for phase in ["accounts", "contacts", "notes", "tasks"] {
+        let r: Value = serde_json::from_slice(
+            &std::fs::read(run.join(format!("report-{phase}.json"))).unwrap(),
+        )
+        .unwrap();
+        let expected = r["expected"].as_u64().unwrap();
+        let accounted = r["created"].as_u64().unwrap()
+            + r["updated"].as_u64().unwrap()
+            + r["failed"].as_u64().unwrap()
+            + r["skipped"]
+                .as_object()
+                .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+        assert_eq!(
+            accounted, expected,
+            "{phase}: every record accounted for: {r}"
+        );
+    }
+
+    let o = loader(&args(
+        &["verify", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 missing, 0 field mismatches"),
+        "{}",
+        text(&o)
+    );
+
+    let journal = dir.path().join("sample.bundle.journal.jsonl");
+    let j = journal.to_str().unwrap();
+    let o = loader(&args(&["rollback", j, "--dry-run"], &t));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        canonical(&sb.state()),
+        canonical(&after),
+        "a dry run changes nothing"
+    );
+    let o = loader(&args(&["rollback", j], &t));
+    assert!(o.status.success(), "{}", text(&o));
+    let restored = canonical(&sb.state());
+    assert!(
+        restored == before,
+        "rollback restores the account: {}",
+        first_difference(&before, &restored).unwrap_or_default()
+    );
+    // Rolling back again finds everything done.
+    let o = loader(&args(&["rollback", j], &t));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(canonical(&sb.state()), before);
+
+    for f in files_under(dir.path()) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "the API key was written to {}",
+            f.display()
+        );
+    }
+}

@@ -786,7 +786,10 @@ async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<()> {
 }
 
 async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
-    if let Some(id) = ctx.state.lock().await.id(&t.key) {
+    // Bound first: a guard in the `if let` would live through the body, and
+    // `complete_task` takes the same lock.
+    let done = ctx.state.lock().await.id(&t.key);
+    if let Some(id) = done {
         complete_task(ctx, &t, id).await?;
         ctx.count(
             Phase::Tasks,
@@ -899,7 +902,8 @@ async fn run_phase(
         w.await.context("worker")?;
     }
     progress.finish();
-    if let Some(e) = ctx.fatal.lock().await.clone() {
+    let fatal = ctx.fatal.lock().await.clone();
+    if let Some(e) = fatal {
         return Err(anyhow!(e));
     }
     read?;

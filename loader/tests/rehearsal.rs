@@ -161,3 +161,111 @@ fn push_verify_rollback_leaves_the_account_as_it_was() {
         );
     }
 }
+
+/// The state a clean, uninterrupted push of `bundle` leaves in a fresh ready account.
+fn clean_run(bundle: &Path) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("sample.bundle.jsonl.gz");
+    std::fs::copy(bundle, &copy).unwrap();
+    let sb = Sandbox::start(config(ready_seed(bundle), FAST));
+    let t = target(&sb.url(), FAST);
+    let c = copy.to_str().unwrap();
+    let o = loader(&args(
+        &["push", c, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    canonical(&sb.state())
+}
+
+/// A small deterministic generator for kill delays (no RNG crate needed for a test).
+fn delays(seed: u64, n: usize, lo_ms: u64, hi_ms: u64) -> Vec<u64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            lo_ms + (x >> 33) % (hi_ms - lo_ms)
+        })
+        .collect()
+}
+
+#[test]
+fn a_push_killed_anywhere_resumes_to_the_clean_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let clean = clean_run(&bundle);
+    let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+    let push = args(&["push", b, "--default-owner", "pat@agency.example"], &t);
+    let mut kills = 0;
+    for ms in delays(20261125, 12, 40, 900) {
+        let mut child = loader_cmd(&push)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL: no chance to flush or clean up
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    let o = loader(&push);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(kills >= 8, "the push was interrupted {kills} times");
+    let resumed = canonical(&sb.state());
+    assert!(
+        resumed == clean,
+        "after {kills} kills: {}",
+        first_difference(&clean, &resumed).unwrap_or_default()
+    );
+    let o = loader(&args(
+        &["verify", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn faults_and_lost_answers_do_not_change_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let clean = clean_run(&bundle);
+    let mut cfg = config(ready_seed(&bundle), FAST);
+    // 10 % of requests fail: server errors, resets before the change, and answers lost
+    // after the change was committed (the case that duplicates notes in naive loaders).
+    cfg.faults.error_5xx = 0.04;
+    cfg.faults.reset_before_apply = 0.03;
+    cfg.faults.lost_after_commit = 0.03;
+    cfg.random_seed = 7;
+    let sb = Sandbox::start(cfg);
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+    let o = loader(&args(
+        &["push", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let errors = std::fs::read_to_string(dir.path().join("sample.bundle.load/errors.csv")).unwrap();
+    assert_eq!(
+        errors.lines().count(),
+        1 + 6,
+        "only the six contacts the account refuses: {errors}"
+    );
+    let state = sb.state();
+    let faults = state["counters"]["faults"].clone();
+    let after = canonical(&state);
+    assert!(
+        after == clean,
+        "with faults {faults}: {}",
+        first_difference(&clean, &after).unwrap_or_default()
+    );
+    let total: u64 = faults
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    assert!(total > 100, "faults were injected: {faults}");
+}

@@ -129,7 +129,8 @@ pub fn args<'a>(head: &[&'a str], tail: &'a [String]) -> Vec<&'a str> {
     v
 }
 
-const VOLATILE: [&str; 9] = [
+const VOLATILE: [&str; 10] = [
+    "links",
     "id",
     "created_at",
     "updated_at",

@@ -205,3 +205,50 @@ fn bad_arguments_get_clear_errors() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn loader_sandbox_prints_its_url_and_serves_the_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loader"))
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--api-key",
+            "k1",
+            "--hourly-limit",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("loader sandbox starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let hostport = url
+        .strip_prefix("http://")
+        .and_then(|u| u.strip_suffix("/crm/sales/api"))
+        .unwrap_or_else(|| panic!("unexpected URL {url}"));
+    let get = |key: &str| {
+        let mut s = std::net::TcpStream::connect(hostport).unwrap();
+        write!(
+            s,
+            "GET /crm/sales/api/selector/owners HTTP/1.1\r\nHost: {hostport}\r\nAuthorization: Token token={key}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let ok = get("k1");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(ok.contains("\"users\""), "{ok}");
+    assert!(get("wrong").starts_with("HTTP/1.1 401"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -269,3 +269,188 @@ fn faults_and_lost_answers_do_not_change_the_result() {
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
     assert!(total > 100, "faults were injected: {faults}");
 }
+
+#[test]
+fn the_plan_lists_what_to_fix_and_push_refuses_until_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let mut seed = ready_seed(&bundle);
+    // An account that is not ready: a field missing, one of the wrong type, a dropdown
+    // lacking a choice, and a team member never invited.
+    seed.fields.contacts.retain(|f| f.label != "Anniversary");
+    for f in &mut seed.fields.contacts {
+        if f.label == "Referral Count" {
+            f.kind = fs_sandbox::FieldKind::Text;
+        }
+        if f.label == "Membership Level" {
+            f.choices.retain(|c| c != "Gold");
+        }
+    }
+    seed.users.retain(|u| u.email != "lee@agency.example");
+    let sb = Sandbox::start(config(seed, FAST));
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+    let o = loader(&args(
+        &["plan", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "[ ] create field *Anniversary*, type Date, in Admin Settings → Contacts",
+        "[ ] field *Referral Count* is of type text in Freshsales but the bundle needs Number",
+        "[ ] add choices Gold to field *Membership Level*",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // lee has no user, but a default owner was given: lee's records go to it, and the
+    // reconciliation file says so.
+    let owners = std::fs::read_to_string(dir.path().join("sample.bundle.load/owners.csv")).unwrap();
+    assert!(
+        owners
+            .lines()
+            .any(|l| l.starts_with("lee@agency.example,") && l.contains(",default_owner,")),
+        "{owners}"
+    );
+    let o = loader(&args(&["plan", b], &t));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("owner 'lee@agency.example' (lee@agency.example) has no Freshsales user"),
+        "{}",
+        text(&o)
+    );
+    let o = loader(&args(
+        &["push", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the preflight blocks this push"));
+    let state = sb.state();
+    assert_eq!(state["contacts"], json!([]), "nothing was written");
+    let writes: u64 = state["counters"]["requests"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET"))
+        .filter_map(|(_, n)| n.as_u64())
+        .sum();
+    assert_eq!(writes, 0, "{}", state["counters"]);
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_before_any_call() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let mut text_ = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&bundle).unwrap())
+        .read_to_string(&mut text_)
+        .unwrap();
+    // Someone "fixes" a city in the confirmed bundle by hand.
+    let tampered = text_.replacen("\"city\":\"Boston\"", "\"city\":\"Bostan\"", 1);
+    assert_ne!(tampered, text_);
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bundle).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(tampered.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let sb = Sandbox::start(config(ready_seed_unchecked(), FAST));
+    let t = target(&sb.url(), FAST);
+    let o = loader(&args(
+        &[
+            "push",
+            bundle.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+        ],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is not a valid bundle"), "{err}");
+    assert!(err.contains("does not match its SHA-256"), "{err}");
+    assert_eq!(
+        sb.state()["counters"]["total"],
+        json!(0),
+        "no call was made"
+    );
+}
+
+/// A seed with just the users (the tampered bundle cannot be read for its fields).
+fn ready_seed_unchecked() -> fs_sandbox::Seed {
+    serde_json::from_value(json!({"users": [
+        {"email": "pat@agency.example", "display_name": "Pat Owner", "is_active": true}
+    ]}))
+    .unwrap()
+}
+
+#[test]
+fn the_eta_holds_and_the_budget_is_never_exceeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    // The Growth plan's limits on a clock where an hour lasts ten seconds: the push spans
+    // three "hours" of budget, so the hourly window, not only the pace, is exercised.
+    let scale = 360.0;
+    let sb = Sandbox::start(config(ready_seed(&bundle), scale));
+    let t = target(&sb.url(), scale);
+    let o = loader(&args(
+        &[
+            "push",
+            bundle.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+            "--json",
+        ],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let done: Value = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "done")
+        .expect("a done event");
+    let eta = done["eta_seconds"].as_f64().unwrap();
+    let took = done["elapsed_seconds"].as_f64().unwrap();
+    assert!(
+        (took - eta).abs() / eta <= 0.10,
+        "ETA {eta:.1}s, push took {took:.1}s"
+    );
+    assert_eq!(done["throttled"], json!(0), "{done}");
+    let state = sb.state();
+    let limited: u64 = state["counters"]["rate_limited"]
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    assert_eq!(limited, 0, "the sandbox never had to refuse a call");
+}
+
+#[test]
+fn a_smaller_server_limit_is_honoured_through_429s() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    // The account allows a third of what the loader was told (another integration shares
+    // it, or the plan was misremembered): 429s with Retry-After slow the loader down, and
+    // the result is the same.
+    let mut cfg = config(ready_seed(&bundle), FAST);
+    cfg.hourly_limit = 300;
+    let sb = Sandbox::start(cfg);
+    let t = target(&sb.url(), FAST);
+    let o = loader(&args(
+        &[
+            "push",
+            bundle.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+            "--json",
+        ],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let state = sb.state();
+    let limited: u64 = state["counters"]["rate_limited"]
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    assert!(limited > 0, "the server did throttle");
+    assert_eq!(state["notes"].as_array().unwrap().len(), 871);
+    assert_eq!(state["tasks"].as_array().unwrap().len(), 145);
+}

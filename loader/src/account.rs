@@ -151,3 +151,73 @@ pub async fn preflight(
         types,
     })
 }
+
+/// The Freshsales type word for a bundle type, as the fields endpoint shows it.
+fn api_type(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Text => "text",
+        FieldType::Paragraph => "textarea",
+        FieldType::Number => "number",
+        FieldType::Date => "date",
+        FieldType::Checkbox => "checkbox",
+        FieldType::Dropdown => "dropdown",
+        FieldType::MultiSelect => "multi_select_dropdown",
+    }
+}
+
+/// `--create-fields`: creates the custom fields the plan found missing through
+/// `POST /settings/contacts/forms/:form_id/fields`. Upstream documents that route only for
+/// custom modules, and not its type codes, so this is opt-in; a refusal says to create the
+/// fields by hand. Returns the labels created.
+pub async fn create_missing_fields(client: &Client, pre: &Preflight) -> Result<Vec<String>> {
+    let missing: Vec<_> = pre
+        .plan
+        .fields
+        .iter()
+        .filter(|m| m.status == "missing")
+        .filter_map(|m| {
+            pre.manifest
+                .custom_fields
+                .iter()
+                .find(|d| d.label == m.label)
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let by_hand = "create the fields in Admin Settings → Contacts instead (see `loader plan`)";
+    let forms = client
+        .get("/settings/contacts/forms")
+        .await
+        .with_context(|| format!("reading the contact form failed; {by_hand}"))?;
+    let form_id = forms.body["forms"]
+        .as_array()
+        .and_then(|f| f.first())
+        .and_then(|f| f["id"].as_i64())
+        .with_context(|| format!("the account showed no contact form; {by_hand}"))?;
+    let mut created = Vec::new();
+    for d in missing {
+        let body = serde_json::json!({"field": {
+            "label": d.label,
+            "type": api_type(d.field_type),
+            "choices": d.choices.iter().map(|c| serde_json::json!({"value": c})).collect::<Vec<_>>(),
+            "required": false,
+        }});
+        client
+            .call(
+                reqwest::Method::POST,
+                &format!("/settings/contacts/forms/{form_id}/fields"),
+                Some(&body),
+                crate::api::Idempotency::Safe,
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "creating field {} through the API failed (unverified upstream); {by_hand}",
+                    d.label
+                )
+            })?;
+        created.push(d.label.clone());
+    }
+    Ok(created)
+}

@@ -80,6 +80,10 @@ pub struct PushArgs {
     /// A previous load's journal: send only records new or changed since (delta at cutover).
     #[arg(long)]
     pub since: Option<PathBuf>,
+    /// Create missing custom fields through the settings API before pushing (unverified
+    /// upstream: Freshsales documents the route for custom modules only).
+    #[arg(long)]
+    pub create_fields: bool,
     #[command(flatten)]
     pub forms: FormArgs,
 }
@@ -206,7 +210,14 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
 /// `loader push`.
 pub async fn push(args: PushArgs) -> Result<ExitCode> {
     let client = args.target.client()?;
-    let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    let mut pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    if args.create_fields {
+        let created = loader::account::create_missing_fields(&client, &pre).await?;
+        if !created.is_empty() {
+            println!("created fields: {}", created.join(", "));
+            pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+        }
+    }
     let mode = if args.json { Mode::Json } else { Mode::Bars };
     if !pre.plan.blocking.is_empty() {
         if !args.json {

@@ -381,8 +381,16 @@ async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
     Ok(())
 }
 
+/// A record's content without where it came from: a later export that only moved rows
+/// around must not count as a change.
+fn content_fingerprint(c: &Contact) -> String {
+    let mut c = c.clone();
+    c.sources.clear();
+    fingerprint(&c)
+}
+
 async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
-    let fp = fingerprint(&c);
+    let fp = content_fingerprint(&c);
     let (done, pending) = {
         let s = ctx.state.lock().await;
         (s.id(&c.key), s.pending.get(&c.key).cloned())
@@ -798,6 +806,34 @@ async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
         .await;
         return Ok(());
     }
+    // What the task is, as exported: stable across exports (unlike the fallback due date,
+    // which is the confirmation time), so a later bundle recognises it with `--since`.
+    let identity = text_fingerprint(&format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        t.contact,
+        t.title,
+        t.details.as_deref().unwrap_or(""),
+        t.due_date.as_deref().unwrap_or("")
+    ));
+    if let Some(id) = ctx.unchanged(&t.key, &identity) {
+        let reason = "unchanged since previous load".to_string();
+        ctx.log(Entry::Skipped {
+            phase: Phase::Tasks,
+            key: t.key.clone(),
+            reason: reason.clone(),
+        })
+        .await?;
+        // Closed in AllClients since the previous export: close it here too.
+        let closed_before = ctx
+            .since
+            .as_ref()
+            .is_some_and(|s| s.completed.contains(&t.key));
+        if !closed_before {
+            complete_task(ctx, &t, id).await?;
+        }
+        ctx.count(Phase::Tasks, Outcome::Skipped(reason)).await;
+        return Ok(());
+    }
     let Some(contact_id) = contact_id_for(ctx, Phase::Tasks, &t.key, &t.contact).await? else {
         return Ok(());
     };
@@ -815,7 +851,7 @@ async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
                 key: t.key.clone(),
                 id,
                 created: true,
-                fingerprint: fp,
+                fingerprint: identity,
                 updated_at: None,
             })
             .await?;

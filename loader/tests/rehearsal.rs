@@ -231,7 +231,7 @@ fn a_push_killed_anywhere_resumes_to_the_clean_result() {
 }
 
 #[test]
-fn faults_and_lost_answers_do_not_change_the_result() {
+fn faults_429_storms_and_lost_answers_do_not_change_the_result() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = prepare(&sample(), dir.path());
     let clean = clean_run(&bundle);
@@ -242,6 +242,9 @@ fn faults_and_lost_answers_do_not_change_the_result() {
     cfg.faults.reset_before_apply = 0.03;
     cfg.faults.lost_after_commit = 0.03;
     cfg.random_seed = 7;
+    // And a 429 storm: the account allows less than the loader was told (another
+    // integration shares it), so Retry-After, not the loader's own pacing, sets the speed.
+    cfg.hourly_limit = 150;
     let sb = Sandbox::start(cfg);
     let t = target(&sb.url(), FAST);
     let b = bundle.to_str().unwrap();
@@ -268,6 +271,10 @@ fn faults_and_lost_answers_do_not_change_the_result() {
         .as_object()
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
     assert!(total > 100, "faults were injected: {faults}");
+    let limited: u64 = state["counters"]["rate_limited"]
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    assert!(limited > 0, "the server throttled too");
 }
 
 #[test]
@@ -425,32 +432,172 @@ fn the_eta_holds_and_the_budget_is_never_exceeded() {
 }
 
 #[test]
-fn a_smaller_server_limit_is_honoured_through_429s() {
+fn create_fields_makes_missing_fields_where_the_account_allows_it() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = prepare(&sample(), dir.path());
-    // The account allows a third of what the loader was told (another integration shares
-    // it, or the plan was misremembered): 429s with Retry-After slow the loader down, and
-    // the result is the same.
-    let mut cfg = config(ready_seed(&bundle), FAST);
-    cfg.hourly_limit = 300;
-    let sb = Sandbox::start(cfg);
+    let mut seed = ready_seed(&bundle);
+    seed.fields
+        .contacts
+        .retain(|f| !matches!(f.label.as_str(), "Anniversary" | "Membership Level"));
+    let b = bundle.to_str().unwrap();
+    let push = |sb: &Sandbox| {
+        let t = target(&sb.url(), FAST);
+        loader(&args(
+            &[
+                "push",
+                b,
+                "--default-owner",
+                "pat@agency.example",
+                "--create-fields",
+            ],
+            &t,
+        ))
+    };
+    // Where the route is not there (the default: unverified upstream), a clear refusal.
+    let closed = Sandbox::start(config(seed.clone(), FAST));
+    let o = push(&closed);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("create the fields in Admin Settings"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(closed.state()["contacts"], json!([]));
+
+    let mut cfg = config(seed, FAST);
+    cfg.custom_field_creation = true;
+    let open = Sandbox::start(cfg);
+    let o = push(&open);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("created fields: Anniversary, Membership Level")
+    );
+    let fields = open.state()["fields"]["contacts"].clone();
+    let level = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == "Membership Level")
+        .expect("created");
+    assert_eq!(level["type"], "dropdown");
+    assert!(level["choices"].as_array().unwrap().len() >= 3, "{level}");
+    let o = loader(&args(
+        &["verify", b, "--default-owner", "pat@agency.example"],
+        &target(&open.url(), FAST),
+    ));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn replace_in(file: &Path, from: &[u8], to: &[u8]) {
+    let bytes = std::fs::read(file).unwrap();
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("text to replace");
+    let mut out = bytes[..at].to_vec();
+    out.extend_from_slice(to);
+    out.extend_from_slice(&bytes[at + from.len()..]);
+    std::fs::write(file, out).unwrap();
+}
+
+#[test]
+fn a_later_export_sends_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = prepare(&sample(), &dir.path().join("first"));
+    let sb = Sandbox::start(config(ready_seed(&first), FAST));
     let t = target(&sb.url(), FAST);
     let o = loader(&args(
         &[
             "push",
-            bundle.to_str().unwrap(),
+            first.to_str().unwrap(),
             "--default-owner",
             "pat@agency.example",
-            "--json",
         ],
         &t,
     ));
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+
+    // At cutover the customer exports again: one contact moved, one note was added.
+    let later = dir.path().join("later-export");
+    copy_dir(&sample(), &later);
+    replace_in(&later.join("Contacts.csv"), b"9326 Main St", b"12 New Road");
+    // A new contact on top: every other row moves down one, which is not a change.
+    replace_in(
+        &later.join("Contacts.csv"),
+        b"Add Date,Edit Date\r\n",
+        b"Add Date,Edit Date\r\n19999,New,Person,new.person@example.com,,,,,,,,,,,,,,,,,,,,,,,\r\n",
+    );
+    let mut notes = std::fs::read(later.join("Notes.csv")).unwrap();
+    notes.extend_from_slice(
+        b"10076,,11/20/2026 9:00 AM,Called after the export: wants a second viewing.\r\n",
+    );
+    std::fs::write(later.join("Notes.csv"), notes).unwrap();
+    let second = prepare(&later, &dir.path().join("second"));
+    let journal = dir.path().join("first/sample.bundle.journal.jsonl");
+    let o = loader(&args(
+        &[
+            "push",
+            second.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+            "--since",
+            journal.to_str().unwrap(),
+        ],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let report = |phase: &str| -> Value {
+        serde_json::from_slice(
+            &std::fs::read(
+                dir.path()
+                    .join(format!("second/sample.bundle.load/report-{phase}.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let contacts = report("contacts");
+    assert_eq!(contacts["updated"], json!(1), "{contacts}");
+    assert_eq!(contacts["created"], json!(1), "{contacts}");
+    assert_eq!(
+        contacts["skipped"]["unchanged since previous load"],
+        json!(369),
+        "{contacts}"
+    );
+    let notes = report("notes");
+    assert_eq!(notes["created"], json!(1), "{notes}");
+    assert_eq!(
+        notes["skipped"]["unchanged since previous load"],
+        json!(871),
+        "{notes}"
+    );
+    let tasks = report("tasks");
+    assert_eq!(tasks["created"], json!(0), "{tasks}");
     let state = sb.state();
-    let limited: u64 = state["counters"]["rate_limited"]
-        .as_object()
-        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-    assert!(limited > 0, "the server did throttle");
-    assert_eq!(state["notes"].as_array().unwrap().len(), 871);
-    assert_eq!(state["tasks"].as_array().unwrap().len(), 145);
+    assert_eq!(state["notes"].as_array().unwrap().len(), 872);
+    assert_eq!(
+        state["tasks"].as_array().unwrap().len(),
+        145,
+        "no task twice"
+    );
+    assert!(
+        state["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["address"] == "12 New Road")
+    );
 }

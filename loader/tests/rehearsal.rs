@@ -601,3 +601,94 @@ fn a_later_export_sends_only_what_changed() {
             .any(|c| c["address"] == "12 New Road")
     );
 }
+
+#[test]
+fn rollback_keeps_what_someone_edited_after_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
+    let t = target(&sb.url(), FAST);
+    let o = loader(&args(
+        &[
+            "push",
+            bundle.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+        ],
+        &t,
+    ));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let journal = dir.path().join("sample.bundle.journal.jsonl");
+    let o = loader(&["status", journal.to_str().unwrap()]);
+    let status = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o));
+    for phase in ["accounts", "contacts", "notes", "tasks"] {
+        assert!(
+            status.lines().any(|l| l.trim_start().starts_with(phase)
+                && l.contains("finished")
+                && !l.contains("not finished")),
+            "{status}"
+        );
+    }
+    // A salesperson works on one imported contact before the rollback.
+    let edited = sb.state()["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"].as_str().is_some())
+        .cloned()
+        .unwrap();
+    let id = edited["id"].as_i64().unwrap();
+    let http = reqwest::Client::new();
+    let answer = sb
+        .rt
+        .block_on(
+            http.put(format!("{}/contacts/{id}", sb.url()))
+                .header("Authorization", format!("Token token={KEY}"))
+                .json(&json!({"contact": {"job_title": "Closed the deal"}}))
+                .send(),
+        )
+        .unwrap();
+    assert!(answer.status().is_success());
+    let o = loader(&args(&["rollback", journal.to_str().unwrap()], &t));
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("kept (edited after import) 1"), "{out}");
+    let state = sb.state();
+    let left = state["contacts"].as_array().unwrap();
+    assert_eq!(left.len(), 1, "only the edited contact stays");
+    assert_eq!(left[0]["id"], json!(id));
+    assert_eq!(left[0]["job_title"], "Closed the deal");
+}
+
+#[test]
+fn a_target_that_is_not_the_api_is_a_configuration_error() {
+    use std::io::{Read, Write};
+    // What a wrong host answers: a login page.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let page = "<html><body>Log in to Freshworks</body></html>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let o = loader(&[
+        "plan",
+        bundle.to_str().unwrap(),
+        "--target",
+        &format!("http://127.0.0.1:{port}/crm/sales/api"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("instead of JSON: check --target"), "{err}");
+    assert!(!err.contains(KEY));
+}

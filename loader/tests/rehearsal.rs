@@ -66,10 +66,7 @@ fn push_verify_rollback_leaves_the_account_as_it_was() {
         "{}",
         text(&o)
     );
-    let o = loader(&args(
-        &["push", b, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = push(&bundle, &sb, &[]);
     // Six contacts have neither email nor mobile: the sandbox refuses them, as the plan warned.
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let run = dir.path().join("sample.bundle.load");
@@ -168,12 +165,7 @@ fn clean_run(bundle: &Path) -> Value {
     let copy = dir.path().join("sample.bundle.jsonl.gz");
     std::fs::copy(bundle, &copy).unwrap();
     let sb = Sandbox::start(config(ready_seed(bundle), FAST));
-    let t = target(&sb.url(), FAST);
-    let c = copy.to_str().unwrap();
-    let o = loader(&args(
-        &["push", c, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = push(&copy, &sb, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     canonical(&sb.state())
 }
@@ -246,12 +238,7 @@ fn faults_429_storms_and_lost_answers_do_not_change_the_result() {
     // integration shares it), so Retry-After, not the loader's own pacing, sets the speed.
     cfg.hourly_limit = 150;
     let sb = Sandbox::start(cfg);
-    let t = target(&sb.url(), FAST);
-    let b = bundle.to_str().unwrap();
-    let o = loader(&args(
-        &["push", b, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = push(&bundle, &sb, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let errors = std::fs::read_to_string(dir.path().join("sample.bundle.load/errors.csv")).unwrap();
     assert_eq!(
@@ -326,10 +313,7 @@ fn the_plan_lists_what_to_fix_and_push_refuses_until_then() {
         "{}",
         text(&o)
     );
-    let o = loader(&args(
-        &["push", b, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = push(&bundle, &sb, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the preflight blocks this push"));
     let state = sb.state();
@@ -363,16 +347,7 @@ fn a_tampered_bundle_is_refused_before_any_call() {
     gz.write_all(tampered.as_bytes()).unwrap();
     gz.finish().unwrap();
     let sb = Sandbox::start(config(ready_seed_unchecked(), FAST));
-    let t = target(&sb.url(), FAST);
-    let o = loader(&args(
-        &[
-            "push",
-            bundle.to_str().unwrap(),
-            "--default-owner",
-            "pat@agency.example",
-        ],
-        &t,
-    ));
+    let o = push(&bundle, &sb, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is not a valid bundle"), "{err}");
@@ -519,15 +494,7 @@ fn a_later_export_sends_only_what_changed() {
     let first = prepare(&sample(), &dir.path().join("first"));
     let sb = Sandbox::start(config(ready_seed(&first), FAST));
     let t = target(&sb.url(), FAST);
-    let o = loader(&args(
-        &[
-            "push",
-            first.to_str().unwrap(),
-            "--default-owner",
-            "pat@agency.example",
-        ],
-        &t,
-    ));
+    let o = push(&first, &sb, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 
     // At cutover the customer exports again: one contact moved, one note was added.
@@ -608,15 +575,7 @@ fn rollback_keeps_what_someone_edited_after_the_import() {
     let bundle = prepare(&sample(), dir.path());
     let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
     let t = target(&sb.url(), FAST);
-    let o = loader(&args(
-        &[
-            "push",
-            bundle.to_str().unwrap(),
-            "--default-owner",
-            "pat@agency.example",
-        ],
-        &t,
-    ));
+    let o = push(&bundle, &sb, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let journal = dir.path().join("sample.bundle.journal.jsonl");
     let o = loader(&["status", journal.to_str().unwrap()]);

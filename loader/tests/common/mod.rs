@@ -258,3 +258,17 @@ pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
     }
     None
 }
+
+/// `loader push BUNDLE --default-owner pat@agency.example EXTRA…` against `sb` on the fast
+/// clock (the sample's unknown owner goes to Pat).
+pub fn push(bundle: &Path, sb: &Sandbox, extra: &[&str]) -> Output {
+    let t = target(&sb.url(), FAST);
+    let mut a = vec![
+        "push",
+        bundle.to_str().unwrap(),
+        "--default-owner",
+        "pat@agency.example",
+    ];
+    a.extend_from_slice(extra);
+    loader(&args(&a, &t))
+}

@@ -1,0 +1,391 @@
+//! Accounts and contacts: idempotent upserts. The pre-image is read once, before the
+//! first attempt, and journalled, so rollback can tell created from updated records and a
+//! resumed run cannot mistake its own first attempt for an existing record.
+
+use anyhow::{Result, anyhow};
+use prep::model::{Account as BundleAccount, Contact};
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Ctx, Outcome, fingerprint, is_fatal, query, source_of};
+use crate::api::{CallError, Idempotency};
+use crate::journal::{Entry, Phase, PreImage};
+use crate::payload;
+
+async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
+    let a = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[("q", email.trim()), ("f", "email"), ("entities", "contact")],
+        ))
+        .await?;
+    let found = a.body["contacts"]["contacts"].as_array().and_then(|list| {
+        list.iter().find(|c| {
+            let primary = c["email"]
+                .as_str()
+                .map(|e| e.eq_ignore_ascii_case(email.trim()))
+                .unwrap_or(false);
+            let any = c["emails"].as_array().is_some_and(|es| {
+                es.iter().any(|e| {
+                    e["value"]
+                        .as_str()
+                        .is_some_and(|v| v.eq_ignore_ascii_case(email.trim()))
+                })
+            });
+            primary || any
+        })
+    });
+    Ok(
+        match found.and_then(|c| c["id"].as_i64().map(|id| (id, c.clone()))) {
+            Some((id, record)) => PreImage::Present { id, record },
+            None => PreImage::Absent,
+        },
+    )
+}
+
+async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
+    let a = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[
+                ("q", name.trim()),
+                ("f", "name"),
+                ("entities", "sales_account"),
+            ],
+        ))
+        .await?;
+    let found = a.body["sales_accounts"]["sales_accounts"]
+        .as_array()
+        .and_then(|list| {
+            list.iter().find(|x| {
+                x["name"]
+                    .as_str()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case(name.trim()))
+            })
+        });
+    Ok(
+        match found.and_then(|x| x["id"].as_i64().map(|id| (id, x.clone()))) {
+            Some((id, record)) => PreImage::Present { id, record },
+            None => PreImage::Absent,
+        },
+    )
+}
+
+/// Finds a contact created without email by its `external_id` (the bundle key we set),
+/// paging the All Contacts view: only needed when a create's outcome was lost.
+async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
+    let filters = ctx.client.get("/contacts/filters").await?;
+    let views = filters.body["filters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(view) = views
+        .iter()
+        .find(|v| {
+            v["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("All Contacts"))
+        })
+        .or(views.first())
+    else {
+        return Ok(None);
+    };
+    let Some(view_id) = view["id"].as_i64() else {
+        return Ok(None);
+    };
+    let mut page = 1;
+    loop {
+        let a = ctx
+            .client
+            .get(&format!(
+                "/contacts/view/{view_id}?page={page}&per_page=100"
+            ))
+            .await?;
+        if let Some(c) = a.body["contacts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["external_id"].as_str() == Some(key)))
+        {
+            return Ok(c["id"].as_i64());
+        }
+        let total = a.body["meta"]["total_pages"].as_u64().unwrap_or(1);
+        if page as u64 >= total {
+            return Ok(None);
+        }
+        page += 1;
+    }
+}
+
+fn tags_of(pre: &PreImage) -> Vec<String> {
+    match pre {
+        PreImage::Present { record, .. } => record["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Handles a record this run need not send: already loaded by an interrupted run of the same
+/// bundle, or unchanged since the previous load (`--since`). Its id is kept for the records
+/// that link to it.
+async fn skip_loaded(
+    ctx: &Ctx,
+    phase: Phase,
+    key: &str,
+    fp: &str,
+    done: Option<i64>,
+) -> Result<bool> {
+    if let Some(id) = done {
+        ctx.ids.lock().await.insert(key.to_string(), id);
+        ctx.count(phase, Outcome::Skipped("already loaded (resumed)".into()))
+            .await;
+        return Ok(true);
+    }
+    if let Some(id) = ctx.unchanged(key, fp) {
+        ctx.ids.lock().await.insert(key.to_string(), id);
+        let reason = "unchanged since previous load".to_string();
+        ctx.log(Entry::Skipped {
+            phase,
+            key: key.into(),
+            reason: reason.clone(),
+        })
+        .await?;
+        ctx.count(phase, Outcome::Skipped(reason)).await;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+pub(super) async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
+    let fp = fingerprint(&a);
+    let done = ctx.state.lock().await.id(&a.key);
+    if skip_loaded(ctx, Phase::Accounts, &a.key, &fp, done).await? {
+        return Ok(());
+    }
+    // As for contacts: the pre-image is read once and journalled, so after a crash the
+    // journal, not the upsert's 200 (which would see our own first attempt), says whether
+    // this load created the account.
+    let pending = ctx.state.lock().await.pending.get(&a.key).cloned();
+    let pre = match pending {
+        Some(Entry::Intent { pre_image, .. }) => pre_image,
+        _ => match lookup_account(ctx, &a.name).await {
+            Ok(p) => p,
+            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) => {
+                return ctx
+                    .reject(Phase::Accounts, &a.key, String::new(), &a, &e)
+                    .await;
+            }
+        },
+    };
+    ctx.log(Entry::Intent {
+        phase: Phase::Accounts,
+        key: a.key.clone(),
+        pre_image: pre.clone(),
+    })
+    .await?;
+    match ctx
+        .client
+        .call(
+            Method::POST,
+            "/sales_accounts/upsert",
+            Some(&payload::account(&a)),
+            Idempotency::Safe,
+        )
+        .await
+    {
+        Ok(ans) => {
+            let id = ans.body["sales_account"]["id"]
+                .as_i64()
+                .ok_or_else(|| anyhow!("sales account upsert answered without an id"))?;
+            let created = matches!(pre, PreImage::Absent);
+            upserted(ctx, Phase::Accounts, &a.key, id, created, fp, None).await?;
+        }
+        Err(e) if is_fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            ctx.reject(Phase::Accounts, &a.key, String::new(), &a, &e)
+                .await?
+        }
+    }
+    Ok(())
+}
+
+/// A record's content without where it came from: a later export that only moved rows
+/// around must not count as a change.
+fn content_fingerprint(c: &Contact) -> String {
+    let mut c = c.clone();
+    c.sources.clear();
+    fingerprint(&c)
+}
+
+pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
+    let fp = content_fingerprint(&c);
+    let (done, pending) = {
+        let s = ctx.state.lock().await;
+        (s.id(&c.key), s.pending.get(&c.key).cloned())
+    };
+    if skip_loaded(ctx, Phase::Contacts, &c.key, &fp, done).await? {
+        return Ok(());
+    }
+    let account_id = match &c.account {
+        Some(k) => ctx.ids.lock().await.get(k).copied(),
+        None => None,
+    };
+    let result = match &c.email {
+        Some(email) => {
+            // The pre-image is read once, before the first attempt, and journalled: after a
+            // crash the journal (not a second lookup, which would see our own write) says
+            // whether this run created the contact.
+            let pre = match pending {
+                Some(Entry::Intent { pre_image, .. }) => pre_image,
+                _ => match lookup_contact(ctx, email).await {
+                    Ok(p) => p,
+                    Err(e) if is_fatal(&e) => return Err(e.into()),
+                    Err(e) => {
+                        return ctx
+                            .reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                            .await;
+                    }
+                },
+            };
+            ctx.log(Entry::Intent {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                pre_image: pre.clone(),
+            })
+            .await?;
+            let body = json!({
+                "unique_identifier": {"emails": email.trim()},
+                "contact": payload::contact(&c, account_id, &tags_of(&pre), &ctx.pre.types, &ctx.pre.targets, &ctx.forms),
+            });
+            ctx.client
+                .call(
+                    Method::POST,
+                    "/contacts/upsert",
+                    Some(&body),
+                    Idempotency::Safe,
+                )
+                .await
+                .map(|a| (a, matches!(pre, PreImage::Absent)))
+        }
+        None => {
+            if pending.is_some() {
+                match find_by_external_id(ctx, &c.key).await {
+                    Ok(Some(id)) => {
+                        ctx.log(Entry::Done {
+                            phase: Phase::Contacts,
+                            key: c.key.clone(),
+                            id,
+                            created: true,
+                            fingerprint: fp,
+                            updated_at: None,
+                        })
+                        .await?;
+                        ctx.ids.lock().await.insert(c.key.clone(), id);
+                        ctx.count(Phase::Contacts, Outcome::Created).await;
+                        return Ok(());
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            ctx.log(Entry::Intent {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                pre_image: PreImage::Absent,
+            })
+            .await?;
+            let mut contact = payload::contact(
+                &c,
+                account_id,
+                &[],
+                &ctx.pre.types,
+                &ctx.pre.targets,
+                &ctx.forms,
+            );
+            contact["external_id"] = json!(c.key);
+            let body = json!({ "contact": contact });
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match ctx
+                    .client
+                    .call(Method::POST, "/contacts", Some(&body), Idempotency::Create)
+                    .await
+                {
+                    Err(CallError::Ambiguous(why)) if attempt < 6 => {
+                        match find_by_external_id(ctx, &c.key).await? {
+                            Some(id) => {
+                                break Ok((
+                                    crate::api::Answer {
+                                        status: 201,
+                                        body: json!({"contact": {"id": id}}),
+                                    },
+                                    true,
+                                ));
+                            }
+                            None => {
+                                let _ = why;
+                                continue;
+                            }
+                        }
+                    }
+                    other => break other.map(|a| (a, true)),
+                }
+            }
+        }
+    };
+    match result {
+        Ok((ans, created)) => {
+            let id = ans.body["contact"]["id"]
+                .as_i64()
+                .ok_or_else(|| anyhow!("contact write answered without an id"))?;
+            let updated_at = ans.body["contact"]["updated_at"]
+                .as_str()
+                .map(str::to_string);
+            upserted(ctx, Phase::Contacts, &c.key, id, created, fp, updated_at).await?;
+        }
+        Err(e) if is_fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            ctx.reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                .await?
+        }
+    }
+    Ok(())
+}
+
+/// Journals an upserted account or contact, keeps its id for the records that link to it,
+/// and counts it as created or updated.
+async fn upserted(
+    ctx: &Ctx,
+    phase: Phase,
+    key: &str,
+    id: i64,
+    created: bool,
+    fingerprint: String,
+    updated_at: Option<String>,
+) -> Result<()> {
+    ctx.log(Entry::Done {
+        phase,
+        key: key.into(),
+        id,
+        created,
+        fingerprint,
+        updated_at,
+    })
+    .await?;
+    ctx.ids.lock().await.insert(key.into(), id);
+    let outcome = if created {
+        Outcome::Created
+    } else {
+        Outcome::Updated
+    };
+    ctx.count(phase, outcome).await;
+    Ok(())
+}

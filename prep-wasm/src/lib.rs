@@ -43,10 +43,17 @@ pub struct Confirmed {
 pub struct Workspace {
     files: Vec<InputFile>,
     settings: Settings,
+    capacity: u64,
 }
 
 /// How many items of each review queue an [`Analysis`] carries.
 pub const REVIEW_PREVIEW: usize = 20;
+
+/// The largest export (bytes, all files together) the page prepares. A wasm32 page has at
+/// most 4 GiB of memory and a preparation peaks at about 8.4 times its input (measured by
+/// the browser benchmark), so beyond this the tab would crash halfway; the customer is
+/// told up front to use `loader prepare`, which runs the same core natively.
+pub const BROWSER_CAPACITY: u64 = 420 * 1024 * 1024;
 
 impl Workspace {
     /// A workspace with the given settings (JSON of `prep::Settings`; `None` for defaults).
@@ -60,7 +67,13 @@ impl Workspace {
         Ok(Workspace {
             files: Vec::new(),
             settings,
+            capacity: BROWSER_CAPACITY,
         })
+    }
+
+    /// Sets the largest export this workspace prepares (tests; [`BROWSER_CAPACITY`] otherwise).
+    pub fn set_capacity(&mut self, bytes: u64) {
+        self.capacity = bytes;
     }
 
     /// Adds (or replaces) a file.
@@ -108,6 +121,26 @@ impl Workspace {
         mapping: Option<&str>,
         confirmation: Option<Confirmation>,
     ) -> Result<Prepared, PrepError> {
+        let total = self.total_bytes();
+        if total > self.capacity {
+            let largest = self
+                .files
+                .iter()
+                .max_by_key(|f| f.bytes.len())
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            return Err(PrepError::Input {
+                file: largest,
+                message: format!(
+                    "this export is {} MB in all, more than the {} MB a browser tab can prepare. \
+                     Run `loader prepare --input <folder> --out <bundle>` on this computer \
+                     instead: it runs the same preparation and gives the same bundle, and it \
+                     does not send anything anywhere either",
+                    total.div_ceil(1024 * 1024),
+                    self.capacity / (1024 * 1024)
+                ),
+            });
+        }
         let mapping = mapping
             .map(Mapping::from_json)
             .transpose()
@@ -433,6 +466,25 @@ pub fn folder_entry_name(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_too_large_for_a_tab_is_refused_with_the_way_out() {
+        let mut ws = Workspace::new(None).unwrap();
+        ws.add_file(
+            "Contacts.csv",
+            b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
+        );
+        ws.add_file("Notes.csv", vec![b'x'; 3 * 1024 * 1024]);
+        ws.set_capacity(2 * 1024 * 1024);
+        let e = ws.analyse(None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("Notes.csv: this export is 4 MB in all"),
+            "{e}"
+        );
+        assert!(e.contains("loader prepare"), "{e}");
+        ws.remove_file("Notes.csv");
+        assert!(ws.analyse(None).is_ok(), "within the limit it prepares");
+    }
 
     #[test]
     fn analyse_edit_and_bundle() {

@@ -205,6 +205,17 @@ async fn spawn_worker() -> Result<web_sys::Worker, JsValue> {
             .ok()
             .and_then(|m| m.as_string())
             .unwrap_or_else(|| "the background worker failed".into());
+        // A wasm trap here is almost always memory running out on a very large export.
+        let lower = message.to_lowercase();
+        let message = if lower.contains("unreachable") || lower.contains("memory") {
+            format!(
+                "The preparer ran out of memory in this tab ({message}). Reload the page, and \
+                 for an export this large run `loader prepare` on this computer instead: same \
+                 preparation, same bundle, nothing sent anywhere."
+            )
+        } else {
+            message
+        };
         fail_pending(&message);
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));

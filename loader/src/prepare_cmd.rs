@@ -84,20 +84,22 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         settings,
         confirmation,
     };
-    let prepared = prep::prepare(&inputs, &options)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let tmp = args.out.with_extension("partial");
-    {
-        let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // Notes are built one at a time while the bundle is written (the page does the same),
+    // so a large export's notes are never all in memory.
+    let (prepared, manifest) = prep::prepare::prepare_with(&inputs, &options, |p, notes| {
         let mut w = BufWriter::new(file);
-        bundle::write(&prepared, &mut w)?;
+        bundle::write_streaming(&p, notes, &mut w)?;
         w.flush()?;
         w.get_ref().sync_all()?;
-    }
+        let manifest = bundle::manifest_with(&p, notes);
+        Ok((p, manifest))
+    })?;
     std::fs::rename(&tmp, &args.out)?;
-    let manifest = bundle::manifest(&prepared);
     let mut summary = Summary::of(&manifest);
     let (written, _) = bundle::verify(BufReader::new(File::open(&args.out)?))?;
     summary.content_sha256 = written.content_sha256;

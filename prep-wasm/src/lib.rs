@@ -14,6 +14,7 @@ mod worker;
 
 use prep::kind::FileKind;
 use prep::mapping::Target;
+use prep::notes::NoteSource;
 use prep::report::{Summary, queue_csv};
 use prep::review::{Reason, ReviewItem};
 use prep::{Confirmation, InputFile, Mapping, Options, PrepError, Prepared, Settings, bundle};
@@ -116,11 +117,14 @@ impl Workspace {
         }
     }
 
-    fn run(
+    /// Prepares the files and hands the result to `then` with its notes unbuilt: they are
+    /// the bulk of an export, and only the bundle needs them (built one at a time).
+    fn run<R>(
         &self,
         mapping: Option<&str>,
         confirmation: Option<Confirmation>,
-    ) -> Result<Prepared, PrepError> {
+        then: impl FnOnce(Prepared, &NoteSource) -> Result<R, PrepError>,
+    ) -> Result<R, PrepError> {
         let total = self.total_bytes();
         if total > self.capacity {
             let largest = self
@@ -145,19 +149,23 @@ impl Workspace {
             .map(Mapping::from_json)
             .transpose()
             .map_err(PrepError::Mapping)?;
-        prep::prepare(
+        prep::prepare::prepare_with(
             &self.files,
             &Options {
                 mapping,
                 settings: self.settings.clone(),
                 confirmation,
             },
+            then,
         )
     }
 
     /// Prepares with the given mapping JSON (or the proposal) and returns what to show.
     pub fn analyse(&self, mapping: Option<&str>) -> Result<Analysis, PrepError> {
-        let p = self.run(mapping, None)?;
+        self.run(mapping, None, |p, notes| Ok(Self::analysis(&p, notes)))
+    }
+
+    fn analysis(p: &Prepared, notes: &NoteSource) -> Analysis {
         let mut review = Vec::new();
         for r in Reason::ALL {
             review.extend(
@@ -168,11 +176,11 @@ impl Workspace {
                     .cloned(),
             );
         }
-        Ok(Analysis {
-            summary: Summary::of(&bundle::manifest(&p)),
+        Analysis {
+            summary: Summary::of(&bundle::manifest_with(p, notes)),
             mapping: p.mapping_file(),
             review,
-        })
+        }
     }
 
     /// The confirmed bundle's bytes: identical to `loader prepare --mapping M --confirmed-by
@@ -192,7 +200,11 @@ impl Workspace {
             confirmed_by: confirmed_by.trim().to_string(),
             confirmed_at: confirmed_at.to_string(),
         };
-        bundle::to_bytes(&self.run(mapping, Some(confirmation))?)
+        self.run(mapping, Some(confirmation), |p, notes| {
+            let mut out = Vec::new();
+            bundle::write_streaming(&p, notes, &mut out)?;
+            Ok(out)
+        })
     }
 
     /// Confirms: the bundle (as [`Workspace::bundle`]) and its scope report in Markdown, the
@@ -213,29 +225,32 @@ impl Workspace {
             confirmed_by: confirmed_by.trim().to_string(),
             confirmed_at: confirmed_at.to_string(),
         };
-        let p = self.run(mapping, Some(confirmation))?;
-        let bundle = bundle::to_bytes(&p)?;
-        // As the CLI does: the hash in the report is the one of the bytes actually written.
-        let (written, _) = bundle::verify(&bundle[..])?;
-        let mut summary = Summary::of(&bundle::manifest(&p));
-        summary.content_sha256 = written.content_sha256;
-        Ok(Confirmed {
-            report: summary.markdown(&p.review),
-            bundle,
+        self.run(mapping, Some(confirmation), |p, notes| {
+            let mut bundle = Vec::new();
+            bundle::write_streaming(&p, notes, &mut bundle)?;
+            // As the CLI does: the hash in the report is the one of the bytes actually written.
+            let (written, _) = bundle::verify(&bundle[..])?;
+            let mut summary = Summary::of(&bundle::manifest_with(&p, notes));
+            summary.content_sha256 = written.content_sha256;
+            Ok(Confirmed {
+                report: summary.markdown(&p.review),
+                bundle,
+            })
         })
     }
 
     /// The scope report in Markdown (a draft: no confirmation).
     pub fn report_markdown(&self, mapping: Option<&str>) -> Result<String, PrepError> {
-        let p = self.run(mapping, None)?;
-        Ok(Summary::of(&bundle::manifest(&p)).markdown(&p.review))
+        self.run(mapping, None, |p, notes| {
+            Ok(Summary::of(&bundle::manifest_with(&p, notes)).markdown(&p.review))
+        })
     }
 
     /// One review queue as spreadsheet-safe CSV (`reason` is e.g. `orphan_note`).
     pub fn review_csv(&self, mapping: Option<&str>, reason: &str) -> Result<String, PrepError> {
         let reason: Reason = serde_json::from_value(serde_json::Value::String(reason.to_string()))
             .map_err(|_| PrepError::Mapping(format!("unknown review reason '{reason}'")))?;
-        Ok(queue_csv(&self.run(mapping, None)?.review, reason))
+        self.run(mapping, None, |p, _| Ok(queue_csv(&p.review, reason)))
     }
 }
 

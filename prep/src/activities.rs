@@ -10,19 +10,19 @@ use sha2::{Digest, Sha256};
 
 use crate::contacts::{ContactSet, Link, full_name};
 use crate::fields::StdField as F;
-use crate::model::{Appointment, Counts, JoinedBy, Note, Priority, Source, Task, TaskStatus};
+use crate::model::{Appointment, Counts, JoinedBy, Priority, Source, Task, TaskStatus};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
 use crate::values::{email_key, parse_checkbox};
 
 /// A row's link to its contact, or why there is none.
-enum Join {
+pub(crate) enum Join {
     Found(usize, JoinedBy),
     Missing(String),
 }
 
-fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
+pub(crate) fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
     let cell = |f: F| sheet.cell(row, sheet.std(f));
     // The last held contact met on the way, which explains a failed join better than
     // "no contact".
@@ -99,7 +99,7 @@ fn lookup_key(email: &str) -> Cow<'_, str> {
     }
 }
 
-fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> ReviewItem {
+pub(crate) fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> ReviewItem {
     ReviewItem::new(
         Reason::NameJoin,
         sheet.file,
@@ -109,9 +109,9 @@ fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> Revie
 }
 
 /// The first 10 bytes of the SHA-256 of `parts` (each followed by a NUL).
-type Fingerprint = [u8; 10];
+pub(crate) type Fingerprint = [u8; 10];
 
-fn fingerprint_bytes(parts: &[&str]) -> Fingerprint {
+pub(crate) fn fingerprint_bytes(parts: &[&str]) -> Fingerprint {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
@@ -127,7 +127,7 @@ fn fingerprint(parts: &[&str]) -> String {
     hex(&fingerprint_bytes(parts))
 }
 
-fn hex(fp: &Fingerprint) -> String {
+pub(crate) fn hex(fp: &Fingerprint) -> String {
     let mut hex = String::with_capacity(2 * fp.len());
     for b in fp {
         hex.push(char::from(HEX[usize::from(b >> 4)]));
@@ -150,33 +150,35 @@ impl KeyRepeats {
     }
 }
 
-/// [`KeyRepeats`] for fingerprint keys (`<prefix>:<fingerprint>`, one prefix per
-/// instance), counted by the fingerprint's bytes: no key string is copied or hashed for
-/// the count, which matters with hundreds of thousands of notes.
-struct FingerprintRepeats {
-    prefix: &'static str,
+/// Counts records per fingerprint (so the n-th of identical rows gets the key suffix
+/// `#n`), keyed by the fingerprint's bytes: no key string is copied or hashed for the
+/// count, which matters with hundreds of thousands of notes.
+pub(crate) struct FingerprintRepeats {
     seen: HashMap<Fingerprint, u32, BuildHasherDefault<PrefixHasher>>,
 }
 
 impl FingerprintRepeats {
-    fn new(prefix: &'static str, capacity: usize) -> FingerprintRepeats {
+    pub(crate) fn new(capacity: usize) -> FingerprintRepeats {
         FingerprintRepeats {
-            prefix,
             seen: HashMap::with_capacity_and_hasher(capacity, Default::default()),
         }
     }
 
-    /// The key of the next record with this fingerprint, the same as
-    /// `KeyRepeats::unique(format!("{prefix}:{hex}"))` would give.
-    fn unique(&mut self, fp: Fingerprint) -> String {
+    /// How many records so far (this one included) have this fingerprint.
+    pub(crate) fn repeat(&mut self, fp: Fingerprint) -> u32 {
         let n = self.seen.entry(fp).or_insert(0);
         *n += 1;
-        let mut key = format!("{}:{}", self.prefix, hex(&fp));
-        if *n > 1 {
-            key.push_str(&format!("#{n}"));
-        }
-        key
+        *n
     }
+}
+
+/// `<prefix>:<hex>`, with `#n` for the n-th record (n > 1) of the same fingerprint.
+pub(crate) fn fingerprint_key(prefix: &str, fp: &Fingerprint, n: u32) -> String {
+    let mut key = format!("{prefix}:{}", hex(fp));
+    if n > 1 {
+        key.push_str(&format!("#{n}"));
+    }
+    key
 }
 
 /// Hashes a fingerprint by its first 8 bytes: they come from SHA-256, so they are spread
@@ -217,93 +219,6 @@ pub fn system_prefix(text: &str) -> (bool, Option<String>) {
         rest = &after[end + 2..];
     }
     (system, icon)
-}
-
-/// Builds the notes of all notes sheets.
-pub fn notes(sheets: &[Sheet], set: &ContactSet) -> (Vec<Note>, Counts, Vec<ReviewItem>) {
-    let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
-    let mut out = Vec::with_capacity(rows);
-    let mut counts = Counts::default();
-    let mut review = Vec::new();
-    let mut keys = FingerprintRepeats::new("note", rows);
-    for sheet in sheets {
-        for row in &sheet.table.rows {
-            counts.rows_in += 1;
-            if let Some(item) = sheet.ragged(row) {
-                let held = item.held;
-                review.push(item);
-                if held {
-                    counts.held += 1;
-                    continue;
-                }
-            }
-            let mut text = sheet
-                .cell(row, sheet.std(F::NoteText))
-                .unwrap_or("")
-                .to_string();
-            let extra = sheet.appended(row);
-            if !extra.is_empty() {
-                if !text.is_empty() {
-                    text.push_str("\n\n");
-                }
-                text.push_str(&extra.join("\n"));
-            }
-            if text.is_empty() {
-                counts.held += 1;
-                review.push(
-                    ReviewItem::new(
-                        Reason::InvalidValue,
-                        sheet.file,
-                        "note has no text; row held",
-                    )
-                    .at(row.row, row.line)
-                    .hold(sheet.record(row)),
-                );
-                continue;
-            }
-            let (i, joined_by) = match join(sheet, row, set) {
-                Join::Found(i, by) => (i, by),
-                Join::Missing(why) => {
-                    counts.held += 1;
-                    review.push(
-                        ReviewItem::new(Reason::OrphanNote, sheet.file, why)
-                            .at(row.row, row.line)
-                            .hold(sheet.record(row)),
-                    );
-                    continue;
-                }
-            };
-            if joined_by == JoinedBy::Name {
-                review.push(name_join_item(sheet, row, set, i));
-            }
-            let date_col = sheet.std(F::NoteDate);
-            let date = sheet.date(row, date_col, &mut review).map(|d| d.to_iso());
-            let date_text = sheet.cell(row, date_col).unwrap_or("");
-            let contact = set.contacts[i].key.clone();
-            let (system, icon) = system_prefix(&text);
-            let key = keys.unique(fingerprint_bytes(&[&contact, date_text, &text]));
-            out.push(Note {
-                key,
-                contact,
-                joined_by,
-                system,
-                icon,
-                date,
-                author: sheet.cell(row, sheet.std(F::Author)).map(str::to_string),
-                pinned: sheet
-                    .cell(row, sheet.std(F::Pinned))
-                    .and_then(parse_checkbox)
-                    == Some(true),
-                source: Source {
-                    file: sheet.file.to_string(),
-                    row: row.row,
-                },
-                text,
-            });
-            counts.loaded += 1;
-        }
-    }
-    (out, counts, review)
 }
 
 fn status(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> TaskStatus {

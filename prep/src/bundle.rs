@@ -20,6 +20,7 @@ use crate::mapping::Mapping;
 use crate::model::{
     Account, Appointment, Contact, Note, Objects, Owner, Task, TeamMember, Template,
 };
+use crate::notes::NoteSource;
 use crate::prepare::{Confirmation, InputSummary, Prepared, Settings};
 use crate::review::ReviewItem;
 
@@ -103,23 +104,69 @@ enum RecordRef<'a> {
     Review(&'a ReviewItem),
 }
 
-fn records(p: &Prepared) -> impl Iterator<Item = RecordRef<'_>> {
+/// Where a bundle's notes come from: held in memory ([`Prepared::notes`]), or built one at
+/// a time from the notes tables ([`NoteSource`]), so a large export's notes are never all
+/// held at once.
+pub trait Notes {
+    /// How many notes there are.
+    fn count(&self) -> usize;
+    /// Hands every note to `f`, in order; stops at `f`'s first error.
+    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError>;
+}
+
+impl Notes for Vec<Note> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError> {
+        self.iter().try_for_each(f)
+    }
+}
+
+impl Notes for NoteSource<'_> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError> {
+        self.for_each(|n| f(&n))
+    }
+}
+
+/// Every record of `p` (its notes from `notes`), in bundle order.
+fn each_record(
+    p: &Prepared,
+    notes: &dyn Notes,
+    f: &mut dyn FnMut(RecordRef) -> Result<(), PrepError>,
+) -> Result<(), PrepError> {
     p.accounts
         .iter()
-        .map(RecordRef::Account)
-        .chain(p.contacts.iter().map(RecordRef::Contact))
-        .chain(p.notes.iter().map(RecordRef::Note))
-        .chain(p.tasks.iter().map(RecordRef::Task))
-        .chain(p.appointments.iter().map(RecordRef::Appointment))
-        .chain(p.templates.iter().map(RecordRef::Template))
-        .chain(p.review.iter().map(RecordRef::Review))
+        .try_for_each(|x| f(RecordRef::Account(x)))?;
+    p.contacts
+        .iter()
+        .try_for_each(|x| f(RecordRef::Contact(x)))?;
+    notes.each(&mut |x| f(RecordRef::Note(x)))?;
+    p.tasks.iter().try_for_each(|x| f(RecordRef::Task(x)))?;
+    p.appointments
+        .iter()
+        .try_for_each(|x| f(RecordRef::Appointment(x)))?;
+    p.templates
+        .iter()
+        .try_for_each(|x| f(RecordRef::Template(x)))?;
+    p.review.iter().try_for_each(|x| f(RecordRef::Review(x)))
 }
 
 /// The manifest of `p`, with an empty `content_sha256`.
 pub fn manifest(p: &Prepared) -> Manifest {
+    manifest_with(p, &p.notes)
+}
+
+/// The manifest of `p` whose notes are `notes`, with an empty `content_sha256`.
+pub fn manifest_with(p: &Prepared, notes: &dyn Notes) -> Manifest {
     let count = p.accounts.len()
         + p.contacts.len()
-        + p.notes.len()
+        + notes.count()
         + p.tasks.len()
         + p.appointments.len()
         + p.templates.len()
@@ -162,34 +209,47 @@ fn blank_hash(line: &str) -> Result<String, PrepError> {
 }
 
 /// Writes `p` as a bundle to `w` (gzip, deterministic: no time or name in the gzip header).
-/// Returns the manifest as written. Records are serialised twice (hash, then write) rather
-/// than buffered, so memory stays flat however large the export.
+/// Returns the manifest as written.
 pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
-    let mut m = manifest(p);
+    write_streaming(p, &p.notes, w)
+}
+
+/// [`write`] with the notes from `notes`. Records are serialised twice (hash, then write)
+/// rather than buffered, so memory stays flat however large the export.
+pub fn write_streaming(
+    p: &Prepared,
+    notes: &dyn Notes,
+    w: impl Write,
+) -> Result<Manifest, PrepError> {
+    let mut m = manifest_with(p, notes);
     let json =
         |v: &Manifest| serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()));
+    let mut line = Vec::with_capacity(4096);
+    let serialise = |r: RecordRef, line: &mut Vec<u8>| -> Result<(), PrepError> {
+        line.clear();
+        serde_json::to_writer(&mut *line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
+        line.push(b'\n');
+        Ok(())
+    };
     let mut hasher = Sha256::new();
     hasher.update(json(&m)?.as_bytes());
     hasher.update(b"\n");
-    let mut line = Vec::with_capacity(4096);
-    for r in records(p) {
-        line.clear();
-        serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
-        line.push(b'\n');
+    each_record(p, notes, &mut |r| {
+        serialise(r, &mut line)?;
         hasher.update(&line);
-    }
+        Ok(())
+    })?;
     m.content_sha256 = format!("{:x}", hasher.finalize());
     let mut gz = flate2::GzBuilder::new()
         .mtime(0)
         .write(w, Compression::new(1));
     gz.write_all(json(&m)?.as_bytes())?;
     gz.write_all(b"\n")?;
-    for r in records(p) {
-        line.clear();
-        serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
-        line.push(b'\n');
+    each_record(p, notes, &mut |r| {
+        serialise(r, &mut line)?;
         gz.write_all(&line)?;
-    }
+        Ok(())
+    })?;
     gz.finish()?.flush()?;
     Ok(m)
 }

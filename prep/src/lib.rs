@@ -17,6 +17,7 @@ pub mod fields;
 pub mod kind;
 pub mod mapping;
 pub mod model;
+pub mod notes;
 pub mod owners;
 pub mod prepare;
 pub mod report;

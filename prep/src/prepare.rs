@@ -16,6 +16,7 @@ use crate::mapping::{ColumnMapping, Mapping, Proposal, Target, column_values, pr
 use crate::model::{
     Account, Appointment, Contact, Counts, Note, Objects, Owner, Task, TeamMember, Template,
 };
+use crate::notes::{self, NoteSource};
 use crate::owners::{self, OwnerRef};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
@@ -160,8 +161,23 @@ fn delimiter_text(d: u8) -> String {
     (d as char).to_string()
 }
 
-/// Runs the whole preparation.
+/// Runs the whole preparation, every note held in [`Prepared::notes`].
 pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, PrepError> {
+    prepare_with(inputs, options, |mut p, notes| {
+        p.notes = notes.collect();
+        Ok(p)
+    })
+}
+
+/// Runs the whole preparation and hands the result to `then` with its notes still
+/// unbuilt ([`Prepared::notes`] is empty): `then` builds them one at a time from the
+/// [`NoteSource`], e.g. to write a bundle ([`crate::bundle::write_streaming`]) without
+/// holding them all, or not at all when only the summary is wanted.
+pub fn prepare_with<R>(
+    inputs: &[InputFile],
+    options: &Options,
+    then: impl FnOnce(Prepared, &NoteSource) -> Result<R, PrepError>,
+) -> Result<R, PrepError> {
     let user = options.mapping.clone().unwrap_or_default();
     let settings = &options.settings;
     let mut out = Prepared {
@@ -298,7 +314,7 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
 
     let mut set = contacts::build(of(FileKind::Contacts), &defs);
     out.review.append(&mut set.review);
-    let (notes, note_counts, r) = activities::notes(of(FileKind::Notes), &set);
+    let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set);
     out.review.extend(r);
     let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
     out.review.extend(r);
@@ -367,13 +383,14 @@ pub fn prepare(inputs: &[InputFile], options: &Options) -> Result<Prepared, Prep
             loaded: set.accounts.len() as u64,
         },
     };
+    let contact_keys = set.contacts.iter().map(|c| c.key.clone()).collect();
     out.accounts = set.accounts;
     out.contacts = set.contacts;
-    out.notes = notes;
     out.tasks = tasks;
     out.appointments = appointments;
     out.templates = templates;
-    Ok(out)
+    let notes = NoteSource::new(of(FileKind::Notes), note_plans, contact_keys);
+    then(out, &notes)
 }
 
 /// The proposal overridden by the customer's mapping, column by column; custom field

@@ -260,6 +260,15 @@ fn fail_pending(message: &str) {
 /// Sends a request to the workspace and waits for its answer; errors are the core's
 /// messages (they name the file, row and column).
 async fn call(request: Request, file: Option<File>) -> Result<Answer, String> {
+    call_for_file(request, file).await.map(|(a, _)| a)
+}
+
+/// [`call`], with the `Blob` the worker answers a confirmation with (the bundle, kept out
+/// of both WASM memories); the in-page fallback answers with bytes instead.
+async fn call_for_file(
+    request: Request,
+    file: Option<File>,
+) -> Result<(Answer, Option<Blob>), String> {
     let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
     let promise = ENGINE.with(|e| -> Result<Option<Promise>, String> {
         let mut engine = e.borrow_mut();
@@ -295,12 +304,14 @@ async fn call(request: Request, file: Option<File>) -> Result<Answer, String> {
             let reply = JsFuture::from(p).await.map_err(|e| format!("{e:?}"))?;
             let get = |k: &str| Reflect::get(&reply, &k.into()).ok();
             if get("ok").is_some_and(|v| v.is_truthy()) {
-                Ok(Answer {
+                let answer = Answer {
                     text: get("text").and_then(|v| v.as_string()),
                     bytes: get("bytes")
                         .filter(|v| v.is_instance_of::<Uint8Array>())
                         .map(|v| Uint8Array::new(&v).to_vec()),
-                })
+                };
+                let blob = get("blob").and_then(|v| v.dyn_into::<Blob>().ok());
+                Ok((answer, blob))
             } else {
                 Err(get("error")
                     .and_then(|v| v.as_string())
@@ -314,7 +325,10 @@ async fn call(request: Request, file: Option<File>) -> Result<Answer, String> {
                 _ => None,
             };
             ENGINE.with(|e| match &mut *e.borrow_mut() {
-                Some(Engine::Page(ws)) => ws.handle(request, bytes).map_err(|e| e.to_string()),
+                Some(Engine::Page(ws)) => ws
+                    .handle(request, bytes)
+                    .map(|a| (a, None))
+                    .map_err(|e| e.to_string()),
                 _ => Err("the preparer is not available".into()),
             })
         }
@@ -1615,12 +1629,16 @@ async fn confirm() {
         confirmed_by: name.clone(),
         confirmed_at: at.clone(),
     };
-    match call(request, None).await {
-        Ok(Answer {
-            text: Some(report),
-            bytes: Some(bundle),
-        }) => {
-            let bundle = object_url(&bundle, "application/gzip");
+    let reply = call_for_file(request, None).await.map(|(a, blob)| {
+        let bundle = match (blob, a.bytes) {
+            (Some(blob), _) => Some(Url::create_object_url_with_blob(&blob)),
+            (None, Some(bytes)) => Some(object_url(&bytes, "application/gzip")),
+            (None, None) => None,
+        };
+        (a.text, bundle)
+    });
+    match reply {
+        Ok((Some(report), Some(bundle))) => {
             let report = object_url(report.as_bytes(), "text/markdown;charset=utf-8");
             let (Ok(bundle), Ok(report)) = (bundle, report) else {
                 error(Some("Could not make the downloads."));

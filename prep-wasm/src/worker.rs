@@ -57,6 +57,31 @@ fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array)
             .and_then(|v| v.as_string())
             .ok_or("a request without a body")?;
         let request: Request = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        if let Request::Confirm {
+            mapping,
+            confirmed_by,
+            confirmed_at,
+        } = &request
+        {
+            // The bundle leaves WASM memory in slices as it is written, into a Blob.
+            let mut out = JsChunks::default();
+            let report = WORKSPACE
+                .with(|w| {
+                    w.borrow().as_ref().map(|ws| {
+                        ws.confirm_into(Some(mapping), confirmed_by, confirmed_at, &mut out)
+                    })
+                })
+                .ok_or("the worker has no workspace")?
+                .map_err(|e| e.to_string())?;
+            let blob = out
+                .finish()
+                .map_err(|e| format!("cannot hold the bundle: {e:?}"))?;
+            set(&reply, "blob", &blob);
+            return Ok(crate::Answer {
+                text: Some(report),
+                bytes: None,
+            });
+        }
         let bytes = match &request {
             Request::Add { name } => {
                 let file: Blob = Reflect::get(data, &"file".into())
@@ -90,6 +115,48 @@ fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array)
         }
     }
     (reply, transfer)
+}
+
+/// A writer that moves what it is given out of WASM memory into JavaScript buffers, one
+/// slice at a time, and ends as one `Blob` (which the page can download without copying).
+#[derive(Default)]
+struct JsChunks {
+    buffer: Vec<u8>,
+    parts: Vec<Uint8Array>,
+}
+
+impl JsChunks {
+    fn flush_buffer(&mut self) {
+        if !self.buffer.is_empty() {
+            self.parts.push(Uint8Array::from(&self.buffer[..]));
+            self.buffer.clear();
+        }
+    }
+
+    fn finish(mut self) -> Result<Blob, JsValue> {
+        self.flush_buffer();
+        let parts = Array::new();
+        for p in &self.parts {
+            parts.push(p);
+        }
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type("application/gzip");
+        Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+    }
+}
+
+impl std::io::Write for JsChunks {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK as usize {
+            self.flush_buffer();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads `file` slice by slice into one buffer, telling the page how far it got.

@@ -1,7 +1,7 @@
 //! The page's Web Worker: holds the [`Workspace`], reads dropped files in slices and runs the
 //! preparation, so the page stays responsive on large exports. `www/worker.js` instantiates
 //! the same module and calls [`worker_main`]; the page talks to it with [`Request`]s (see
-//! `page.rs`), and the dispatch is [`Workspace::handle`], shared with the in-page fallback.
+//! `page/engine.rs`), and the dispatch is [`Workspace::handle`], shared with the in-page fallback.
 //!
 //! Messages in: `{id, request: JSON of a Request, file?: File}`. Out: `{ready: true}` once,
 //! `{progress: true, name, done, total}` while reading, and `{id, ok, text?, bytes?, error?}`.

@@ -50,6 +50,8 @@ pub struct SandboxConfig {
     pub require_root_key: bool,
     /// Whether a soft-deleted contact's email still counts as taken.
     pub recycle_bin_blocks_email: bool,
+    /// Whether a new contact must have an email or a mobile number (unverified upstream).
+    pub contact_needs_email_or_mobile: bool,
 }
 
 impl Default for SandboxConfig {
@@ -74,6 +76,7 @@ impl Default for SandboxConfig {
             delete_status: 200,
             require_root_key: true,
             recycle_bin_blocks_email: false,
+            contact_needs_email_or_mobile: true,
         }
     }
 }

@@ -1039,3 +1039,20 @@ async fn delete_status_and_bare_bodies_are_configurable() {
     let id = r.body["contact"]["id"].as_u64().unwrap();
     assert_eq!(s.delete(&format!("/contacts/{id}")).await.status, 204);
 }
+
+#[tokio::test]
+async fn contacts_without_email_or_mobile_can_be_allowed() {
+    let s = start(SandboxConfig {
+        contact_needs_email_or_mobile: false,
+        ..seeded_config()
+    })
+    .await;
+    let r = s
+        .post(
+            "/contacts",
+            json!({"contact": {"first_name": "Nobody", "work_number": "555 0100"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["contact"]["first_name"], "Nobody");
+}

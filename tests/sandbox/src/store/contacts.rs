@@ -50,7 +50,12 @@ pub(super) fn build(
         &mut errors,
     );
     let has = |k: &str| rec.get(k).is_some_and(|v| !v.is_null() && v != &json!([]));
-    if creating && !contact_point_errors && !has("emails") && !has("mobile_number") {
+    if creating
+        && cfg.contact_needs_email_or_mobile
+        && !contact_point_errors
+        && !has("emails")
+        && !has("mobile_number")
+    {
         errors.push("Please provide an email or a mobile number.".into());
     }
     if !errors.is_empty() {

@@ -97,6 +97,17 @@ fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array)
             .ok_or("the worker has no workspace")?
             .map_err(|e| e.to_string())
     })();
+    // How large the worker's WASM memory has grown (it never shrinks): the page exposes it
+    // for benchmarks, since a wasm32 memory cannot pass 4 GiB.
+    if let Ok(memory) = wasm_bindgen::memory().dyn_into::<js_sys::WebAssembly::Memory>()
+        && let Ok(buffer) = memory.buffer().dyn_into::<ArrayBuffer>()
+    {
+        set(
+            &reply,
+            "wasm_memory",
+            &JsValue::from_f64(buffer.byte_length() as f64),
+        );
+    }
     match outcome {
         Ok(a) => {
             set(&reply, "ok", &JsValue::TRUE);

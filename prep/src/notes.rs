@@ -9,7 +9,6 @@ use crate::activities::{
     name_join_item, system_prefix,
 };
 use crate::contacts::ContactSet;
-use crate::dates::CalendarDate;
 use crate::error::PrepError;
 use crate::fields::StdField as F;
 use crate::model::{Counts, JoinedBy, Note, Source};
@@ -19,6 +18,8 @@ use crate::table::Row;
 use crate::values::parse_checkbox;
 
 /// One loaded note, as planned: enough to build its record again without re-joining.
+/// Kept small (20 bytes; an export can have millions of notes): the date and the key's
+/// fingerprint are worked out again from the row when the note is built.
 #[derive(Debug, Clone, Copy)]
 pub struct NotePlan {
     sheet: u32,
@@ -26,8 +27,6 @@ pub struct NotePlan {
     contact: u32,
     repeat: u32,
     joined_by: JoinedBy,
-    fingerprint: Fingerprint,
-    date: Option<CalendarDate>,
 }
 
 /// The note text of a row: its text cell, then the `Header: value` lines of appended
@@ -45,6 +44,12 @@ fn text_of(sheet: &Sheet, row: &Row) -> String {
         text.push_str(&extra.join("\n"));
     }
     text
+}
+
+/// What a note's key is made of: its contact, its date as written, and its text.
+fn key_fingerprint(sheet: &Sheet, row: &Row, contact: &str, text: &str) -> Fingerprint {
+    let date_text = sheet.cell(row, sheet.std(F::NoteDate)).unwrap_or("");
+    fingerprint_bytes(&[contact, date_text, text])
 }
 
 /// Checks and joins every notes row: the plan of the loaded ones, the counts, and the
@@ -95,18 +100,14 @@ pub fn plan(sheets: &[Sheet], set: &ContactSet) -> (Vec<NotePlan>, Counts, Vec<R
             if joined_by == JoinedBy::Name {
                 review.push(name_join_item(sheet, row, set, i));
             }
-            let date_col = sheet.std(F::NoteDate);
-            let date = sheet.date(row, date_col, &mut review);
-            let date_text = sheet.cell(row, date_col).unwrap_or("");
-            let fingerprint = fingerprint_bytes(&[&set.contacts[i].key, date_text, &text]);
+            // Checked here for the review queue; parsed again when the note is built.
+            sheet.date(row, sheet.std(F::NoteDate), &mut review);
             plans.push(NotePlan {
                 sheet: s as u32,
                 row: r as u32,
                 contact: i as u32,
-                repeat: repeats.repeat(fingerprint),
+                repeat: repeats.repeat(key_fingerprint(sheet, row, &set.contacts[i].key, &text)),
                 joined_by,
-                fingerprint,
-                date,
             });
             counts.loaded += 1;
         }
@@ -151,13 +152,17 @@ impl<'a> NoteSource<'a> {
         let row = &sheet.table.rows[p.row as usize];
         let text = text_of(sheet, row);
         let (system, icon) = system_prefix(&text);
+        let contact = &self.contact_keys[p.contact as usize];
+        let fingerprint = key_fingerprint(sheet, row, contact, &text);
+        // A bad date was reported when planning; here it only comes out as no date.
+        let date = sheet.date(row, sheet.std(F::NoteDate), &mut Vec::new());
         Note {
-            key: fingerprint_key("note", &p.fingerprint, p.repeat),
-            contact: self.contact_keys[p.contact as usize].clone(),
+            key: fingerprint_key("note", &fingerprint, p.repeat),
+            contact: contact.clone(),
             joined_by: p.joined_by,
             system,
             icon,
-            date: p.date.map(|d| d.to_iso()),
+            date: date.map(|d| d.to_iso()),
             author: sheet.cell(row, sheet.std(F::Author)).map(str::to_string),
             pinned: sheet
                 .cell(row, sheet.std(F::Pinned))

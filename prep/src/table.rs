@@ -139,6 +139,10 @@ impl Table {
                 }
             }
         }
+        // Both grew by doubling: give the slack back, since tables live through the whole
+        // preparation (in a browser tab every megabyte counts).
+        store.text.shrink_to_fit();
+        store.ends.shrink_to_fit();
         let store = Arc::new(store);
         let rows = spans
             .into_iter()

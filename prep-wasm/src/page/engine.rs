@@ -100,6 +100,11 @@ pub(super) fn on_worker_message(data: JsValue) {
     let Some(id) = get("id").and_then(|v| v.as_f64()) else {
         return;
     };
+    if let (Some(bytes), Some(body)) = (get("wasm_memory").and_then(|v| v.as_f64()), doc().body()) {
+        // For benchmarks: the worker's WASM memory, which only grows, so its last size is
+        // its peak.
+        set_attr(&body, "data-worker-wasm-memory", &format!("{bytes}"));
+    }
     let resolve = ENGINE.with(|e| match &mut *e.borrow_mut() {
         Some(Engine::Worker { pending, .. }) => pending.remove(&(id as u32)),
         _ => None,

@@ -243,6 +243,16 @@ async fn main() -> Result {
     .await;
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
+    let wasm = js(&c, "return document.body.dataset.workerWasmMemory || null")
+        .await
+        .ok()
+        .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()));
+    if let Some(bytes) = wasm {
+        println!(
+            "peak WASM memory of the worker: {:.0} MB of the 4096 MB a wasm32 memory can have",
+            bytes / 1048576.0
+        );
+    }
     let (largest, sum) = *peaks.lock().map_err(|_| "sampler")?;
     println!(
         "peak memory: largest browser process {largest:.0} MB, all browser processes {sum:.0} MB (sampled every 200 ms)"

@@ -175,10 +175,10 @@ pub fn contact(
     }
     let mut custom = Map::new();
     for (label, value) in &c.custom_fields {
-        if let Some(field) = targets.fields.get(label) {
+        if let Some(field) = targets.fields.get(&**label) {
             custom.insert(
                 field.name.clone(),
-                custom_value(field, types.get(label).copied(), value, forms),
+                custom_value(field, types.get(&**label).copied(), value, forms),
             );
         }
     }

@@ -2,6 +2,7 @@
 //! first), malformed emails held, companies turned into sales accounts.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
@@ -60,9 +61,16 @@ struct Draft {
 /// Builds the contacts of all contacts sheets with the confirmed custom field definitions.
 pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> ContactSet {
     let mut set = ContactSet::default();
-    let converters: BTreeMap<&str, Converter> = defs
+    // Each label is allocated once and shared by every contact that has the field: an
+    // export can have hundreds of thousands of contacts and a dozen custom fields.
+    let converters: BTreeMap<&str, (Arc<str>, Converter)> = defs
         .iter()
-        .map(|(label, def)| (label.as_str(), Converter::new(def)))
+        .map(|(label, def)| {
+            (
+                label.as_str(),
+                (Arc::from(label.as_str()), Converter::new(def)),
+            )
+        })
         .collect();
     let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
     let mut drafts: Vec<Draft> = Vec::with_capacity(rows);
@@ -124,11 +132,14 @@ struct Plan<'s> {
 enum ValueColumn<'s> {
     Tags,
     TagIfTrue(&'s str),
-    Custom(&'s str, &'s Converter<'s>),
+    Custom(&'s Arc<str>, &'s Converter<'s>),
 }
 
 impl<'s> Plan<'s> {
-    fn new(sheet: &'s Sheet, converters: &'s BTreeMap<&str, Converter<'s>>) -> Plan<'s> {
+    fn new(
+        sheet: &'s Sheet,
+        converters: &'s BTreeMap<&str, (Arc<str>, Converter<'s>)>,
+    ) -> Plan<'s> {
         let values = sheet
             .columns
             .iter()
@@ -138,7 +149,7 @@ impl<'s> Plan<'s> {
                     Target::Tags => ValueColumn::Tags,
                     Target::TagIfTrue(tag) => ValueColumn::TagIfTrue(tag),
                     Target::Custom(label) => {
-                        let (label, converter) = converters.get_key_value(label.as_str())?;
+                        let (label, converter) = converters.get(label.as_str())?;
                         ValueColumn::Custom(label, converter)
                     }
                     _ => return None,
@@ -253,7 +264,7 @@ fn draft(
 }
 
 /// Multi-select values from several columns (or merged rows) unite; others keep the first.
-fn add_custom(map: &mut BTreeMap<String, FieldValue>, label: &str, value: FieldValue) {
+fn add_custom(map: &mut BTreeMap<Arc<str>, FieldValue>, label: &Arc<str>, value: FieldValue) {
     match (map.get_mut(label), value) {
         (Some(FieldValue::Array(have)), FieldValue::Array(more)) => {
             for m in more {
@@ -264,7 +275,7 @@ fn add_custom(map: &mut BTreeMap<String, FieldValue>, label: &str, value: FieldV
         }
         (Some(_), _) => {}
         (None, v) => {
-            map.insert(label.to_string(), v);
+            map.insert(Arc::clone(label), v);
         }
     }
 }

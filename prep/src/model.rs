@@ -2,6 +2,7 @@
 //! and what the loader pushes; field names follow Freshsales' where one exists.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,7 +100,7 @@ pub struct Contact {
     /// Custom field values by label: string, number, bool, `YYYY-MM-DD`, or a list of
     /// strings for multi-selects.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub custom_fields: BTreeMap<String, FieldValue>,
+    pub custom_fields: BTreeMap<Arc<str>, FieldValue>,
     /// AllClients add date (ISO, source-local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,

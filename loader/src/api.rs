@@ -97,6 +97,9 @@ pub struct Answer {
     pub status: u16,
     /// The JSON body (`null` for an empty one).
     pub body: Value,
+    /// Requests sent to get it (more than one after a retry, when an earlier attempt may
+    /// have been applied without its answer arriving).
+    pub attempts: u32,
 }
 
 /// Counters for reports and the benchmark.
@@ -235,18 +238,19 @@ impl Client {
         for attempt in 0..self.max_attempts {
             self.admit().await;
             self.stats.lock().await.sent += 1;
+            let mut auth =
+                HeaderValue::from_str(&format!("Token token={}", self.key.0)).map_err(|_| {
+                    CallError::Auth {
+                        status: 0,
+                        message: "the API key has characters a header cannot carry".into(),
+                    }
+                })?;
+            // Kept out of any debug output of the request.
+            auth.set_sensitive(true);
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .header(
-                    "Authorization",
-                    HeaderValue::from_str(&format!("Token token={}", self.key.0)).map_err(
-                        |_| CallError::Auth {
-                            status: 0,
-                            message: "the API key has characters a header cannot carry".into(),
-                        },
-                    )?,
-                )
+                .header("Authorization", auth)
                 .header("Accept", "application/json");
             if let Some(b) = body {
                 req = req.json(b);
@@ -319,7 +323,11 @@ impl Client {
                 });
             };
             return match status {
-                200..=299 => Ok(Answer { status, body }),
+                200..=299 => Ok(Answer {
+                    status,
+                    body,
+                    attempts: attempt + 1,
+                }),
                 401 | 403 => Err(CallError::Auth {
                     status,
                     message: message(&body),

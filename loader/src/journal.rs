@@ -153,6 +153,7 @@ pub struct Journal {
 impl Journal {
     /// Opens (creating if needed) the journal at `path` for appending.
     pub fn open(path: &Path) -> Result<Journal> {
+        cut_torn_tail(path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -181,6 +182,25 @@ impl Journal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Cuts a torn last line (the process died mid-write) off the journal, so the next entry
+/// starts on a line of its own instead of gluing onto the fragment.
+fn cut_torn_tail(path: &Path) -> Result<()> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(()); // not there yet
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot repair journal {}", path.display()))?;
+    file.set_len(keep as u64)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// Reads every complete entry of a journal. A torn last line (the process died mid-write)
@@ -217,6 +237,11 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
 pub struct State {
     /// The bundle the journal belongs to.
     pub bundle_sha256: Option<String>,
+    /// The account (API base URL) the journal's writes went to.
+    pub target: Option<String>,
+    /// The pre-image journalled before each record's first write: read before anything of
+    /// this load landed, so it stays the truth however many attempts follow.
+    pub first_pre_image: HashMap<String, PreImage>,
     /// Landed writes by key.
     pub done: HashMap<String, Entry>,
     /// Intents without an outcome (ambiguous: the write may or may not have landed).
@@ -244,11 +269,19 @@ impl State {
     /// Takes one more entry into account.
     pub fn apply(&mut self, e: &Entry) {
         match e {
-            Entry::Start { bundle_sha256, .. } => {
+            Entry::Start {
+                bundle_sha256,
+                target,
+                ..
+            } => {
                 self.bundle_sha256
                     .get_or_insert_with(|| bundle_sha256.clone());
+                self.target.get_or_insert_with(|| target.clone());
             }
-            Entry::Intent { key, .. } => {
+            Entry::Intent { key, pre_image, .. } => {
+                self.first_pre_image
+                    .entry(key.clone())
+                    .or_insert_with(|| pre_image.clone());
                 self.pending.insert(key.clone(), e.clone());
             }
             Entry::Done { key, .. } => {
@@ -275,6 +308,17 @@ impl State {
                 self.rolled_back.insert(key.clone(), action.clone());
             }
         }
+    }
+
+    /// Whether an earlier attempt at `key` may have landed without the journal knowing:
+    /// an intent without outcome, or a failure that was no clear refusal (lost answers,
+    /// retries given up).
+    pub fn in_doubt(&self, key: &str) -> bool {
+        self.pending.contains_key(key)
+            || matches!(
+                self.failed.get(key),
+                Some(Entry::Failed { status: None, .. })
+            )
     }
 
     /// The Freshsales id of a landed record.
@@ -331,8 +375,26 @@ mod tests {
             .unwrap();
         let s = State::replay(&read(&path).unwrap());
         assert_eq!(s.bundle_sha256.as_deref(), Some("abc"));
+        assert_eq!(s.target.as_deref(), Some("http://x"));
         assert_eq!(s.id("email:a@b.co"), Some(70000000001));
         assert!(s.pending.contains_key("note:1"));
+        assert!(s.in_doubt("note:1"));
         assert!(!s.pending.contains_key("email:a@b.co"));
+        // The resumed run appends after the last whole line, not onto the fragment.
+        let mut j = Journal::open(&path).unwrap();
+        j.append(&Entry::Failed {
+            phase: Phase::Notes,
+            key: "note:1".into(),
+            status: None,
+            error: "no reliable answer".into(),
+        })
+        .unwrap();
+        drop(j);
+        let s = State::replay(&read(&path).expect("no damaged line"));
+        assert!(s.in_doubt("note:1"), "an ambiguous failure stays in doubt");
+        assert_eq!(
+            s.first_pre_image.get("note:1"),
+            Some(&PreImage::NotApplicable)
+        );
     }
 }

@@ -371,6 +371,12 @@ pub async fn rollback(args: RollbackArgs) -> Result<ExitCode> {
         for k in &r.kept_edited {
             println!("  kept: {k}");
         }
+        for k in &r.kept_uncertain {
+            println!("  kept (its pre-image is of another record; check by hand): {k}");
+        }
+        for k in &r.in_doubt {
+            println!("  in doubt (the load never learned whether this write landed): {k}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -222,9 +222,9 @@ pub fn due_date(t: &Task, fallback: &str) -> String {
         .or_else(|| {
             t.completed_date
                 .as_ref()
-                .map(|d| d[..d.len().min(10)].to_string())
+                .map(|d| d.chars().take(10).collect::<String>())
         })
-        .unwrap_or_else(|| fallback[..fallback.len().min(10)].to_string());
+        .unwrap_or_else(|| fallback.chars().take(10).collect());
     format!("{date}T12:00:00Z")
 }
 

@@ -127,13 +127,24 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// A wait the server asked for, if it is a number worth believing: never negative and
+    /// never beyond the budget's hour (a reset in epoch milliseconds, or `inf`, would
+    /// otherwise stop the load for good).
+    fn sane(&self, wait: Option<f64>) -> Option<f64> {
+        wait.filter(|w| w.is_finite())
+            .map(|w| w.clamp(0.0, self.hour_len))
+    }
+
     /// Takes in what a response said about the server's limit.
     pub fn observe(&mut self, now: f64, hint: ServerHint) {
         if hint.throttled {
             self.throttled += 1;
             // Without Retry-After, back off exponentially from a minute, capped at an hour.
-            let wait = match hint.retry_after.or(hint.reset_in) {
+            // Several requests in flight meet the same wall: only a 429 that comes after
+            // the current wait is a reason to wait longer.
+            let wait = match self.sane(hint.retry_after).or(self.sane(hint.reset_in)) {
                 Some(w) => w,
+                None if now < self.blocked_until && self.backoff > 0.0 => self.blocked_until - now,
                 None => {
                     self.backoff = if self.backoff == 0.0 {
                         self.minute_len
@@ -148,7 +159,7 @@ impl RateLimiter {
             self.backoff = 0.0;
             if hint.remaining == Some(0) {
                 // Someone else (another integration) spent the shared budget: wait for reset.
-                if let Some(reset) = hint.reset_in {
+                if let Some(reset) = self.sane(hint.reset_in) {
                     self.blocked_until = self.blocked_until.max(now + reset);
                 }
             }
@@ -234,6 +245,15 @@ mod tests {
             },
         );
         assert_eq!(l.try_acquire(91.0), Err(120.0), "doubles");
+        // Another request in flight meets the same wall: no further doubling.
+        l.observe(
+            92.0,
+            ServerHint {
+                throttled: true,
+                ..ServerHint::default()
+            },
+        );
+        assert_eq!(l.try_acquire(92.0), Err(119.0), "not doubled again");
         l.observe(300.0, ServerHint::default());
         l.observe(
             300.0,
@@ -244,6 +264,17 @@ mod tests {
             },
         );
         assert_eq!(l.try_acquire(300.0), Err(10.0));
-        assert_eq!(l.throttled, 3);
+        // A reset in epoch milliseconds, or a nonsense Retry-After, waits an hour at most.
+        l.observe(
+            400.0,
+            ServerHint {
+                retry_after: Some(f64::INFINITY),
+                reset_in: Some(1.7e12),
+                throttled: true,
+                ..ServerHint::default()
+            },
+        );
+        assert_eq!(l.try_acquire(400.0), Err(3600.0));
+        assert_eq!(l.throttled, 5);
     }
 }

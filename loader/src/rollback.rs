@@ -23,6 +23,13 @@ pub struct RollbackReport {
     pub restored: u64,
     /// Records kept because someone edited them after the import (keys).
     pub kept_edited: Vec<String>,
+    /// Records kept because the journal cannot say what they looked like before (keys).
+    #[serde(default)]
+    pub kept_uncertain: Vec<String>,
+    /// Writes whose outcome the journal never learned (keys): they may have landed and
+    /// cannot be undone from the journal; check them by hand.
+    #[serde(default)]
+    pub in_doubt: Vec<String>,
     /// Records already gone.
     pub already_gone: u64,
     /// Records rolled back by an earlier, interrupted rollback.
@@ -49,13 +56,16 @@ const RESTORED: [&str; 12] = [
 
 fn restore_body(pre: &Value) -> Value {
     let mut m = Map::new();
+    // Only what the pre-image captured: a field it does not show is left alone rather
+    // than blanked.
     for f in RESTORED {
-        m.insert(f.into(), pre.get(f).cloned().unwrap_or(Value::Null));
+        if let Some(v) = pre.get(f) {
+            m.insert(f.into(), v.clone());
+        }
     }
-    m.insert(
-        "tags".into(),
-        pre.get("tags").cloned().unwrap_or(Value::Array(vec![])),
-    );
+    if let Some(tags) = pre.get("tags") {
+        m.insert("tags".into(), tags.clone());
+    }
     if let Some(cf) = pre.get("custom_field") {
         m.insert("custom_field".into(), cf.clone());
     }
@@ -124,7 +134,25 @@ pub async fn rollback(
             pre_images.entry(key.as_str()).or_insert(pre_image);
         }
     }
+    if let Some(t) = &state.target
+        && t != client.base()
+    {
+        anyhow::bail!(
+            "{} records a load into {t}, not {}: roll it back with --target {t}",
+            journal_path.display(),
+            client.base()
+        );
+    }
     let mut report = RollbackReport::default();
+    let mut doubtful: Vec<String> = state
+        .pending
+        .keys()
+        .chain(state.failed.keys())
+        .filter(|k| state.in_doubt(k) && !state.done.contains_key(*k))
+        .cloned()
+        .collect();
+    doubtful.sort();
+    report.in_doubt = doubtful;
     let mut journal = if dry_run {
         None
     } else {
@@ -176,7 +204,10 @@ pub async fn rollback(
                 "nothing"
             } else {
                 match pre_images.get(key.as_str()) {
-                    Some(PreImage::Present { .. }) => "restore",
+                    Some(PreImage::Present { id: before, .. }) if before == id => "restore",
+                    // The pre-image is of another record than the one the load wrote to:
+                    // restoring it there would overwrite a stranger. Left for a person.
+                    Some(PreImage::Present { .. }) => "kept_uncertain",
                     _ => "nothing",
                 }
             };
@@ -188,6 +219,10 @@ pub async fn rollback(
                 "kept_edited" => {
                     report.kept_edited.push(key.clone());
                     "kept_edited"
+                }
+                "kept_uncertain" => {
+                    report.kept_uncertain.push(key.clone());
+                    "kept_uncertain"
                 }
                 "delete" => {
                     let mut paths = Vec::new();

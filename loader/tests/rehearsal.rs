@@ -127,6 +127,14 @@ fn push_verify_rollback_leaves_the_account_as_it_was() {
         text(&o)
     );
 
+    // The journal belongs to this account: resuming it against another would skip records
+    // that are not there.
+    let other = Sandbox::start(config(ready_seed(&bundle), FAST));
+    let o = push(&bundle, &other, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("records a load into"));
+    assert_eq!(other.state()["contacts"], json!([]));
+
     let journal = dir.path().join("sample.bundle.journal.jsonl");
     let j = journal.to_str().unwrap();
     let o = loader(&args(&["rollback", j, "--dry-run"], &t));
@@ -147,6 +155,11 @@ fn push_verify_rollback_leaves_the_account_as_it_was() {
     // Rolling back again finds everything done.
     let o = loader(&args(&["rollback", j], &t));
     assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(canonical(&sb.state()), before);
+    // A rolled-back journal cannot be resumed (it would skip every record as loaded).
+    let o = push(&bundle, &sb, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was rolled back"));
     assert_eq!(canonical(&sb.state()), before);
 
     for f in files_under(dir.path()) {

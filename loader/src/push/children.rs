@@ -116,8 +116,10 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Option<i64>, CallError>>,
 {
-    let pending = ctx.state.lock().await.pending.contains_key(key);
-    if pending && let Some(id) = landed().await? {
+    // An earlier attempt may have landed (crash, lost answers, retries given up): look
+    // before creating again.
+    let in_doubt = ctx.state.lock().await.in_doubt(key);
+    if in_doubt && let Some(id) = landed().await? {
         return Ok(Ok(id));
     }
     ctx.log(Entry::Intent {

@@ -265,8 +265,35 @@ pub async fn push(
             journal_path.display()
         );
     }
+    if let Some(t) = &state.target
+        && t != client.base()
+    {
+        anyhow::bail!(
+            "{} records a load into {t}, not {}: resuming it there would skip records that \
+             are not in that account. Use the same target, or move the journal away to load \
+             this bundle into another account",
+            journal_path.display(),
+            client.base()
+        );
+    }
+    if !state.rolled_back.is_empty() {
+        anyhow::bail!(
+            "{} records a load that was rolled back; move it away to load this bundle again",
+            journal_path.display()
+        );
+    }
     let since = match &opts.since {
-        Some(p) => Some(State::replay(&journal::read(p)?)),
+        Some(p) => {
+            let s = State::replay(&journal::read(p)?);
+            if !s.rolled_back.is_empty() {
+                anyhow::bail!(
+                    "{} records a load that was rolled back: its records are gone, so it \
+                     cannot say what is unchanged",
+                    p.display()
+                );
+            }
+            Some(s)
+        }
         None => None,
     };
     let mut ids = HashMap::new();

@@ -5,10 +5,10 @@
 use anyhow::{Result, anyhow};
 use prep::model::{Account as BundleAccount, Contact};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Ctx, Outcome, fingerprint, is_fatal, query, source_of};
-use crate::api::{CallError, Idempotency};
+use crate::api::{Answer, CallError, Idempotency};
 use crate::journal::{Entry, Phase, PreImage};
 use crate::payload;
 
@@ -36,12 +36,20 @@ async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
             primary || any
         })
     });
-    Ok(
-        match found.and_then(|c| c["id"].as_i64().map(|id| (id, c.clone()))) {
-            Some((id, record)) => PreImage::Present { id, record },
-            None => PreImage::Absent,
-        },
-    )
+    let Some(id) = found.and_then(|c| c["id"].as_i64()) else {
+        return Ok(PreImage::Absent);
+    };
+    // The lookup's entry may be a summary: the pre-image rollback restores is the whole
+    // record, read by id.
+    let full = ctx
+        .client
+        .get(&format!("/contacts/{id}?include=sales_accounts"))
+        .await?;
+    let record = match &full.body["contact"] {
+        Value::Object(_) => full.body["contact"].clone(),
+        _ => found.cloned().unwrap_or_default(),
+    };
+    Ok(PreImage::Present { id, record })
 }
 
 async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
@@ -131,6 +139,24 @@ fn tags_of(pre: &PreImage) -> Vec<String> {
     }
 }
 
+/// The pre-image journalled before this record's first write, if an earlier run got that
+/// far (whatever happened next: crash, lost answers, a retry given up).
+async fn first_pre_image(ctx: &Ctx, key: &str) -> Option<PreImage> {
+    ctx.state.lock().await.first_pre_image.get(key).cloned()
+}
+
+/// Whether an upsert created the record, from the journalled pre-image and the answer.
+/// `again`: an earlier attempt at this record may have landed, so a 200 can be the answer
+/// to our own create.
+fn upsert_created(pre: &PreImage, ans: &Answer, id: i64, again: bool) -> bool {
+    match pre {
+        PreImage::Present { id: before, .. } => *before != id && ans.status == 201,
+        // Absent before, and a clean first 200: the lookup missed a record that existed
+        // (a secondary address, a lagging index). It is not ours to delete on rollback.
+        _ => ans.status == 201 || again || ans.attempts > 1,
+    }
+}
+
 /// Handles a record this run need not send: already loaded by an interrupted run of the same
 /// bundle, or unchanged since the previous load (`--since`). Its id is kept for the records
 /// that link to it.
@@ -171,10 +197,11 @@ pub(super) async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
     // As for contacts: the pre-image is read once and journalled, so after a crash the
     // journal, not the upsert's 200 (which would see our own first attempt), says whether
     // this load created the account.
-    let pending = ctx.state.lock().await.pending.get(&a.key).cloned();
-    let pre = match pending {
-        Some(Entry::Intent { pre_image, .. }) => pre_image,
-        _ => match lookup_account(ctx, &a.name).await {
+    let earlier = first_pre_image(ctx, &a.key).await;
+    let again = earlier.is_some();
+    let pre = match earlier {
+        Some(pre_image) => pre_image,
+        None => match lookup_account(ctx, &a.name).await {
             Ok(p) => p,
             Err(e) if is_fatal(&e) => return Err(e.into()),
             Err(e) => {
@@ -204,7 +231,7 @@ pub(super) async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
             let id = ans.body["sales_account"]["id"]
                 .as_i64()
                 .ok_or_else(|| anyhow!("sales account upsert answered without an id"))?;
-            let created = matches!(pre, PreImage::Absent);
+            let created = upsert_created(&pre, &ans, id, again);
             upserted(ctx, Phase::Accounts, &a.key, id, created, fp, None).await?;
         }
         Err(e) if is_fatal(&e) => return Err(e.into()),
@@ -226,9 +253,9 @@ fn content_fingerprint(c: &Contact) -> String {
 
 pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
     let fp = content_fingerprint(&c);
-    let (done, pending) = {
+    let (done, in_doubt) = {
         let s = ctx.state.lock().await;
-        (s.id(&c.key), s.pending.get(&c.key).cloned())
+        (s.id(&c.key), s.in_doubt(&c.key))
     };
     if skip_loaded(ctx, Phase::Contacts, &c.key, &fp, done).await? {
         return Ok(());
@@ -242,9 +269,11 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
             // The pre-image is read once, before the first attempt, and journalled: after a
             // crash the journal (not a second lookup, which would see our own write) says
             // whether this run created the contact.
-            let pre = match pending {
-                Some(Entry::Intent { pre_image, .. }) => pre_image,
-                _ => match lookup_contact(ctx, email).await {
+            let earlier = first_pre_image(ctx, &c.key).await;
+            let again = earlier.is_some();
+            let pre = match earlier {
+                Some(pre_image) => pre_image,
+                None => match lookup_contact(ctx, email).await {
                     Ok(p) => p,
                     Err(e) if is_fatal(&e) => return Err(e.into()),
                     Err(e) => {
@@ -272,10 +301,14 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                     Idempotency::Safe,
                 )
                 .await
-                .map(|a| (a, matches!(pre, PreImage::Absent)))
+                .map(|a| {
+                    let id = a.body["contact"]["id"].as_i64().unwrap_or_default();
+                    let created = upsert_created(&pre, &a, id, again);
+                    (a, created)
+                })
         }
         None => {
-            if pending.is_some() {
+            if in_doubt {
                 match find_by_external_id(ctx, &c.key).await {
                     Ok(Some(id)) => {
                         ctx.log(Entry::Done {
@@ -326,6 +359,7 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                                     crate::api::Answer {
                                         status: 201,
                                         body: json!({"contact": {"id": id}}),
+                                        attempts: 1,
                                     },
                                     true,
                                 ));

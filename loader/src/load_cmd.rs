@@ -331,10 +331,15 @@ fn print_verify(bundle: &Path, report: &loader::verify::VerifyReport) -> Result<
         serde_json::to_string_pretty(report)?,
     )?;
     println!(
-        "verified {} records: {} missing, {} field mismatches",
+        "verified {} records: {} missing, {} field mismatches{}",
         report.checked,
         report.missing.len(),
-        report.mismatches.len()
+        report.mismatches.len(),
+        if report.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(", {} could not be read back", report.unreadable.len())
+        }
     );
     for m in report.mismatches.iter().take(20) {
         println!(
@@ -345,8 +350,11 @@ fn print_verify(bundle: &Path, report: &loader::verify::VerifyReport) -> Result<
     for k in report.missing.iter().take(20) {
         println!("  {k}: missing");
     }
+    for (k, why) in report.unreadable.iter().take(20) {
+        println!("  {k}: could not be read back ({why})");
+    }
     println!("report: {}", dir.join("verify.json").display());
-    Ok(report.missing.is_empty() && report.mismatches.is_empty())
+    Ok(report.missing.is_empty() && report.mismatches.is_empty() && report.unreadable.is_empty())
 }
 
 /// `loader rollback`.

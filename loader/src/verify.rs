@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::account::{Preflight, each_record};
-use crate::api::Client;
+use crate::api::{CallError, Client};
 use crate::journal::{self, Entry, State};
 use crate::payload::{self, Forms};
 use crate::push::run_paths;
@@ -37,6 +37,33 @@ pub struct VerifyReport {
     pub missing: Vec<String>,
     /// Field differences.
     pub mismatches: Vec<Mismatch>,
+    /// Records that could not be read back (key and the API's answer): neither confirmed
+    /// nor missing.
+    #[serde(default)]
+    pub unreadable: Vec<(String, String)>,
+}
+
+fn clone_error(e: &CallError) -> CallError {
+    match e {
+        CallError::Rejected { status, message } => CallError::Rejected {
+            status: *status,
+            message: message.clone(),
+        },
+        other => CallError::GaveUp {
+            attempts: 0,
+            last: other.to_string(),
+        },
+    }
+}
+
+/// Sorts a failed read into missing (404) or unreadable; a broken configuration stops.
+fn not_read(report: &mut VerifyReport, key: &str, e: CallError) -> Result<()> {
+    match e {
+        CallError::Rejected { status: 404, .. } => report.missing.push(key.to_string()),
+        CallError::Auth { .. } | CallError::NotJson { .. } => return Err(e.into()),
+        other => report.unreadable.push((key.to_string(), other.to_string())),
+    }
+    Ok(())
 }
 
 fn norm(v: &Value) -> Value {
@@ -181,7 +208,7 @@ pub async fn verify(
                         &serde_json::json!({"name": a.name}),
                         &ans.body["sales_account"],
                     ),
-                    Err(_) => report.missing.push(a.key.clone()),
+                    Err(e) => not_read(&mut report, &a.key, e)?,
                 }
             }
             Record::Contact(c) => {
@@ -195,7 +222,7 @@ pub async fn verify(
                 }
                 match client.get(&format!("/contacts/{id}")).await {
                     Ok(ans) => compare(&mut report, &c.key, &expected, &ans.body["contact"]),
-                    Err(_) => report.missing.push(c.key.clone()),
+                    Err(e) => not_read(&mut report, &c.key, e)?,
                 }
             }
             Record::Note(n) => {
@@ -226,18 +253,22 @@ pub async fn verify(
                             task,
                         );
                     }
-                    Err(_) => report.missing.push(t.key.clone()),
+                    Err(e) => not_read(&mut report, &t.key, e)?,
                 }
             }
             _ => {}
         }
     }
     for (contact, notes) in notes_by_contact {
-        let listed = client
-            .get(&format!("/contacts/{contact}/notes"))
-            .await
-            .map(|a| a.body["notes"].as_array().cloned().unwrap_or_default())
-            .unwrap_or_default();
+        let listed = match client.get(&format!("/contacts/{contact}/notes")).await {
+            Ok(a) => a.body["notes"].as_array().cloned().unwrap_or_default(),
+            Err(e) => {
+                for (key, _, _) in &notes {
+                    not_read(&mut report, key, clone_error(&e))?;
+                }
+                continue;
+            }
+        };
         for (key, id, description) in notes {
             report.checked += 1;
             match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {

@@ -538,6 +538,18 @@ fn a_later_export_sends_only_what_changed() {
         b"Add Date,Edit Date\r\n",
         b"Add Date,Edit Date\r\n19999,New,Person,new.person@example.com,,,,,,,,,,,,,,,,,,,,,,,\r\n",
     );
+    // A contact without email moved house, and a to-do got a new summary: neither has an
+    // upsert key, so they must be updated in place, not created a second time.
+    replace_in(
+        &later.join("Contacts.csv"),
+        b"9755 Main St",
+        b"1 Harbour View",
+    );
+    replace_in(
+        &later.join("Tasks.csv"),
+        b"50000;10321;mrten.garcia321@example.com;Send CMA;",
+        b"50000;10321;mrten.garcia321@example.com;Send updated CMA;",
+    );
     let mut notes = std::fs::read(later.join("Notes.csv")).unwrap();
     notes.extend_from_slice(
         b"10076,,11/20/2026 9:00 AM,Called after the export: wants a second viewing.\r\n",
@@ -568,11 +580,11 @@ fn a_later_export_sends_only_what_changed() {
         .unwrap()
     };
     let contacts = report("contacts");
-    assert_eq!(contacts["updated"], json!(1), "{contacts}");
+    assert_eq!(contacts["updated"], json!(2), "{contacts}");
     assert_eq!(contacts["created"], json!(1), "{contacts}");
     assert_eq!(
         contacts["skipped"]["unchanged since previous load"],
-        json!(369),
+        json!(368),
         "{contacts}"
     );
     let notes = report("notes");
@@ -584,8 +596,25 @@ fn a_later_export_sends_only_what_changed() {
     );
     let tasks = report("tasks");
     assert_eq!(tasks["created"], json!(0), "{tasks}");
+    assert_eq!(tasks["updated"], json!(1), "{tasks}");
     let state = sb.state();
     assert_eq!(state["notes"].as_array().unwrap().len(), 872);
+    assert_eq!(
+        state["contacts"].as_array().unwrap().len(),
+        371,
+        "no contact twice"
+    );
+    let list = |k: &str| state[k].as_array().unwrap().clone();
+    assert!(
+        list("contacts")
+            .iter()
+            .any(|c| c["address"] == "1 Harbour View")
+    );
+    assert!(
+        list("tasks")
+            .iter()
+            .any(|t| t["title"] == "Send updated CMA")
+    );
     assert_eq!(
         state["tasks"].as_array().unwrap().len(),
         145,

@@ -251,9 +251,11 @@ async fn settle(
     }
 }
 
-async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<()> {
+/// Completes a closed task. `Ok(false)` when Freshsales refused (reported as the task's
+/// failure, so the caller counts nothing more for it).
+async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<bool> {
     if t.status != TaskStatus::Completed || ctx.state.lock().await.completed.contains(&t.key) {
-        return Ok(());
+        return Ok(true);
     }
     match ctx
         .client
@@ -265,7 +267,10 @@ async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<()> {
         )
         .await
     {
-        Ok(_) => ctx.log(Entry::Completed { key: t.key.clone() }).await,
+        Ok(_) => {
+            ctx.log(Entry::Completed { key: t.key.clone() }).await?;
+            Ok(true)
+        }
         Err(e) if is_fatal(&e) => Err(e.into()),
         Err(e) => {
             ctx.reject(
@@ -275,7 +280,62 @@ async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<()> {
                 t,
                 &e,
             )
-            .await
+            .await?;
+            Ok(false)
+        }
+    }
+}
+
+/// `--since`: a task the previous load created and the export has changed since is
+/// updated in place (tasks have no upsert; creating it again would leave two). `Ok(None)`
+/// when there is no such task (or it was deleted since), so it is created.
+async fn update_previous_task(
+    ctx: &Ctx,
+    t: &Task,
+    body: &Value,
+    identity: &str,
+) -> Result<Option<bool>> {
+    let Some(id) = ctx.since.as_ref().and_then(|s| s.id(&t.key)) else {
+        return Ok(None);
+    };
+    ctx.log(Entry::Intent {
+        phase: Phase::Tasks,
+        key: t.key.clone(),
+        pre_image: PreImage::NotApplicable,
+    })
+    .await?;
+    match ctx
+        .client
+        .call(
+            Method::PUT,
+            &format!("/tasks/{id}"),
+            Some(body),
+            Idempotency::Safe,
+        )
+        .await
+    {
+        Ok(_) => {
+            ctx.log(Entry::Done {
+                phase: Phase::Tasks,
+                key: t.key.clone(),
+                id,
+                created: false,
+                fingerprint: identity.to_string(),
+                updated_at: None,
+            })
+            .await?;
+            let completed = complete_task(ctx, t, id).await?;
+            if completed {
+                ctx.count(Phase::Tasks, Outcome::Updated).await;
+            }
+            Ok(Some(completed))
+        }
+        Err(CallError::Rejected { status: 404, .. }) => Ok(None),
+        Err(e) if is_fatal(&e) => Err(e.into()),
+        Err(e) => {
+            let source = format!("{} row {}", t.source.file, t.source.row);
+            ctx.reject(Phase::Tasks, &t.key, source, t, &e).await?;
+            Ok(Some(false))
         }
     }
 }
@@ -285,12 +345,13 @@ pub(super) async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
     // `complete_task` takes the same lock.
     let done = ctx.state.lock().await.id(&t.key);
     if let Some(id) = done {
-        complete_task(ctx, &t, id).await?;
-        ctx.count(
-            Phase::Tasks,
-            Outcome::Skipped("already loaded (resumed)".into()),
-        )
-        .await;
+        if complete_task(ctx, &t, id).await? {
+            ctx.count(
+                Phase::Tasks,
+                Outcome::Skipped("already loaded (resumed)".into()),
+            )
+            .await;
+        }
         return Ok(());
     }
     // What the task is, as exported: stable across exports (unlike the fallback due date,
@@ -315,10 +376,9 @@ pub(super) async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
             .since
             .as_ref()
             .is_some_and(|s| s.completed.contains(&t.key));
-        if !closed_before {
-            complete_task(ctx, &t, id).await?;
+        if closed_before || complete_task(ctx, &t, id).await? {
+            ctx.count(Phase::Tasks, Outcome::Skipped(reason)).await;
         }
-        ctx.count(Phase::Tasks, Outcome::Skipped(reason)).await;
         return Ok(());
     }
     let Some(contact_id) = contact_id_for(ctx, Phase::Tasks, &t.key, &t.contact).await? else {
@@ -326,14 +386,21 @@ pub(super) async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
     };
     let owner = ctx.pre.targets.owner(t.owner.as_deref());
     let body = payload::task(&t, contact_id, owner, &ctx.fallback_due);
+    if update_previous_task(ctx, &t, &body, &identity)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
     let fp = task_fp(&body);
     let created = create_child(ctx, Phase::Tasks, &t.key, "/tasks", &body, || {
         landed_task(ctx, contact_id, &fp)
     })
     .await?;
     let source = format!("{} row {}", t.source.file, t.source.row);
-    if let Some(id) = settle(ctx, Phase::Tasks, &t.key, source, &t, identity, created).await? {
-        complete_task(ctx, &t, id).await?;
+    if let Some(id) = settle(ctx, Phase::Tasks, &t.key, source, &t, identity, created).await?
+        && complete_task(ctx, &t, id).await?
+    {
         ctx.count(Phase::Tasks, Outcome::Created).await;
     }
     Ok(())

@@ -328,12 +328,6 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            ctx.log(Entry::Intent {
-                phase: Phase::Contacts,
-                key: c.key.clone(),
-                pre_image: PreImage::Absent,
-            })
-            .await?;
             let mut contact = payload::contact(
                 &c,
                 account_id,
@@ -344,6 +338,41 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
             );
             contact["external_id"] = json!(c.key);
             let body = json!({ "contact": contact });
+            // `--since`: the previous load created this contact and the export has changed
+            // it. Without an email there is no upsert: update it in place, or a second
+            // contact would appear.
+            if let Some(previous) = ctx.since.as_ref().and_then(|s| s.id(&c.key)) {
+                match update_previous_contact(ctx, &c.key, previous, &body).await? {
+                    Ok(Some(ans)) => {
+                        let updated_at = ans.body["contact"]["updated_at"]
+                            .as_str()
+                            .map(str::to_string);
+                        return upserted(
+                            ctx,
+                            Phase::Contacts,
+                            &c.key,
+                            previous,
+                            false,
+                            fp,
+                            updated_at,
+                        )
+                        .await;
+                    }
+                    Ok(None) => {} // deleted since: create it again
+                    Err(e) if is_fatal(&e) => return Err(e.into()),
+                    Err(e) => {
+                        return ctx
+                            .reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                            .await;
+                    }
+                }
+            }
+            ctx.log(Entry::Intent {
+                phase: Phase::Contacts,
+                key: c.key.clone(),
+                pre_image: PreImage::Absent,
+            })
+            .await?;
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -422,4 +451,42 @@ async fn upserted(
     };
     ctx.count(phase, outcome).await;
     Ok(())
+}
+
+/// Updates a contact a previous load created (read first, so rollback can restore it);
+/// `Ok(None)` when it is gone.
+/// The outer error is the journal's (fatal), the inner one the API's (the record's).
+async fn update_previous_contact(
+    ctx: &Ctx,
+    key: &str,
+    id: i64,
+    body: &Value,
+) -> Result<Result<Option<Answer>, CallError>> {
+    let before = match ctx.client.get(&format!("/contacts/{id}")).await {
+        Ok(a) => a.body["contact"].clone(),
+        Err(CallError::Rejected { status: 404, .. }) => return Ok(Ok(None)),
+        Err(e) => return Ok(Err(e)),
+    };
+    ctx.log(Entry::Intent {
+        phase: Phase::Contacts,
+        key: key.into(),
+        pre_image: PreImage::Present { id, record: before },
+    })
+    .await?;
+    Ok(
+        match ctx
+            .client
+            .call(
+                Method::PUT,
+                &format!("/contacts/{id}"),
+                Some(body),
+                Idempotency::Safe,
+            )
+            .await
+        {
+            Ok(a) => Ok(Some(a)),
+            Err(CallError::Rejected { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+    )
 }

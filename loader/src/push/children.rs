@@ -22,17 +22,21 @@ async fn unclaimed(
     fp: &str,
     fp_of: impl Fn(&Value) -> String,
 ) -> Option<i64> {
-    let claimed: HashSet<i64> = ctx
-        .state
-        .lock()
-        .await
-        .done
-        .values()
-        .filter_map(|e| match e {
-            Entry::Done { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect();
+    let ids_of = |s: &crate::journal::State| -> Vec<i64> {
+        s.done
+            .values()
+            .filter_map(|e| match e {
+                Entry::Done { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect()
+    };
+    // Records this load or the previous one (`--since`) already answers for are not the
+    // lost one, however alike.
+    let mut claimed: HashSet<i64> = ids_of(&*ctx.state.lock().await).into_iter().collect();
+    if let Some(since) = &ctx.since {
+        claimed.extend(ids_of(since));
+    }
     list.iter()
         .filter(|v| fp_of(v) == fp)
         .filter_map(|v| v["id"].as_i64())

@@ -84,24 +84,43 @@ async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
 /// Finds a contact created without email by its `external_id` (the bundle key we set),
 /// paging the All Contacts view: only needed when a create's outcome was lost.
 async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
+    // The cheap way first: a lookup on the field (unverified upstream for `external_id`;
+    // a refusal just means paging a view instead).
+    if let Ok(a) = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[("q", key), ("f", "external_id"), ("entities", "contact")],
+        ))
+        .await
+        && let Some(id) = a.body["contacts"]["contacts"].as_array().and_then(|l| {
+            l.iter()
+                .find(|c| c["external_id"].as_str() == Some(key))
+                .and_then(|c| c["id"].as_i64())
+        })
+    {
+        return Ok(Some(id));
+    }
     let filters = ctx.client.get("/contacts/filters").await?;
     let views = filters.body["filters"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let Some(view) = views
+    // Only a view of every contact can prove the contact is not there. View names follow
+    // the account's language; without one called "All Contacts" the answer stays in doubt
+    // rather than risk a second contact.
+    let Some(view_id) = views
         .iter()
         .find(|v| {
             v["name"]
                 .as_str()
                 .is_some_and(|n| n.eq_ignore_ascii_case("All Contacts"))
         })
-        .or(views.first())
+        .and_then(|v| v["id"].as_i64())
     else {
-        return Ok(None);
-    };
-    let Some(view_id) = view["id"].as_i64() else {
-        return Ok(None);
+        return Err(CallError::Ambiguous(
+            "no \"All Contacts\" view to search for a contact whose create answer was lost".into(),
+        ));
     };
     let mut page = 1;
     loop {
@@ -325,7 +344,13 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                         return Ok(());
                     }
                     Ok(None) => {}
-                    Err(e) => return Err(e.into()),
+                    Err(e) if is_fatal(&e) => return Err(e.into()),
+                    Err(e) => {
+                        // Still in doubt: refused for now rather than risk a second contact.
+                        return ctx
+                            .reject(Phase::Contacts, &c.key, source_of(&c.sources), &c, &e)
+                            .await;
+                    }
                 }
             }
             let mut contact = payload::contact(
@@ -381,9 +406,9 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                     .call(Method::POST, "/contacts", Some(&body), Idempotency::Create)
                     .await
                 {
-                    Err(CallError::Ambiguous(why)) if attempt < 6 => {
-                        match find_by_external_id(ctx, &c.key).await? {
-                            Some(id) => {
+                    Err(CallError::Ambiguous(_)) if attempt < 6 => {
+                        match find_by_external_id(ctx, &c.key).await {
+                            Ok(Some(id)) => {
                                 break Ok((
                                     crate::api::Answer {
                                         status: 201,
@@ -393,10 +418,8 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                                     true,
                                 ));
                             }
-                            None => {
-                                let _ = why;
-                                continue;
-                            }
+                            Ok(None) => continue,
+                            Err(e) => break Err(e),
                         }
                     }
                     other => break other.map(|a| (a, true)),

@@ -152,13 +152,30 @@ pub struct Journal {
 
 impl Journal {
     /// Opens (creating if needed) the journal at `path` for appending.
+    ///
+    /// The journal is locked for as long as the returned value lives, so a second `push` or
+    /// `rollback` of the same load refuses to start instead of interleaving its writes. The
+    /// lock is the operating system's (`flock`), so a crashed or killed run cannot leave it
+    /// stuck.
     pub fn open(path: &Path) -> Result<Journal> {
-        cut_torn_tail(path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open journal {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "{} is in use by another loader (a push or rollback of this load is still \
+                 running): wait for it to finish, or stop it, then run this again",
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock journal {}", path.display()));
+            }
+        }
+        // Only with the lock held: a running load may be in the middle of a line.
+        cut_torn_tail(path)?;
         Ok(Journal {
             file,
             path: path.to_path_buf(),
@@ -213,19 +230,27 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
         File::open(path).with_context(|| format!("cannot read journal {}", path.display()))?;
     let mut out = Vec::new();
     let mut reader = BufReader::new(file);
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut number = 0;
     loop {
         line.clear();
-        let n = reader.read_line(&mut line)?;
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read journal {}", path.display()))?;
         if n == 0 {
             break;
         }
         number += 1;
-        if !line.ends_with('\n') {
+        if !line.ends_with(b"\n") {
             break;
         }
-        let entry = serde_json::from_str(line.trim_end())
+        let text = std::str::from_utf8(&line).map_err(|_| {
+            anyhow::anyhow!(
+                "{} line {number} is damaged: it holds bytes that are not text",
+                path.display()
+            )
+        })?;
+        let entry = serde_json::from_str(text.trim_end())
             .with_context(|| format!("{} line {number} is damaged", path.display()))?;
         out.push(entry);
     }

@@ -391,6 +391,12 @@ pub async fn rollback(args: RollbackArgs) -> Result<ExitCode> {
 
 /// `loader status`.
 pub fn status(path: &Path) -> Result<ExitCode> {
+    if !path.is_file() {
+        anyhow::bail!(
+            "{} does not exist: a load's journal is <bundle>.journal.jsonl, next to the bundle",
+            path.display()
+        );
+    }
     let entries = journal::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let s = State::replay(&entries);
     println!(

@@ -7,6 +7,10 @@ use std::path::Path;
 use anyhow::Result;
 use prep::bundle::Record;
 
+/// Characters of a template's name kept in its file name: 60 characters of up to four
+/// UTF-8 bytes each, plus the number and extension, stay far below the usual 255-byte limit.
+const MAX_NAME_CHARS: usize = 60;
+
 /// Writes `<run_dir>/manual/` with one HTML file per template and a checklist.
 pub fn write_pack(bundle: &Path, run_dir: &Path) -> Result<()> {
     let dir = run_dir.join("manual");
@@ -29,7 +33,10 @@ pub fn write_pack(bundle: &Path, run_dir: &Path) -> Result<()> {
                     }
                 })
                 .collect();
-            let file = format!("{count:03} {}.html", safe.trim());
+            // File systems allow 255 bytes a name: a long template name is cut (the
+            // number keeps the names unique; the checklist has the full name).
+            let short: String = safe.trim().chars().take(MAX_NAME_CHARS).collect();
+            let file = format!("{count:03} {}.html", short.trim());
             std::fs::write(dir.join("templates").join(&file), &t.html)?;
             let _ = writeln!(
                 list,
@@ -39,7 +46,12 @@ pub fn write_pack(bundle: &Path, run_dir: &Path) -> Result<()> {
                 t.subject.as_deref().unwrap_or("(none)")
             );
             for f in &t.flags {
-                let _ = writeln!(list, "  - {}: `{}`", f.kind.replace('_', " "), f.value);
+                let _ = writeln!(
+                    list,
+                    "  - {}: {}",
+                    f.kind.replace('_', " "),
+                    prep::report::code_span(&f.value)
+                );
             }
         }
         Ok(())

@@ -382,3 +382,44 @@ mod tests {
         assert_eq!(v["task"]["owner_id"], 9);
     }
 }
+
+/// A note's text as Freshsales may hand it back: tags dropped (it may add `<br>` or wrap
+/// paragraphs), line endings and runs of white space made one space. Two texts equal here
+/// are the same note.
+pub fn comparable_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    let mut space = false;
+    for ch in text.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                space = true;
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => space = true,
+            c => {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod comparable_text_tests {
+    use super::comparable_text;
+
+    #[test]
+    fn markup_and_line_endings_do_not_make_another_note() {
+        let sent = "Called.\r\nWants a <b>second</b> viewing.\n\n(by Pat)";
+        let back = "<p>Called.<br>Wants a second viewing.</p><p>(by Pat)</p>";
+        assert_eq!(comparable_text(sent), comparable_text(back));
+        assert_ne!(comparable_text("Called."), comparable_text("Called!"));
+    }
+}

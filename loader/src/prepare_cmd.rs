@@ -43,6 +43,7 @@ pub struct PrepareArgs {
 
 /// Runs `loader prepare`.
 pub fn run(args: &PrepareArgs) -> Result<()> {
+    refuse_output_among_inputs(&args.input, &args.out)?;
     let inputs = crate::files::load_inputs(&args.input)?;
     let mapping = match &args.mapping {
         Some(p) => {
@@ -142,6 +143,53 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Refuses an `--out` that would overwrite an input file, or that lies inside an input
+/// folder (its review queues are CSV files a later run would read back as export files).
+fn refuse_output_among_inputs(inputs: &[PathBuf], out: &Path) -> Result<()> {
+    let out_abs = absolute(out);
+    let written = [
+        out_abs.clone(),
+        out_abs.with_extension("partial"),
+        sibling(&out_abs, ".scope.md"),
+        sibling(&out_abs, ".scope.json"),
+        sibling(&out_abs, ".mapping.json"),
+    ];
+    let review = sibling(&out_abs, ".review");
+    for input in inputs {
+        let input_abs = absolute(input);
+        if input_abs.is_dir() {
+            if out_abs.starts_with(&input_abs) {
+                bail!(
+                    "--out {} is inside the input folder {}: the bundle and its review files \
+                     would be read as export files next time. Write it somewhere else",
+                    out.display(),
+                    input.display()
+                );
+            }
+        } else if written.contains(&input_abs) || input_abs.starts_with(&review) {
+            bail!(
+                "--out {} would overwrite the input file {}: write the bundle somewhere else",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `p` made absolute with symbolic links resolved as far as it exists (an output file
+/// does not exist yet, but its folder may be reached through a link).
+fn absolute(p: &Path) -> PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => absolute(parent).join(name),
+        _ => abs,
+    }
 }
 
 /// Runs `loader inspect`.

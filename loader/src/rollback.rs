@@ -127,6 +127,19 @@ pub async fn rollback(
     dry_run: bool,
     soft_delete: bool,
 ) -> Result<RollbackReport> {
+    if !journal_path.is_file() {
+        anyhow::bail!(
+            "{} does not exist: nothing to roll back (a load's journal is \
+             <bundle>.journal.jsonl, next to the bundle)",
+            journal_path.display()
+        );
+    }
+    // Locked before it is read, so a push still running cannot add records behind us.
+    let mut journal = if dry_run {
+        None
+    } else {
+        Some(Journal::open(journal_path)?)
+    };
     let entries = journal::read(journal_path)?;
     let state = State::replay(&entries);
     // The pre-image journalled before each record's first write (the first intent is the
@@ -156,11 +169,6 @@ pub async fn rollback(
         .collect();
     doubtful.sort();
     report.in_doubt = doubtful;
-    let mut journal = if dry_run {
-        None
-    } else {
-        Some(Journal::open(journal_path)?)
-    };
     for phase in [Phase::Tasks, Phase::Notes, Phase::Contacts, Phase::Accounts] {
         // Journal order, reversed: the newest records first.
         let done: Vec<&Entry> = entries

@@ -28,17 +28,28 @@ pub struct TargetArgs {
     #[arg(long, default_value = "FRESHSALES_API_KEY")]
     pub api_key_env: String,
     /// The account's plan limit, calls per hour (Growth 1000, Pro 2000, Enterprise 5000).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub plan_limit: Option<u32>,
     /// Calls per hour this load may use (default 80% of the plan limit: the budget is shared).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub budget_per_hour: Option<u32>,
     /// Calls per minute (Freshsales' fair-usage cap is 400).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=400))]
     pub per_minute: u32,
     /// Rehearsals only: the sandbox's --time-scale, so the budget's hour lasts 3600/F seconds.
-    #[arg(long, default_value_t = 1.0, hide_short_help = true)]
+    #[arg(long, default_value_t = 1.0, hide_short_help = true, value_parser = time_scale)]
     pub time_scale: f64,
+}
+
+/// Parses `--time-scale`: a finite speed-up from 1 (real time) to 100,000.
+pub fn time_scale(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if !f.is_finite() || !(1.0..=100_000.0).contains(&f) {
+        return Err(format!(
+            "'{s}' is out of range: the time scale is a speed-up from 1 (real time) to 100000"
+        ));
+    }
+    Ok(f)
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -99,6 +110,18 @@ impl TargetArgs {
             .budget_per_hour
             .or(profile.budget_per_hour)
             .unwrap_or(plan_limit * 4 / 5);
+        if plan_limit == 0 || budget == 0 {
+            bail!(
+                "the plan limit and the budget per hour must be at least 1 call (check loader.toml)"
+            );
+        }
+        if budget > plan_limit {
+            bail!(
+                "--budget-per-hour {budget} is above the plan limit of {plan_limit} calls an hour: \
+                 Freshsales would answer 429 (ask support for a higher limit for the migration \
+                 window and pass it as --plan-limit)"
+            );
+        }
         Client::new(
             &target,
             key,

@@ -272,7 +272,9 @@ pub async fn verify(
         for (key, id, description) in notes {
             report.checked += 1;
             match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {
-                Some(n) if n["description"].as_str() == Some(description.as_str()) => {}
+                Some(n)
+                    if payload::comparable_text(n["description"].as_str().unwrap_or(""))
+                        == payload::comparable_text(&description) => {}
                 Some(n) => report.mismatches.push(Mismatch {
                     key,
                     field: "description".into(),

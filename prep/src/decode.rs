@@ -19,8 +19,68 @@ pub struct Decoded<'a> {
 }
 
 /// Decodes `bytes`. `forced` is a WHATWG encoding label chosen by the customer (it wins over
-/// detection); an unknown label is an error.
+/// detection); an unknown label is an error, and so is text that holds binary data (a NUL,
+/// or many control characters), since no export has them and reading them as text would
+/// turn garbage into contacts.
 pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, String> {
+    let d = decode_text(bytes, forced)?;
+    binary_check(&d.text)?;
+    Ok(d)
+}
+
+/// Refuses text whose control characters (NUL and the others but tab, line feed, carriage
+/// return and form feed) make up more than 1 in 200 of its characters, at least 3: what
+/// binary data, or UTF-16 read as something else, looks like. A stray NUL in a real export
+/// (csvkit's `null_byte.csv`) stays a character of its cell.
+fn binary_check(text: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    let is_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
+    let controls = bytes.iter().filter(|&&b| is_control(b)).count();
+    if controls < 3 || controls * 200 <= text.chars().count() {
+        return Ok(());
+    }
+    let first = bytes.iter().position(|&b| is_control(b)).unwrap_or(0);
+    Err(format!(
+        "from line {} on, the file holds binary data ({controls} control characters), not \
+         text: this is not a CSV or HTML export (if it is UTF-16 or another encoding that was \
+         not recognised, choose the encoding)",
+        line_of(bytes, first)
+    ))
+}
+
+fn line_of(bytes: &[u8], at: usize) -> usize {
+    1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// UTF-16 without a byte-order mark, recognised by its NULs: text that is mostly ASCII has
+/// a zero in every other byte (the high byte of each code unit). `None` when the head of
+/// the file does not look like that.
+fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096) & !1];
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let zeros_at = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    // Four in ten code units ASCII is already a very un-binary file; the other position
+    // must then be almost free of zeros.
+    if odd * 10 >= pairs * 4 && even * 20 <= pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= pairs * 4 && odd * 20 <= pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, String> {
     if let Some(label) = forced {
         let enc = Encoding::for_label(label.trim().as_bytes())
             .ok_or_else(|| format!("unknown encoding '{label}'"))?;
@@ -42,6 +102,15 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, 
             text: cow,
             encoding: name(enc),
             bom: true,
+            had_errors,
+        });
+    }
+    if let Some(enc) = sniff_utf16(bytes) {
+        let (cow, had_errors) = enc.decode_without_bom_handling(bytes);
+        return Ok(Decoded {
+            text: cow,
+            encoding: name(enc),
+            bom: false,
             had_errors,
         });
     }
@@ -105,6 +174,30 @@ mod tests {
         let d = decode(&bytes, None).unwrap();
         assert_eq!(d.encoding, "utf-16le");
         assert_eq!(d.text, "a,b\n");
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised_by_its_nuls() {
+        let text = "Contact ID,First Name,Email\r\n1,Zoë,zoe@example.com\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, enc) in [(le, "utf-16le"), (be, "utf-16be")] {
+            let d = decode(&bytes, None).unwrap();
+            assert_eq!((d.text.as_ref(), d.encoding.as_str()), (text, enc));
+        }
+    }
+
+    #[test]
+    fn binary_content_is_refused_with_its_line() {
+        let mut bytes = b"Contact ID,First Name\n1,Ann\n".to_vec();
+        bytes.extend((0..2000u32).map(|i| (i * 7919 % 251) as u8));
+        let e = decode(&bytes, None).unwrap_err();
+        assert!(e.contains("line 3") && e.contains("binary"), "{e}");
+        // A PNG signature and header.
+        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00";
+        assert!(decode(png, None).unwrap_err().contains("binary"));
+        // A stray control character in a real export is not binary.
+        assert!(decode(b"a,b\n1,x\x0by\n", None).is_ok());
     }
 
     #[test]

@@ -494,9 +494,12 @@ fn fit(kind: FileKind, headers: &[String]) -> Option<f64> {
             has(F::FirstName) || has(F::LastName) || has(F::Email) || has(F::Company)
         }
         FileKind::Notes => has(F::NoteText),
+        // A lone date column is no to-do list (stock prices and address lists have one).
         FileKind::Tasks => {
-            (has(F::Title) || has(F::DueDate))
-                && (has(F::Priority) || has(F::Status) || has(F::CompletedDate) || has(F::DueDate))
+            (has(F::Title)
+                && (has(F::Priority) || has(F::Status) || has(F::CompletedDate) || has(F::DueDate)))
+                || (has(F::DueDate)
+                    && (has(F::Priority) || has(F::Status) || has(F::CompletedDate)))
         }
         FileKind::Appointments => {
             has(F::Start) || (has(F::Date) && (has(F::End) || has(F::AllDay) || has(F::Color)))
@@ -514,7 +517,10 @@ fn fit(kind: FileKind, headers: &[String]) -> Option<f64> {
         return None;
     }
     let matched = aliases.iter().filter(|a| a.is_some()).count();
-    Some(matched as f64 / headers.len() as f64)
+    let score = matched as f64 / headers.len() as f64;
+    // Contacts exports carry many custom columns, so only their signature counts; any other
+    // kind must explain at least a quarter of the headers, else the file is asked about.
+    (kind == FileKind::Contacts || score >= 0.25).then_some(score)
 }
 
 /// Recognises a CSV file's kind from its headers; the file name only breaks near-ties.
@@ -597,6 +603,12 @@ mod tests {
         assert_eq!(detect("x.csv", &lists), FileKind::Lists);
         let templates = h(&["Name", "Folder", "Subject", "Body"]);
         assert_eq!(detect("x.csv", &templates), FileKind::Templates);
+        // Unrelated data with a date column is not a to-do list.
+        let stocks = h(&["Date", "Open", "High", "Low", "Close", "Volume"]);
+        assert_eq!(detect("bom.csv", &stocks), FileKind::Unknown);
+        let mut japanese = h(&["id", "date"]);
+        japanese.extend((1..=15).map(|i| format!("val{i}")));
+        assert_eq!(detect("japanese.csv", &japanese), FileKind::Unknown);
         let appts = h(&["Description", "Date", "Start Time", "End Time"]);
         assert_eq!(detect("x.csv", &appts), FileKind::Appointments);
         assert_eq!(detect("x.csv", &h(&["foo", "bar"])), FileKind::Unknown);

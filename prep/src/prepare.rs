@@ -311,6 +311,9 @@ pub fn prepare_with<R>(
     let list_entries = owners::lists(of(FileKind::Lists));
     add_list_choices(&list_entries, &user, &out.mapping, &mut defs, settings);
     out.custom_fields = ordered_defs(&out.mapping, &defs);
+    if let Some(w) = custom_field_limit_warning(out.custom_fields.len()) {
+        out.warnings.push(w);
+    }
 
     let mut set = contacts::build(of(FileKind::Contacts), &defs);
     out.review.append(&mut set.review);
@@ -554,6 +557,34 @@ fn add_list_choices(
             def.choices.sort_by_key(|c| c.to_lowercase());
         }
     }
+}
+
+/// Contact custom fields Freshsales allows per plan (Freshworks support, "What are custom
+/// field limits?": Free 0, Growth 150, Pro 250, Enterprise 630).
+pub const CUSTOM_FIELD_LIMITS: [(&str, usize); 3] =
+    [("Growth", 150), ("Pro", 250), ("Enterprise", 630)];
+
+/// A warning when the mapping needs more contact custom fields than a plan allows.
+fn custom_field_limit_warning(n: usize) -> Option<String> {
+    let (smallest, limit) = CUSTOM_FIELD_LIMITS[0];
+    if n <= limit {
+        return None;
+    }
+    let fits: Vec<&str> = CUSTOM_FIELD_LIMITS
+        .iter()
+        .filter(|(_, l)| n <= *l)
+        .map(|(p, _)| *p)
+        .collect();
+    Some(format!(
+        "the mapping needs {n} contact custom fields; Freshsales allows {limit} on {smallest}, \
+         250 on Pro and 630 on Enterprise ({}): leave unneeded columns behind, or send them \
+         to the notes text, in the mapping",
+        if fits.is_empty() {
+            "no plan has that many".to_string()
+        } else {
+            format!("fits {}", fits.join(", "))
+        }
+    ))
 }
 
 /// Custom fields in the order of the contacts columns that use them.

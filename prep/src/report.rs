@@ -221,7 +221,7 @@ impl Summary {
                 let value = i
                     .value
                     .as_deref()
-                    .map(|v| format!(" `{}`", md(&shorten(v, 60))))
+                    .map(|v| format!(" {}", code_span(&shorten(v, 60))))
                     .unwrap_or_default();
                 let _ = writeln!(s, "- {}{}: {}", md(&i.location()), value, md(&i.message));
             }
@@ -249,6 +249,29 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 /// Escapes Markdown table and inline syntax in customer text, and keeps it on one line.
+/// `s` as a Markdown code span. Backslash escapes do not work inside code spans, so the
+/// fence is made longer than any run of backticks in the value (CommonMark §6.1), with a
+/// space inside when the value starts or ends with one.
+pub fn code_span(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in flat.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{flat}{pad}{fence}")
+}
+
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -319,5 +342,13 @@ mod tests {
             vec![ReviewItem::new(Reason::OrphanNote, "Notes.csv", "=cmd|' /C calc'!A0").at(3, 3)];
         let csv = queue_csv(&items, Reason::OrphanNote);
         assert!(csv.contains("'=cmd"), "{csv}");
+    }
+
+    #[test]
+    fn backticks_in_values_do_not_break_code_spans() {
+        assert_eq!(code_span("plain"), "`plain`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("``x"), "``` ``x ```");
+        assert_eq!(code_span("two\nlines"), "`two lines`");
     }
 }

@@ -110,6 +110,8 @@ impl Table {
         };
         let mut record = StringRecord::new();
         let mut index: u64 = 0;
+        // Where the last record read starts, for the unclosed-quote check below.
+        let mut last_start: Option<(u64, usize)> = None;
         loop {
             let line = reader.position().line();
             let more = reader
@@ -127,6 +129,14 @@ impl Table {
                 continue;
             }
             index += 1;
+            if let Some(p) = record.position() {
+                // The position may sit before the previous record's line ending.
+                let mut b = p.byte() as usize;
+                while matches!(text.as_bytes().get(b), Some(b'\r' | b'\n')) {
+                    b += 1;
+                }
+                last_start = Some((index, b));
+            }
             let line = record.position().map_or(line, |p| start_line(text, p));
             match headers {
                 None => headers = Some(record.iter().map(|h| h.trim().to_string()).collect()),
@@ -138,6 +148,36 @@ impl Table {
                     }
                 }
             }
+        }
+        // The csv crate ends a quoted field at the end of the input without a word, so one
+        // stray quote would swallow every later row into a single cell. Only the last record
+        // can be in that state (any earlier one was ended by a closing quote), so only it is
+        // checked.
+        if let Some((row, start)) = last_start
+            && let Some((at, column)) = unclosed_quote(&text.as_bytes()[start..], delimiter)
+        {
+            let at = start + at;
+            let line = 1 + text.as_bytes()[..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            let name = match (&headers, row) {
+                (Some(h), r) if r > 1 => h
+                    .get(column)
+                    .map(|h| format!("column '{h}'"))
+                    .unwrap_or_else(|| format!("column {}", column + 1)),
+                _ => format!("header cell {}", column + 1),
+            };
+            return Err(PrepError::Csv {
+                file: file.to_string(),
+                row,
+                line,
+                message: format!(
+                    "{name}: a quote (\") opens here and is never closed, so every later row \
+                     would be read as part of this one value. Remove or close that quote and \
+                     export or save the file again"
+                ),
+            });
         }
         // Both grew by doubling: give the slack back, since tables live through the whole
         // preparation (in a browser tab every megabyte counts).
@@ -180,6 +220,42 @@ fn start_line(text: &str, p: &csv::Position) -> u64 {
         b += 1;
     }
     line
+}
+
+/// Where a quoted field of the record at the start of `bytes` opens without ever closing
+/// (byte offset of the quote, 0-based column), following the csv crate's reading: a field
+/// is quoted when it starts with `"`, `""` inside it is a quote, and a quote followed by
+/// anything else ends the quoting.
+fn unclosed_quote(bytes: &[u8], delimiter: u8) -> Option<(usize, usize)> {
+    enum S {
+        Start,
+        Plain,
+        Quoted(usize),
+        QuoteInQuoted(usize),
+    }
+    let mut state = S::Start;
+    let mut column = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        state = match state {
+            S::Start | S::Plain | S::QuoteInQuoted(_) if b == delimiter => {
+                column += 1;
+                S::Start
+            }
+            S::Start | S::Plain | S::QuoteInQuoted(_) if b == b'\n' || b == b'\r' => {
+                return None;
+            }
+            S::Start if b == b'"' => S::Quoted(i),
+            S::Start | S::Plain => S::Plain,
+            S::Quoted(at) if b == b'"' => S::QuoteInQuoted(at),
+            S::Quoted(at) => S::Quoted(at),
+            S::QuoteInQuoted(at) if b == b'"' => S::Quoted(at),
+            S::QuoteInQuoted(_) => S::Plain,
+        };
+    }
+    match state {
+        S::Quoted(at) => Some((at, column)),
+        _ => None,
+    }
 }
 
 /// Picks `,`, `;`, tab or `|` by how consistently each splits the first lines (quotes
@@ -239,6 +315,29 @@ fn split_records(bytes: &[u8], max: usize) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_quote_is_refused_where_it_opens() {
+        let text =
+            "Contact ID,First Name,Email\r\n1,\"Ann,ann@example.com\r\n2,Bob,bob@example.com\r\n";
+        let e = Table::parse("Contacts.csv", text, None).unwrap_err();
+        let PrepError::Csv {
+            file,
+            row,
+            line,
+            message,
+        } = &e
+        else {
+            panic!("{e}")
+        };
+        assert_eq!((file.as_str(), *row, *line), ("Contacts.csv", 2, 2));
+        assert!(message.contains("column 'First Name'"), "{message}");
+        // Closed quotes, doubled quotes and stray quotes inside plain cells are fine.
+        let fine = "a,b\n\"x \"\"y\"\"\",5'11\"\n\"multi\nline\",z\n";
+        let t = Table::parse("x.csv", fine, None).unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1].get(0), "multi\nline");
+    }
 
     #[test]
     fn sniffs_common_delimiters() {

@@ -50,7 +50,9 @@ async fn landed_note(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>
         .await?;
     let list = a.body["notes"].as_array().cloned().unwrap_or_default();
     Ok(unclaimed(ctx, list, fp, |v| {
-        text_fingerprint(v["description"].as_str().unwrap_or(""))
+        text_fingerprint(&payload::comparable_text(
+            v["description"].as_str().unwrap_or(""),
+        ))
     })
     .await)
 }
@@ -191,6 +193,9 @@ pub(super) async fn push_note(ctx: &Ctx, n: Note) -> Result<()> {
     }
     let body = payload::note(&n, 0);
     let fp = text_fingerprint(body["note"]["description"].as_str().unwrap_or(""));
+    let comparable = text_fingerprint(&payload::comparable_text(
+        body["note"]["description"].as_str().unwrap_or(""),
+    ));
     if ctx.unchanged(&n.key, &fp).is_some() {
         ctx.log(Entry::Skipped {
             phase: Phase::Notes,
@@ -210,7 +215,7 @@ pub(super) async fn push_note(ctx: &Ctx, n: Note) -> Result<()> {
     };
     let body = payload::note(&n, contact_id);
     let created = create_child(ctx, Phase::Notes, &n.key, "/notes", &body, || {
-        landed_note(ctx, contact_id, &fp)
+        landed_note(ctx, contact_id, &comparable)
     })
     .await?;
     let source = format!("{} row {}", n.source.file, n.source.row);

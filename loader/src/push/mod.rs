@@ -255,6 +255,8 @@ pub async fn push(
     opts: &PushOptions,
 ) -> Result<PushResult> {
     let (journal_path, run_dir) = run_paths(bundle);
+    // Locked before it is read: a second push of this bundle stops here.
+    let mut journal = Journal::open(&journal_path)?;
     let entries = journal::read(&journal_path)?;
     let state = State::replay(&entries);
     if let Some(h) = &state.bundle_sha256
@@ -312,7 +314,6 @@ pub async fn push(
                 .map(|c| c.confirmed_at.clone())
         })
         .unwrap_or_else(|| "2000-01-01T00:00:00Z".into());
-    let mut journal = Journal::open(&journal_path)?;
     journal.append(&Entry::Start {
         bundle_sha256: pre.manifest.content_sha256.clone(),
         target: client.base().to_string(),

@@ -312,6 +312,16 @@ impl Client {
                 self.backoff(attempt).await;
                 continue;
             }
+            if status == 413 {
+                // The record is too large for the account (a proxy's answer is often not
+                // JSON): that record fails, the load goes on.
+                return Err(CallError::Rejected {
+                    status,
+                    message: "the record is too large for Freshsales (413 Payload Too Large): \
+                              shorten its longest value, or lower the limits at prepare (--limit)"
+                        .into(),
+                });
+            }
             let Some(body) = json else {
                 return Err(CallError::NotJson {
                     status,

@@ -271,18 +271,19 @@ async fn print_push(
         return;
     }
     println!(
-        "\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}",
-        "phase", "expected", "created", "updated", "skipped", "failed"
+        "\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
+        "phase", "expected", "created", "updated", "skipped", "failed", "in doubt"
     );
     for r in result.reports.values() {
         println!(
-            "{:<9} {:>8} {:>8} {:>8} {:>8} {:>7}",
+            "{:<9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
             r.phase,
             r.expected,
             r.created,
             r.updated,
             r.skipped.values().sum::<u64>(),
-            r.failed
+            r.failed,
+            r.in_doubt
         );
         for (why, n) in &r.skipped {
             println!("          skipped {n}: {why}");
@@ -300,11 +301,18 @@ async fn print_push(
         "reports: {}/ (report-<phase>.json/.csv, errors.csv, manual/)",
         result.run_dir.display()
     );
-    if !result.errors.is_empty() {
+    let doubtful = result.errors.iter().filter(|e| e.status.is_none()).count();
+    let refused = result.errors.len() - doubtful;
+    if refused > 0 {
         println!(
-            "{} records were refused: see {}",
-            result.errors.len(),
+            "{refused} records were refused: see {}",
             result.run_dir.join("errors.csv").display()
+        );
+    }
+    if doubtful > 0 {
+        println!(
+            "{doubtful} records are in doubt (sent, but no answer came back): run push again \
+             to settle them; it reads back before sending anything again"
         );
     }
 }
@@ -331,10 +339,11 @@ fn print_verify(bundle: &Path, report: &loader::verify::VerifyReport) -> Result<
         serde_json::to_string_pretty(report)?,
     )?;
     println!(
-        "verified {} records: {} missing, {} field mismatches{}",
+        "verified {} records: {} missing, {} field mismatches, {} duplicates{}",
         report.checked,
         report.missing.len(),
         report.mismatches.len(),
+        report.extras.len(),
         if report.unreadable.is_empty() {
             String::new()
         } else {
@@ -354,7 +363,10 @@ fn print_verify(bundle: &Path, report: &loader::verify::VerifyReport) -> Result<
         println!("  {k}: could not be read back ({why})");
     }
     println!("report: {}", dir.join("verify.json").display());
-    Ok(report.missing.is_empty() && report.mismatches.is_empty() && report.unreadable.is_empty())
+    for (k, id) in report.extras.iter().take(20) {
+        println!("  {k}: a second copy in Freshsales (id {id}), not made by this load's journal");
+    }
+    Ok(report.clean())
 }
 
 /// `loader rollback`.

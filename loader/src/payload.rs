@@ -204,8 +204,31 @@ pub fn note_description(n: &Note) -> String {
     if n.pinned {
         head.push_str(", pinned");
     }
+    head.push_str("; ");
+    head.push_str(&import_ref(&n.key));
     head.push(']');
     format!("{head}\n{}", n.text)
+}
+
+/// The marker a created note, task or appointment carries in its text: `ref AC-` and 12
+/// hex digits of the SHA-256 of its bundle key. It lets a load recognise its own records in
+/// the account when the journal is gone (another machine, a deleted file), so pushing the
+/// same bundle again never makes a second copy.
+pub fn import_ref(key: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(key.as_bytes());
+    let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("ref AC-{hex}")
+}
+
+/// The import ref in a text written by [`import_ref`], if there is one.
+pub fn find_import_ref(text: &str) -> Option<&str> {
+    let at = text.find("ref AC-")?;
+    let candidate = text.get(at..at + 19)?;
+    candidate[7..]
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then_some(candidate)
 }
 
 /// Create body of a note.
@@ -228,8 +251,9 @@ pub fn due_date(t: &Task, fallback: &str) -> String {
     format!("{date}T12:00:00Z")
 }
 
-/// A task's description: details plus what Freshsales has no field for.
-pub fn task_description(t: &Task) -> Option<String> {
+/// A task's description: details, then what Freshsales has no field for, then the import
+/// line with the task's [`import_ref`].
+pub fn task_description(t: &Task) -> String {
     let mut extra = Vec::new();
     if let Some(p) = t.priority {
         extra.push(format!("Priority: {p:?}"));
@@ -237,11 +261,13 @@ pub fn task_description(t: &Task) -> Option<String> {
     if let Some(k) = &t.task_type {
         extra.push(format!("Type: {k}"));
     }
-    match (&t.details, extra.is_empty()) {
-        (Some(d), true) => Some(d.clone()),
-        (Some(d), false) => Some(format!("{d}\n\n{}", extra.join("\n"))),
-        (None, false) => Some(extra.join("\n")),
-        (None, true) => None,
+    extra.push(format!(
+        "[Imported from AllClients; {}]",
+        import_ref(&t.key)
+    ));
+    match &t.details {
+        Some(d) => format!("{d}\n\n{}", extra.join("\n")),
+        None => extra.join("\n"),
     }
 }
 
@@ -249,9 +275,7 @@ pub fn task_description(t: &Task) -> Option<String> {
 pub fn task(t: &Task, contact_id: i64, owner: Option<i64>, fallback_due: &str) -> Value {
     let mut m = Map::new();
     m.insert("title".into(), json!(t.title));
-    if let Some(d) = task_description(t) {
-        m.insert("description".into(), json!(d));
-    }
+    m.insert("description".into(), json!(task_description(t)));
     m.insert("due_date".into(), json!(due_date(t, fallback_due)));
     m.insert("targetable_type".into(), json!("Contact"));
     m.insert("targetable_id".into(), json!(contact_id));
@@ -355,10 +379,16 @@ mod tests {
                 row: 2,
             },
         };
+        let r = import_ref("note:1");
         assert_eq!(
             note_description(&n),
-            "[Imported from AllClients, originally 2019-03-04 10:11:00 by J. Smith, activity]\n[[System]] Email sent"
+            format!(
+                "[Imported from AllClients, originally 2019-03-04 10:11:00 by J. Smith, activity; {r}]\n[[System]] Email sent"
+            )
         );
+        assert_eq!(find_import_ref(&note_description(&n)), Some(r.as_str()));
+        assert_ne!(import_ref("note:2"), r, "another key, another ref");
+        assert_eq!(find_import_ref("ref AC-12 too short"), None);
         let t = Task {
             key: "task:1".into(),
             contact: "c".into(),
@@ -378,7 +408,13 @@ mod tests {
         };
         let v = task(&t, 7, Some(9), "2026-11-25T00:00:00Z");
         assert_eq!(v["task"]["due_date"], "2020-01-02T12:00:00Z");
-        assert_eq!(v["task"]["description"], "Priority: High");
+        assert_eq!(
+            v["task"]["description"],
+            format!(
+                "Priority: High\n[Imported from AllClients; {}]",
+                import_ref("task:1")
+            )
+        );
         assert_eq!(v["task"]["owner_id"], 9);
     }
 }

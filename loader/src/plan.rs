@@ -244,13 +244,14 @@ fn type_words(t: FieldType) -> &'static str {
 }
 
 /// Calls each phase needs: a lookup (the rollback pre-image) and an upsert per account; a
-/// lookup (tags, pre-image) and an upsert per contact with an email, a create per contact
-/// without; a create per note; a create, and a completion for closed ones, per task.
+/// lookup (tags, pre-image) and an upsert per contact with an email, a lookup by external id
+/// and a create per contact without; a create per note; a create, and a completion for
+/// closed ones, per task.
 pub fn calls(stats: &BundleStats) -> Calls {
     Calls {
         preflight: PREFLIGHT_CALLS,
         accounts: stats.accounts * 2,
-        contacts: stats.contacts_with_email * 2 + stats.contacts_without_email,
+        contacts: (stats.contacts_with_email + stats.contacts_without_email) * 2,
         notes: stats.notes,
         tasks: stats.tasks + stats.completed_tasks,
     }
@@ -477,8 +478,8 @@ mod tests {
         );
         assert_eq!(p.owners[0].user_id, Some(7));
         assert!(p.warnings[0].starts_with("1 contacts have neither an email nor a mobile"));
-        assert_eq!(p.calls.total(), 3 + 4 + 21 + 5 + 4);
-        assert_eq!(p.eta_seconds, 37.0);
+        assert_eq!(p.calls.total(), 3 + 4 + 22 + 5 + 4);
+        assert_eq!(p.eta_seconds, 38.0);
         let with_default = plan(&m, &stats, &account, Some("pat@a.example"), 1.0);
         assert_eq!(with_default.owners[1].status, "default_owner");
         assert_eq!(with_default.blocking.len(), 3);

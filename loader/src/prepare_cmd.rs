@@ -39,6 +39,26 @@ pub struct PrepareArgs {
     /// Extra hosts whose template images die with the account (white-label domains).
     #[arg(long = "allclients-host")]
     allclients_hosts: Vec<String>,
+    /// The largest value Freshsales takes, in characters, as KIND=N with KIND one of
+    /// `text` (default 255), `paragraph` (10000) or `note` (65535); longer values are held
+    /// in the review queue. Repeatable.
+    #[arg(long = "limit", value_name = "KIND=N", value_parser = parse_limit)]
+    limits: Vec<(String, usize)>,
+}
+
+fn parse_limit(s: &str) -> Result<(String, usize), String> {
+    let (kind, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KIND=N"))?;
+    if !matches!(kind, "text" | "paragraph" | "note") {
+        return Err(format!("'{kind}' is not one of text, paragraph, note"));
+    }
+    let n: usize = n
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{n}' is not a positive number of characters"))?;
+    Ok((kind.to_string(), n))
 }
 
 /// Runs `loader prepare`.
@@ -80,6 +100,13 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     settings
         .allclients_hosts
         .extend(args.allclients_hosts.iter().cloned());
+    for (kind, n) in &args.limits {
+        match kind.as_str() {
+            "text" => settings.limits.text = *n,
+            "paragraph" => settings.limits.paragraph = *n,
+            _ => settings.limits.note = *n,
+        }
+    }
     let options = Options {
         mapping,
         settings,
@@ -297,6 +324,7 @@ pub fn demo(out_dir: &Path) -> Result<PathBuf> {
         confirmed_at: None,
         groups_field: "AllClients Groups".into(),
         allclients_hosts: Vec::new(),
+        limits: Vec::new(),
     })?;
     println!("\n== inspect {}", out.display());
     inspect(&out, false)?;

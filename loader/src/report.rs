@@ -25,13 +25,21 @@ pub struct PhaseReport {
     pub skipped: BTreeMap<String, u64>,
     /// Refused by Freshsales.
     pub failed: u64,
+    /// Sent, but no answer came back however often it was tried (never refused): the
+    /// journal keeps them in doubt and the next `push` settles them by reading back.
+    #[serde(default)]
+    pub in_doubt: u64,
 }
 
 impl PhaseReport {
     /// Whether every expected record is accounted for.
     pub fn balanced(&self) -> bool {
         self.expected
-            == self.created + self.updated + self.skipped.values().sum::<u64>() + self.failed
+            == self.created
+                + self.updated
+                + self.skipped.values().sum::<u64>()
+                + self.failed
+                + self.in_doubt
     }
 }
 
@@ -44,7 +52,7 @@ pub struct ErrorRow {
     pub key: String,
     /// Input file and row it came from.
     pub source: String,
-    /// HTTP status.
+    /// HTTP status; none when no answer came back (the record is in doubt, not refused).
     pub status: Option<u16>,
     /// The API's message.
     pub error: String,
@@ -68,6 +76,7 @@ pub fn write_phase(dir: &Path, phase: Phase, r: &PhaseReport) -> Result<()> {
         "skipped",
         "skipped_reasons",
         "failed",
+        "in_doubt",
     ])?;
     let reasons = r
         .skipped
@@ -83,6 +92,7 @@ pub fn write_phase(dir: &Path, phase: Phase, r: &PhaseReport) -> Result<()> {
         r.skipped.values().sum::<u64>().to_string(),
         reasons,
         r.failed.to_string(),
+        r.in_doubt.to_string(),
     ])?;
     std::fs::write(
         dir.join(format!("report-{}.csv", phase.as_str())),

@@ -41,6 +41,57 @@ pub struct VerifyReport {
     /// nor missing.
     #[serde(default)]
     pub unreadable: Vec<(String, String)>,
+    /// Notes and tasks on a loaded contact that carry the import ref of a bundle record but
+    /// are not the one the journal recorded: duplicates (bundle key and the extra's id).
+    #[serde(default)]
+    pub extras: Vec<(String, i64)>,
+}
+
+impl VerifyReport {
+    /// Whether Freshsales holds exactly what the bundle says, as far as was read.
+    pub fn clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.mismatches.is_empty()
+            && self.unreadable.is_empty()
+            && self.extras.is_empty()
+    }
+}
+
+/// Extras among `listed` (records under one contact, or the whole account's tasks): those
+/// whose import ref belongs to a bundle record that the journal maps to another id.
+fn extras_in(report: &mut VerifyReport, listed: &[Value], loaded: &HashMap<String, (String, i64)>) {
+    for v in listed {
+        let (Some(r), Some(id)) = (
+            v["description"].as_str().and_then(payload::find_import_ref),
+            v["id"].as_i64(),
+        ) else {
+            continue;
+        };
+        if let Some((key, ours)) = loaded.get(r)
+            && *ours != id
+        {
+            report.extras.push((key.clone(), id));
+        }
+    }
+}
+
+/// Every task of the account, open and completed (one call per 100).
+async fn all_tasks(client: &Client) -> Result<Vec<Value>, CallError> {
+    let mut out = Vec::new();
+    for filter in ["open", "completed"] {
+        let mut page = 1u64;
+        loop {
+            let a = client
+                .get(&format!("/tasks?filter={filter}&page={page}&per_page=100"))
+                .await?;
+            out.extend(a.body["tasks"].as_array().cloned().unwrap_or_default());
+            if page >= a.body["meta"]["total_pages"].as_u64().unwrap_or(1) {
+                break;
+            }
+            page += 1;
+        }
+    }
+    Ok(out)
 }
 
 fn clone_error(e: &CallError) -> CallError {
@@ -196,6 +247,13 @@ pub async fn verify(
         })
         .collect();
     let mut notes_by_contact: HashMap<i64, Vec<(String, i64, String)>> = HashMap::new();
+    let mut task_refs: HashMap<String, (String, i64)> = HashMap::new();
+    let fallback_due = pre
+        .manifest
+        .confirmation
+        .as_ref()
+        .map(|c| c.confirmed_at.clone())
+        .unwrap_or_else(|| "2000-01-01T00:00:00Z".into());
     for r in &records {
         match r {
             Record::Account(a) => {
@@ -237,21 +295,27 @@ pub async fn verify(
             }
             Record::Task(t) => {
                 let Some(id) = ids.get(&t.key) else { continue };
+                task_refs.insert(payload::import_ref(&t.key), (t.key.clone(), *id));
                 report.checked += 1;
+                let contact = ids.get(&t.contact).copied().unwrap_or_default();
+                let owner = pre.targets.owner(t.owner.as_deref());
+                let mut sent = payload::task(t, contact, owner, &fallback_due);
+                let status = if t.status == prep::model::TaskStatus::Completed {
+                    1
+                } else {
+                    0
+                };
+                sent["task"]["status"] = status.into();
                 match client.get(&format!("/tasks/{id}")).await {
                     Ok(ans) => {
-                        let task = &ans.body["task"];
-                        let status = if t.status == prep::model::TaskStatus::Completed {
-                            1
-                        } else {
-                            0
-                        };
-                        compare(
-                            &mut report,
-                            &t.key,
-                            &serde_json::json!({"title": t.title, "status": status}),
-                            task,
-                        );
+                        let mut task = ans.body["task"].clone();
+                        // Compared as instants: `…Z` sent, `…+00:00` may come back.
+                        for v in [&mut sent["task"]["due_date"], &mut task["due_date"]] {
+                            if let Some(d) = v.as_str() {
+                                *v = instant(d).into();
+                            }
+                        }
+                        compare(&mut report, &t.key, &sent["task"], &task);
                     }
                     Err(e) => not_read(&mut report, &t.key, e)?,
                 }
@@ -269,6 +333,11 @@ pub async fn verify(
                 continue;
             }
         };
+        let refs: HashMap<String, (String, i64)> = notes
+            .iter()
+            .map(|(key, id, _)| (payload::import_ref(key), (key.clone(), *id)))
+            .collect();
+        extras_in(&mut report, &listed, &refs);
         for (key, id, description) in notes {
             report.checked += 1;
             match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {
@@ -285,5 +354,22 @@ pub async fn verify(
             }
         }
     }
+    if !task_refs.is_empty() {
+        match all_tasks(client).await {
+            Ok(listed) => extras_in(&mut report, &listed, &task_refs),
+            Err(e) => report
+                .unreadable
+                .push(("tasks (looking for duplicates)".into(), e.to_string())),
+        }
+    }
     Ok(report)
+}
+
+/// The instant an RFC 3339 time names, as seconds (the text itself when it is not one).
+fn instant(t: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(t, &Rfc3339) {
+        Ok(t) => t.unix_timestamp().to_string(),
+        Err(_) => t.to_string(),
+    }
 }

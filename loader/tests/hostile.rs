@@ -249,9 +249,83 @@ fn out_of_range_numbers_are_refused() {
             "{flag} {value}: {err}"
         );
     }
-    for (flag, value) in [("--time-scale", "0"), ("--fault-rate", "1.5")] {
+    for (flag, value, named) in [
+        ("--time-scale", "0", "time_scale"),
+        ("--time-scale", "NaN", "time_scale"),
+        ("--fault-rate", "1.5", "fault"),
+    ] {
         let o = loader(&["sandbox", "--port", "0", flag, value]);
         assert!(!o.status.success(), "sandbox {flag} {value}");
-        assert!(stderr(&o).contains(value));
+        assert!(stderr(&o).contains(named), "{flag} {value}: {}", stderr(&o));
     }
+}
+
+/// A real bundle's lines, from `loader prepare` of a tiny export.
+fn small_bundle(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("Contacts.csv"),
+        "Contact ID,First Name,Email\n1,Ann,ann@example.com\n2,Bob,bob@example.com\n",
+    )
+    .unwrap();
+    let out = dir.join("b.jsonl.gz");
+    let o = prepare_dir(&input, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&out).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    (out, text.lines().map(str::to_string).collect())
+}
+
+fn gzip_to(path: &Path, write: impl FnOnce(&mut dyn std::io::Write)) {
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    write(&mut gz);
+    gz.finish().unwrap();
+}
+
+#[test]
+fn a_huge_line_or_an_extra_record_is_refused_without_reading_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lines) = small_bundle(dir.path());
+    // The manifest, then one line of 200 MiB: refused at the cap, not buffered whole.
+    let huge = dir.path().join("huge.jsonl.gz");
+    gzip_to(&huge, |w| {
+        w.write_all(lines[0].as_bytes()).unwrap();
+        w.write_all(b"\n").unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..200 {
+            w.write_all(&chunk).unwrap();
+        }
+    });
+    let o = loader(&["inspect", huge.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 2") && err.contains("longer than 64 MiB"),
+        "{err}"
+    );
+
+    // Records beyond the manifest's count: refused at the first extra one.
+    let extra = dir.path().join("extra.jsonl.gz");
+    gzip_to(&extra, |w| {
+        for l in &lines {
+            writeln!(w, "{l}").unwrap();
+        }
+        for _ in 0..1000 {
+            writeln!(w, "{}", lines[1]).unwrap();
+        }
+    });
+    let o = loader(&["inspect", extra.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    let first_extra = format!("line {}", lines.len() + 1);
+    assert!(
+        err.contains(&first_extra) && err.contains("beyond"),
+        "{first_extra}: {err}"
+    );
 }

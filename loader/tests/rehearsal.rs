@@ -172,17 +172,6 @@ fn push_verify_rollback_leaves_the_account_as_it_was() {
     }
 }
 
-/// The state a clean, uninterrupted push of `bundle` leaves in a fresh ready account.
-fn clean_run(bundle: &Path) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("sample.bundle.jsonl.gz");
-    std::fs::copy(bundle, &copy).unwrap();
-    let sb = Sandbox::start(config(ready_seed(bundle), FAST));
-    let o = push(&copy, &sb, &[]);
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    canonical(&sb.state())
-}
-
 /// A small deterministic generator for kill delays (no RNG crate needed for a test).
 fn delays(seed: u64, n: usize, lo_ms: u64, hi_ms: u64) -> Vec<u64> {
     let mut x = seed;

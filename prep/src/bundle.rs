@@ -229,6 +229,14 @@ pub fn write_streaming(
         line.clear();
         serde_json::to_writer(&mut *line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
         line.push(b'\n');
+        if line.len() > MAX_LINE_BYTES {
+            // Readers refuse such a line, so it must not be written.
+            let start = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+            return Err(PrepError::Bundle(format!(
+                "a record is larger than a bundle line may be ({} MiB): {start}…",
+                MAX_LINE_BYTES >> 20
+            )));
+        }
         Ok(())
     };
     let mut hasher = Sha256::new();
@@ -279,9 +287,7 @@ impl<R: Read> Reader<R> {
     pub fn open(r: R) -> Result<Reader<R>, PrepError> {
         let mut lines = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(r));
         let mut first = String::new();
-        lines
-            .read_line(&mut first)
-            .map_err(|e| io_error("manifest", e))?;
+        read_capped_line(&mut lines, &mut first).map_err(|e| io_error("manifest", e))?;
         if !first.ends_with('\n') {
             return Err(PrepError::Bundle(
                 "not a bundle: the manifest line is missing or cut short".into(),
@@ -322,9 +328,7 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         self.buf.clear();
-        let n = self
-            .lines
-            .read_line(&mut self.buf)
+        let n = read_capped_line(&mut self.lines, &mut self.buf)
             .map_err(|e| io_error(&format!("line {}", self.seen + 2), e))?;
         if n == 0 {
             self.done = true;
@@ -349,12 +353,36 @@ impl<R: Read> Reader<R> {
                 self.seen + 2
             )));
         }
+        if self.seen == self.manifest.records {
+            return Err(PrepError::Bundle(format!(
+                "line {} is a record beyond the {} the manifest counts: the bundle was altered",
+                self.seen + 2,
+                self.manifest.records
+            )));
+        }
         self.hasher.update(self.buf.as_bytes());
         self.seen += 1;
         serde_json::from_str(self.buf.trim_end_matches('\n'))
             .map(Some)
             .map_err(|e| PrepError::Bundle(format!("line {}: {e}", self.seen + 1)))
     }
+}
+
+/// The longest line a bundle may have, in bytes. Far above any honest record (a note or a
+/// held row of the largest cell Freshsales takes is well under a megabyte), and low enough
+/// that a hostile line cannot exhaust memory before it is refused.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// `read_line`, refusing a line longer than [`MAX_LINE_BYTES`] without buffering the rest.
+fn read_capped_line(r: &mut impl BufRead, buf: &mut String) -> std::io::Result<usize> {
+    let n = r.by_ref().take(MAX_LINE_BYTES as u64 + 1).read_line(buf)?;
+    if buf.len() > MAX_LINE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a line is longer than {} MiB", MAX_LINE_BYTES >> 20),
+        ));
+    }
+    Ok(n)
 }
 
 fn io_error(what: &str, e: std::io::Error) -> PrepError {

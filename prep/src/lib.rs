@@ -15,6 +15,7 @@ pub mod decode;
 pub mod error;
 pub mod fields;
 pub mod kind;
+pub mod limits;
 pub mod mapping;
 pub mod model;
 pub mod notes;

@@ -54,7 +54,12 @@ fn key_fingerprint(sheet: &Sheet, row: &Row, contact: &str, text: &str) -> Finge
 
 /// Checks and joins every notes row: the plan of the loaded ones, the counts, and the
 /// review items (rows held, name joins, bad dates).
-pub fn plan(sheets: &[Sheet], set: &ContactSet) -> (Vec<NotePlan>, Counts, Vec<ReviewItem>) {
+/// A note longer than `max_chars` is held (Freshsales would refuse it, or the request).
+pub fn plan(
+    sheets: &[Sheet],
+    set: &ContactSet,
+    max_chars: usize,
+) -> (Vec<NotePlan>, Counts, Vec<ReviewItem>) {
     let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
     let mut plans = Vec::with_capacity(rows);
     let mut counts = Counts::default();
@@ -79,6 +84,19 @@ pub fn plan(sheets: &[Sheet], set: &ContactSet) -> (Vec<NotePlan>, Counts, Vec<R
                         Reason::InvalidValue,
                         sheet.file,
                         "note has no text; row held",
+                    )
+                    .at(row.row, row.line)
+                    .hold(sheet.record(row)),
+                );
+                continue;
+            }
+            if crate::limits::too_long(&text, max_chars) {
+                counts.held += 1;
+                review.push(
+                    ReviewItem::new(
+                        Reason::InvalidValue,
+                        sheet.file,
+                        crate::limits::message(&text, max_chars, "a note"),
                     )
                     .at(row.row, row.line)
                     .hold(sheet.record(row)),

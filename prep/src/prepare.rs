@@ -50,6 +50,9 @@ pub struct Settings {
     pub groups_field_label: String,
     /// Hosts whose template images die with the AllClients account.
     pub allclients_hosts: Vec<String>,
+    /// The largest values Freshsales takes; longer ones are held in the review queue.
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            limits: crate::limits::Limits::default(),
         }
     }
 }
@@ -316,8 +320,9 @@ pub fn prepare_with<R>(
     }
 
     let mut set = contacts::build(of(FileKind::Contacts), &defs);
+    crate::limits::enforce_contacts(&mut set.contacts, &defs, &settings.limits, &mut set.review);
     out.review.append(&mut set.review);
-    let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set);
+    let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set, settings.limits.note);
     out.review.extend(r);
     let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
     out.review.extend(r);

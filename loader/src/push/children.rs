@@ -2,7 +2,7 @@
 //! answer, 5xx) is settled by reading the contact's notes, or the open tasks, and matching a
 //! content fingerprint that no journal entry claims yet, before any retry.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use prep::model::{Note, Task, TaskStatus};
@@ -13,6 +13,125 @@ use super::{Ctx, Outcome, is_fatal, text_fingerprint};
 use crate::api::{CallError, Idempotency};
 use crate::journal::{Entry, Phase, PreImage};
 use crate::payload;
+
+/// Notes and tasks an earlier load left under contacts that existed before this one, by
+/// contact id and import ref. Filled on first need, so a load into a fresh account (no
+/// contact existed) reads nothing.
+#[derive(Default)]
+pub(super) struct Found {
+    notes: HashMap<i64, HashMap<String, Vec<i64>>>,
+    tasks: Option<HashMap<i64, HashMap<String, Vec<i64>>>>,
+}
+
+fn by_ref(list: &[Value], text_field: &str) -> HashMap<String, Vec<i64>> {
+    let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+    for v in list {
+        if let (Some(r), Some(id)) = (
+            v[text_field].as_str().and_then(payload::find_import_ref),
+            v["id"].as_i64(),
+        ) {
+            out.entry(r.to_string()).or_default().push(id);
+        }
+    }
+    out
+}
+
+/// Every task of the account (open and completed), grouped by contact and import ref.
+async fn task_index(ctx: &Ctx) -> Result<HashMap<i64, HashMap<String, Vec<i64>>>, CallError> {
+    let mut by_contact: HashMap<i64, Vec<Value>> = HashMap::new();
+    for filter in ["open", "completed"] {
+        let mut page = 1u64;
+        loop {
+            let a = ctx
+                .client
+                .get(&format!(
+                    "/tasks?filter={filter}&include=targetable&page={page}&per_page=100"
+                ))
+                .await?;
+            for t in a.body["tasks"].as_array().into_iter().flatten() {
+                if let Some(c) = t["targetable_id"].as_i64() {
+                    by_contact.entry(c).or_default().push(t.clone());
+                }
+            }
+            if page >= a.body["meta"]["total_pages"].as_u64().unwrap_or(1) {
+                break;
+            }
+            page += 1;
+        }
+    }
+    Ok(by_contact
+        .into_iter()
+        .map(|(c, list)| (c, by_ref(&list, "description")))
+        .collect())
+}
+
+/// A copy of this record that an earlier load (whose journal may be gone) left in the
+/// account: only looked for under a contact that existed before this load, by the record's
+/// import ref, and never one this journal already answers for.
+async fn earlier_copy(
+    ctx: &Ctx,
+    phase: Phase,
+    key: &str,
+    contact_key: &str,
+    contact_id: i64,
+) -> Result<Option<i64>, CallError> {
+    let existed = matches!(
+        ctx.state.lock().await.first_pre_image.get(contact_key),
+        Some(PreImage::Present { .. })
+    );
+    if !existed {
+        return Ok(None);
+    }
+    let wanted = payload::import_ref(key);
+    let ids = {
+        let mut found = ctx.found.lock().await;
+        let refs = if phase == Phase::Notes {
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.notes.entry(contact_id) {
+                let a = ctx
+                    .client
+                    .get(&format!("/contacts/{contact_id}/notes"))
+                    .await?;
+                let list = a.body["notes"].as_array().cloned().unwrap_or_default();
+                slot.insert(by_ref(&list, "description"));
+            }
+            found.notes.get(&contact_id)
+        } else {
+            if found.tasks.is_none() {
+                found.tasks = Some(task_index(ctx).await?);
+            }
+            found.tasks.as_ref().and_then(|t| t.get(&contact_id))
+        };
+        refs.and_then(|r| r.get(&wanted))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let s = ctx.state.lock().await;
+    let claimed: HashSet<i64> = s
+        .done
+        .values()
+        .filter_map(|e| match e {
+            Entry::Done { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    Ok(ids.into_iter().find(|id| !claimed.contains(id)))
+}
+
+/// Journals an earlier load's copy as this record (not created by this load, so rollback
+/// leaves it, as it leaves the contact it is under). The caller counts it.
+async fn adopt(ctx: &Ctx, phase: Phase, key: &str, id: i64, fingerprint: String) -> Result<()> {
+    ctx.log(Entry::Done {
+        phase,
+        key: key.into(),
+        id,
+        created: false,
+        fingerprint,
+        updated_at: None,
+    })
+    .await
+}
+
+const EARLIER_COPY: &str = "already in Freshsales (an earlier load's copy)";
 
 /// Ids of records on `contact_id` (read with `path`) whose fingerprint is `fp` and which no
 /// journal entry claims yet.
@@ -124,9 +243,16 @@ where
 {
     // An earlier attempt may have landed (crash, lost answers, retries given up): look
     // before creating again.
+    // A read that fails here leaves the record in doubt (never created blind), and the
+    // load goes on; the next push looks again.
     let in_doubt = ctx.state.lock().await.in_doubt(key);
-    if in_doubt && let Some(id) = landed().await? {
-        return Ok(Ok(id));
+    if in_doubt {
+        match landed().await {
+            Ok(Some(id)) => return Ok(Ok(id)),
+            Ok(None) => {}
+            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) => return Ok(Err(not_settled(e))),
+        }
     }
     ctx.log(Entry::Intent {
         phase,
@@ -153,11 +279,12 @@ where
                         message: "answer without an id".into(),
                     }));
             }
-            Err(CallError::Ambiguous(_)) => {
-                if let Some(id) = landed().await? {
-                    return Ok(Ok(id));
-                }
-            }
+            Err(CallError::Ambiguous(_)) => match landed().await {
+                Ok(Some(id)) => return Ok(Ok(id)),
+                Ok(None) => {}
+                Err(e) if is_fatal(&e) => return Err(e.into()),
+                Err(e) => return Ok(Err(not_settled(e))),
+            },
             Err(e) => return Ok(Err(e)),
         }
     }
@@ -165,6 +292,15 @@ where
         attempts: 6,
         last: "every attempt lost its answer".into(),
     }))
+}
+
+/// A failed read-back, as the outcome of the create it was settling: no status, so the
+/// record stays in doubt.
+fn not_settled(e: CallError) -> CallError {
+    CallError::GaveUp {
+        attempts: 1,
+        last: format!("could not read back whether it landed ({e})"),
+    }
 }
 
 async fn contact_id_for(ctx: &Ctx, phase: Phase, key: &str, contact: &str) -> Result<Option<i64>> {
@@ -213,6 +349,22 @@ pub(super) async fn push_note(ctx: &Ctx, n: Note) -> Result<()> {
     let Some(contact_id) = contact_id_for(ctx, Phase::Notes, &n.key, &n.contact).await? else {
         return Ok(());
     };
+    match earlier_copy(ctx, Phase::Notes, &n.key, &n.contact, contact_id).await {
+        Ok(Some(id)) => {
+            adopt(ctx, Phase::Notes, &n.key, id, fp).await?;
+            ctx.count(Phase::Notes, Outcome::Skipped(EARLIER_COPY.into()))
+                .await;
+            return Ok(());
+        }
+        Ok(None) => {}
+        Err(e) if is_fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            let source = format!("{} row {}", n.source.file, n.source.row);
+            return ctx
+                .reject(Phase::Notes, &n.key, source, &n, &not_settled(e))
+                .await;
+        }
+    }
     let body = payload::note(&n, contact_id);
     let created = create_child(ctx, Phase::Notes, &n.key, "/notes", &body, || {
         landed_note(ctx, contact_id, &comparable)
@@ -400,6 +552,24 @@ pub(super) async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
         .is_some()
     {
         return Ok(());
+    }
+    match earlier_copy(ctx, Phase::Tasks, &t.key, &t.contact, contact_id).await {
+        Ok(Some(id)) => {
+            adopt(ctx, Phase::Tasks, &t.key, id, identity).await?;
+            if complete_task(ctx, &t, id).await? {
+                ctx.count(Phase::Tasks, Outcome::Skipped(EARLIER_COPY.into()))
+                    .await;
+            }
+            return Ok(());
+        }
+        Ok(None) => {}
+        Err(e) if is_fatal(&e) => return Err(e.into()),
+        Err(e) => {
+            let source = format!("{} row {}", t.source.file, t.source.row);
+            return ctx
+                .reject(Phase::Tasks, &t.key, source, &t, &not_settled(e))
+                .await;
+        }
     }
     let fp = task_fp(&body);
     let created = create_child(ctx, Phase::Tasks, &t.key, "/tasks", &body, || {

@@ -69,6 +69,10 @@ struct Ctx {
     reports: Mutex<BTreeMap<Phase, PhaseReport>>,
     errors: Mutex<Vec<ErrorRow>>,
     fatal: Mutex<Option<String>>,
+    /// What the account already holds under contacts that existed before this load, read
+    /// once when first needed: import refs of notes by contact id, and of tasks by contact
+    /// id (tasks can only be listed account-wide).
+    found: Mutex<children::Found>,
 }
 
 enum Outcome {
@@ -76,6 +80,7 @@ enum Outcome {
     Updated,
     Skipped(String),
     Failed,
+    InDoubt,
 }
 
 impl Ctx {
@@ -93,6 +98,7 @@ impl Ctx {
             Outcome::Updated => r.updated += 1,
             Outcome::Skipped(why) => *r.skipped.entry(why).or_default() += 1,
             Outcome::Failed => r.failed += 1,
+            Outcome::InDoubt => r.in_doubt += 1,
         }
     }
 
@@ -108,6 +114,14 @@ impl Ctx {
             CallError::Rejected { status, .. } => Some(*status),
             _ => None,
         };
+        // Without a status nothing refused the record: the journal keeps it in doubt
+        // (`State::in_doubt`), and the report says so instead of "refused".
+        let error = match status {
+            Some(_) => e.to_string(),
+            None => format!(
+                "in doubt, not refused: {e}. Run push again: it reads back before sending again"
+            ),
+        };
         self.log(Entry::Failed {
             phase,
             key: key.into(),
@@ -120,10 +134,15 @@ impl Ctx {
             key: key.into(),
             source,
             status,
-            error: e.to_string(),
+            error,
             record: serde_json::to_string(record).unwrap_or_default(),
         });
-        self.count(phase, Outcome::Failed).await;
+        let outcome = if status.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::InDoubt
+        };
+        self.count(phase, outcome).await;
         Ok(())
     }
 
@@ -332,6 +351,7 @@ pub async fn push(
         reports: Mutex::new(BTreeMap::new()),
         errors: Mutex::new(Vec::new()),
         fatal: Mutex::new(None),
+        found: Mutex::new(children::Found::default()),
     });
     for (phase, total) in [
         (Phase::Accounts, stats.accounts),

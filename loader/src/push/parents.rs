@@ -86,19 +86,7 @@ async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
 async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
     // The cheap way first: a lookup on the field (unverified upstream for `external_id`;
     // a refusal just means paging a view instead).
-    if let Ok(a) = ctx
-        .client
-        .get(&query(
-            "/lookup",
-            &[("q", key), ("f", "external_id"), ("entities", "contact")],
-        ))
-        .await
-        && let Some(id) = a.body["contacts"]["contacts"].as_array().and_then(|l| {
-            l.iter()
-                .find(|c| c["external_id"].as_str() == Some(key))
-                .and_then(|c| c["id"].as_i64())
-        })
-    {
+    if let Ok(Some(id)) = lookup_external_id(ctx, key).await {
         return Ok(Some(id));
     }
     let filters = ctx.client.get("/contacts/filters").await?;
@@ -142,6 +130,23 @@ async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallEr
         }
         page += 1;
     }
+}
+
+/// One lookup for a contact whose `external_id` is `key` (the bundle key a load sets on
+/// contacts without email).
+async fn lookup_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
+    let a = ctx
+        .client
+        .get(&query(
+            "/lookup",
+            &[("q", key), ("f", "external_id"), ("entities", "contact")],
+        ))
+        .await?;
+    Ok(a.body["contacts"]["contacts"].as_array().and_then(|l| {
+        l.iter()
+            .find(|c| c["external_id"].as_str() == Some(key))
+            .and_then(|c| c["id"].as_i64())
+    }))
 }
 
 fn tags_of(pre: &PreImage) -> Vec<String> {
@@ -366,7 +371,20 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
             // `--since`: the previous load created this contact and the export has changed
             // it. Without an email there is no upsert: update it in place, or a second
             // contact would appear.
-            if let Some(previous) = ctx.since.as_ref().and_then(|s| s.id(&c.key)) {
+            // Without a journal entry (a first load, or one whose journal is gone) the
+            // account itself says whether an earlier load created this contact: by the
+            // external id every load sets. A refused lookup (unverified upstream) leaves
+            // only the create.
+            let previous = match ctx.since.as_ref().and_then(|s| s.id(&c.key)) {
+                Some(id) => Some(id),
+                None if !in_doubt => match lookup_external_id(ctx, &c.key).await {
+                    Ok(found) => found,
+                    Err(e) if is_fatal(&e) => return Err(e.into()),
+                    Err(_) => None,
+                },
+                None => None,
+            };
+            if let Some(previous) = previous {
                 match update_previous_contact(ctx, &c.key, previous, &body).await? {
                     Ok(Some(ans)) => {
                         let updated_at = ans.body["contact"]["updated_at"]

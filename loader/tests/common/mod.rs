@@ -272,3 +272,15 @@ pub fn push(bundle: &Path, sb: &Sandbox, extra: &[&str]) -> Output {
     a.extend_from_slice(extra);
     loader(&args(&a, &t))
 }
+
+/// The state a clean, uninterrupted push of the sample `bundle` leaves in a fresh ready
+/// account (exit 3: the six contacts the sandbox refuses).
+pub fn clean_run(bundle: &Path) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("sample.bundle.jsonl.gz");
+    std::fs::copy(bundle, &copy).unwrap();
+    let sb = Sandbox::start(config(ready_seed(bundle), FAST));
+    let o = push(&copy, &sb, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    canonical(&sb.state())
+}

@@ -93,6 +93,22 @@ pub struct FaultConfig {
     pub lost_after_commit: f64,
     /// Delay the request.
     pub latency: LatencyConfig,
+    /// When not empty, faults hit only requests that match one entry, `METHOD /path-end`
+    /// (e.g. `POST /notes`: the method, and the end of the path after the API prefix);
+    /// everything else is answered normally. For tests that need one kind of call to fail
+    /// every time.
+    pub only: Vec<String>,
+}
+
+impl FaultConfig {
+    /// Whether faults may hit a `method` request for `path`.
+    pub fn applies_to(&self, method: &str, path: &str) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|o| match o.split_once(' ') {
+                Some((m, end)) => m.eq_ignore_ascii_case(method) && path.ends_with(end),
+                None => path.ends_with(o.as_str()),
+            })
+    }
 }
 
 /// Added latency.

@@ -44,6 +44,24 @@ impl FaultDecider {
         }
     }
 
+    /// Replaces the fault probabilities (the random stream goes on).
+    pub fn set_config(&mut self, config: FaultConfig) {
+        self.config = config;
+    }
+
+    /// The plan for the next request, a `method` request for `path`.
+    pub fn decide_for(&mut self, method: &str, path: &str) -> FaultPlan {
+        let plan = self.decide();
+        if self.config.applies_to(method, path) {
+            plan
+        } else {
+            FaultPlan {
+                fault: Fault::None,
+                latency_ms: plan.latency_ms,
+            }
+        }
+    }
+
     /// The plan for the next request.
     pub fn decide(&mut self) -> FaultPlan {
         // Always draw the same number of values so one request's outcome doesn't shift the
@@ -86,6 +104,28 @@ mod tests {
     }
 
     #[test]
+    fn scoped_faults_hit_only_the_named_calls() {
+        let cfg = FaultConfig {
+            reset_before_apply: 1.0,
+            only: vec!["POST /notes".into()],
+            ..FaultConfig::default()
+        };
+        let mut d = FaultDecider::new(cfg, 1);
+        let hit = |d: &mut FaultDecider, m, p| d.decide_for(m, p).fault;
+        assert_eq!(
+            hit(&mut d, "POST", "/crm/sales/api/notes"),
+            Fault::ResetBeforeApply
+        );
+        assert_eq!(
+            hit(&mut d, "GET", "/crm/sales/api/contacts/5/notes"),
+            Fault::None
+        );
+        assert_eq!(hit(&mut d, "POST", "/crm/sales/api/tasks"), Fault::None);
+        d.set_config(FaultConfig::default());
+        assert_eq!(hit(&mut d, "POST", "/crm/sales/api/notes"), Fault::None);
+    }
+
+    #[test]
     fn same_seed_same_sequence_and_rates_roughly_hold() {
         let cfg = FaultConfig {
             error_5xx: 0.2,
@@ -95,6 +135,7 @@ mod tests {
                 probability: 0.5,
                 ms: 3,
             },
+            only: Vec::new(),
         };
         let mut a = FaultDecider::new(cfg.clone(), 42);
         let mut b = FaultDecider::new(cfg, 42);

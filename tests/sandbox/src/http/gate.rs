@@ -67,7 +67,9 @@ pub(crate) async fn gate(
         let now = inner.clock.now_secs();
         let decision = inner.limiter.check(now);
         let plan = match decision {
-            Decision::Allowed(_) => inner.faults.decide(),
+            Decision::Allowed(_) => inner
+                .faults
+                .decide_for(req.method().as_str(), req.uri().path()),
             Decision::Limited { .. } => {
                 inner.counters.limited(&endpoint);
                 FaultPlan {

@@ -173,7 +173,8 @@ pub(crate) fn router(state: Shared) -> Router {
             .route("/__sandbox/state", get(sandbox_api::state))
             .route("/__sandbox/counters", get(sandbox_api::counters))
             .route("/__sandbox/reset", post(sandbox_api::reset))
-            .route("/__sandbox/seed", post(sandbox_api::seed));
+            .route("/__sandbox/seed", post(sandbox_api::seed))
+            .route("/__sandbox/faults", post(sandbox_api::faults));
     }
     app.fallback(unmatched).with_state(state)
 }

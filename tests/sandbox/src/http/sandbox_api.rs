@@ -1,4 +1,4 @@
-//! `/__sandbox/*`: state dump, counters, reset and seed. Never rate limited or faulted.
+//! `/__sandbox/*`: state dump, counters, reset, seed and faults. Never rate limited or faulted.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,4 +37,15 @@ pub(crate) async fn seed(State(s): State<Shared>, body: Bytes) -> Response {
         }
         Err(e) => error_response(&e),
     }
+}
+
+/// `POST /__sandbox/faults` with a fault config (JSON): replaces the fault probabilities
+/// from the next request on, e.g. to let a test's second run go through cleanly.
+pub(crate) async fn faults(State(s): State<Shared>, body: Bytes) -> Response {
+    let config: crate::config::FaultConfig = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return error_response(&ApiError::bad(format!("Invalid fault config: {e}"))),
+    };
+    s.lock().faults.set_config(config);
+    json_response(200, json!({"faults": true}))
 }

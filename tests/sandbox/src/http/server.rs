@@ -107,6 +107,11 @@ impl RunningSandbox {
         self.state.snapshot()
     }
 
+    /// Replaces the fault probabilities from the next request on, as `POST /__sandbox/faults`.
+    pub fn set_faults(&self, faults: crate::config::FaultConfig) {
+        self.state.lock().faults.set_config(faults);
+    }
+
     /// Back to the configured seed, as `POST /__sandbox/reset`.
     pub fn reset(&self) {
         self.state.reset();

@@ -57,6 +57,57 @@ pub fn format_date(unix_secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Unix seconds of an ISO 8601 date-time with an offset (`2021-03-04T14:05[:00]-06:00` or
+/// `…Z`); `None` without an offset or when it is no real time.
+pub fn parse_offset_datetime(s: &str) -> Option<i64> {
+    let (date, rest) = (s.get(..10)?, s.get(10..)?);
+    if !is_iso_date(date) || !rest.starts_with('T') {
+        return None;
+    }
+    let rest = &rest[1..];
+    let split = rest.find(['Z', '+', '-'])?;
+    let (clock, zone) = rest.split_at(split);
+    let parts: Vec<&str> = clock.split('.').next()?.split(':').collect();
+    let num = |p: &str| -> Option<i64> {
+        (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok())?
+    };
+    let (h, m, sec) = match parts.as_slice() {
+        [h, m] => (num(h)?, num(m)?, 0),
+        [h, m, s] => (num(h)?, num(m)?, num(s)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let offset = match zone {
+        "Z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let (oh, om) = z[1..].split_once(':')?;
+            sign * (num(oh)? * 3600 + num(om)? * 60)
+        }
+    };
+    Some(date_days(date)? * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
+/// Days since the Unix epoch of a `YYYY-MM-DD` date.
+pub fn date_days(date: &str) -> Option<i64> {
+    if !is_iso_date(date) {
+        return None;
+    }
+    let y: i64 = date[..4].parse().ok()?;
+    let m: i64 = date[5..7].parse().ok()?;
+    let d: i64 = date[8..10].parse().ok()?;
+    // Howard Hinnant's days-from-civil, the inverse of `civil_from_days`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 // Howard Hinnant's days-to-civil algorithm; avoids a date crate for one conversion.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -118,6 +169,26 @@ mod tests {
         assert_eq!(format_timestamp(951_782_400), "2000-02-29T00:00:00+00:00");
         assert_eq!(format_timestamp(1_700_000_000), "2023-11-14T22:13:20+00:00");
         assert_eq!(format_date(1_700_000_000), "2023-11-14");
+    }
+
+    #[test]
+    fn parses_date_times_with_offsets() {
+        assert_eq!(parse_offset_datetime("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_offset_datetime("2023-11-14T16:13:20-06:00"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_offset_datetime("2023-11-14T22:13+00:00"),
+            Some(1_699_999_980)
+        );
+        assert_eq!(
+            parse_offset_datetime("2023-11-14T22:13:20"),
+            None,
+            "no offset"
+        );
+        assert_eq!(parse_offset_datetime("2023-02-30T10:00:00Z"), None);
+        assert_eq!(date_days("2000-02-29"), Some(11_016));
     }
 
     #[test]

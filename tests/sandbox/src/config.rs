@@ -52,6 +52,12 @@ pub struct SandboxConfig {
     pub recycle_bin_blocks_email: bool,
     /// Whether a new contact must have an email or a mobile number (unverified upstream).
     pub contact_needs_email_or_mobile: bool,
+    /// Whether `owner_id` on an appointment is accepted (only some clients send it,
+    /// unverified upstream); when off it is refused as an unknown attribute.
+    pub appointment_owner_id: bool,
+    /// Whether `GET /contacts/:id/appointments` exists (unconfirmed upstream); when off it
+    /// answers 404 and a client must page `GET /appointments?filter=past|upcoming`.
+    pub contact_appointments_list: bool,
 }
 
 impl Default for SandboxConfig {
@@ -77,6 +83,8 @@ impl Default for SandboxConfig {
             require_root_key: true,
             recycle_bin_blocks_email: false,
             contact_needs_email_or_mobile: true,
+            appointment_owner_id: true,
+            contact_appointments_list: true,
         }
     }
 }

@@ -36,6 +36,16 @@ pub(crate) fn api_routes() -> Router<Shared> {
             "/tasks/{id}",
             get(get_task).put(update_task).delete(delete_task),
         )
+        .route(
+            "/appointments",
+            post(create_appointment).get(list_appointments),
+        )
+        .route(
+            "/appointments/{id}",
+            get(get_appointment)
+                .put(update_appointment)
+                .delete(delete_appointment),
+        )
         .route("/lookup", get(lookup))
         .route("/settings/{entity}/fields", get(fields))
         .route("/settings/{entity}/forms", get(forms))
@@ -105,6 +115,19 @@ fn entity_routes(e: Entity) -> Router<Shared> {
                     respond(with_id(&id).and_then(|id| {
                         mutate(&s, |st, _, _| st.forget(e, id))?;
                         Ok(deleted(&s.config, e.model()))
+                    }))
+                },
+            ),
+        )
+        .route(
+            &format!("{p}/{{id}}/appointments"),
+            get(
+                move |State(s): State<Shared>, Path(id): Path<String>| async move {
+                    if !s.config.contact_appointments_list {
+                        return error_response(&ApiError::not_found());
+                    }
+                    respond(with_id(&id).and_then(|id| {
+                        Ok(json_response(200, s.lock().store.appointments_of(e, id)?))
                     }))
                 },
             ),
@@ -289,6 +312,55 @@ async fn delete_task(State(s): State<Shared>, Path(id): Path<String>) -> Respons
     respond(with_id(&id).and_then(|id| {
         mutate(&s, |st, _, _| st.delete_task(id))?;
         Ok(deleted(&s.config, "Task"))
+    }))
+}
+
+async fn create_appointment(State(s): State<Shared>, body: Bytes) -> Response {
+    respond((|| {
+        let input = root(&parse_object(&body)?, "appointment", &s.config)?;
+        let a = mutate(&s, |st, cfg, now| st.create_appointment(&input, cfg, now))?;
+        Ok(json_response(201, json!({ "appointment": a })))
+    })())
+}
+
+async fn list_appointments(State(s): State<Shared>, Query(q): Params) -> Response {
+    respond((|| {
+        let q = ListQuery::from_params(&q)?;
+        Ok(json_response(
+            200,
+            s.lock().store.list_appointments(&q, unix_now())?,
+        ))
+    })())
+}
+
+async fn get_appointment(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    respond(with_id(&id).and_then(|id| {
+        Ok(json_response(
+            200,
+            json!({"appointment": s.lock().store.get_appointment(id)?}),
+        ))
+    }))
+}
+
+async fn update_appointment(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    respond((|| {
+        let id = with_id(&id)?;
+        let input = root(&parse_object(&body)?, "appointment", &s.config)?;
+        let a = mutate(&s, |st, cfg, now| {
+            st.update_appointment(id, &input, cfg, now)
+        })?;
+        Ok(json_response(200, json!({ "appointment": a })))
+    })())
+}
+
+async fn delete_appointment(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    respond(with_id(&id).and_then(|id| {
+        mutate(&s, |st, _, _| st.delete_appointment(id))?;
+        Ok(deleted(&s.config, "Appointment"))
     }))
 }
 

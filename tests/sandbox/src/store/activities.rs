@@ -1,4 +1,4 @@
-//! Notes and tasks: attached to a contact or sales account through `targetable_type`/`targetable_id`.
+//! Notes and tasks (appointments have a module of their own): attached to a contact or sales account through `targetable_type`/`targetable_id`.
 
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use crate::validate::{as_id, invalid};
 impl Store {
     // Checks the target fields in `input` (when present, or always when `required`) and
     // copies them into `rec`.
-    fn apply_target(
+    pub(super) fn apply_target(
         &self,
         rec: &mut Record,
         input: &Record,

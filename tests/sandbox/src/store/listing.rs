@@ -91,7 +91,7 @@ fn cmp_json(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 }
 
 /// Sorts, pages and wraps `items` as `{key: [...], "meta": {"total_pages", "total"}}`.
-fn page(key: &str, mut items: Vec<Value>, q: &ListQuery) -> Value {
+pub(super) fn page(key: &str, mut items: Vec<Value>, q: &ListQuery) -> Value {
     if let Some(field) = &q.sort {
         items.sort_by(|a, b| cmp_json(a.get(field), b.get(field)));
     }

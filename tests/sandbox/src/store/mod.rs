@@ -3,6 +3,7 @@
 
 mod accounts;
 mod activities;
+mod appointments;
 mod common;
 mod contacts;
 mod listing;
@@ -52,6 +53,9 @@ pub struct Store {
     sales_accounts: BTreeMap<u64, Record>,
     notes: BTreeMap<u64, Record>,
     tasks: BTreeMap<u64, Record>,
+    /// Absent from files persisted before appointments existed.
+    #[serde(default)]
+    appointments: BTreeMap<u64, Record>,
     recycle_bin: Vec<Record>,
 }
 
@@ -80,6 +84,7 @@ impl Default for Store {
             sales_accounts: BTreeMap::new(),
             notes: BTreeMap::new(),
             tasks: BTreeMap::new(),
+            appointments: BTreeMap::new(),
             recycle_bin: Vec::new(),
         }
     }
@@ -364,7 +369,7 @@ impl Store {
         Ok(())
     }
 
-    /// Permanent erase of a live or recycled record, with its notes and tasks.
+    /// Permanent erase of a live or recycled record, with its notes, tasks and appointments.
     pub fn forget(&mut self, e: Entity, id: u64) -> ApiResult<()> {
         let live = self.table_mut(e).remove(&id).is_some();
         let before = self.recycle_bin.len();
@@ -380,6 +385,7 @@ impl Store {
         };
         self.notes.retain(|_, r| !targets(r));
         self.tasks.retain(|_, r| !targets(r));
+        self.appointments.retain(|_, r| !targets(r));
         self.touch();
         Ok(())
     }
@@ -420,6 +426,7 @@ impl Store {
             "sales_accounts": list(Entity::SalesAccount),
             "notes": self.notes.values().collect::<Vec<_>>(),
             "tasks": self.tasks.values().collect::<Vec<_>>(),
+            "appointments": self.appointments.values().collect::<Vec<_>>(),
             "recycle_bin": self.recycle_bin,
             "users": self.users,
             "fields": {

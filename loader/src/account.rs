@@ -39,7 +39,11 @@ pub fn open_bundle(path: &Path) -> Result<(Manifest, BundleStats)> {
                 s.completed_tasks += u64::from(t.status == TaskStatus::Completed);
             }
             Record::Template(_) => s.templates += 1,
-            Record::Appointment(_) | Record::Review(_) => {}
+            Record::Appointment(a) => {
+                s.appointments += 1;
+                s.appointments_without_contact += u64::from(a.contact.is_none());
+            }
+            Record::Review(_) => {}
         }
     }
     Ok((reader.manifest().clone(), s))
@@ -97,6 +101,9 @@ pub struct Preflight {
     pub targets: Targets,
     /// Bundle custom field types by label.
     pub types: HashMap<String, FieldType>,
+    /// The AllClients account's time zone, from the bundle (UTC when the bundle has none;
+    /// the plan then blocks).
+    pub zone: crate::zone::Zone,
 }
 
 /// Runs the whole preflight against the live account.
@@ -143,12 +150,19 @@ pub async fn preflight(
         .iter()
         .map(|d| (d.label.clone(), d.field_type))
         .collect();
+    let zone = manifest
+        .settings
+        .time_zone
+        .as_deref()
+        .and_then(|z| crate::zone::Zone::named(z).ok())
+        .unwrap_or_else(crate::zone::Zone::utc);
     Ok(Preflight {
         manifest,
         stats,
         plan,
         targets,
         types,
+        zone,
     })
 }
 

@@ -24,17 +24,20 @@ pub enum Phase {
     Notes,
     /// Tasks on contacts (created, then completed when closed).
     Tasks,
+    /// Appointments, with their contact as target and attendee (or none).
+    Appointments,
     /// Email templates and workflows: a manual-step pack, no API calls.
     Manual,
 }
 
 impl Phase {
     /// All phases in order.
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Accounts,
         Phase::Contacts,
         Phase::Notes,
         Phase::Tasks,
+        Phase::Appointments,
         Phase::Manual,
     ];
 
@@ -45,6 +48,7 @@ impl Phase {
             Phase::Contacts => "contacts",
             Phase::Notes => "notes",
             Phase::Tasks => "tasks",
+            Phase::Appointments => "appointments",
             Phase::Manual => "manual",
         }
     }

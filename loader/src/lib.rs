@@ -16,6 +16,7 @@ pub mod report;
 pub mod rollback;
 pub mod target;
 pub mod verify;
+pub mod zone;
 
 /// Now, RFC 3339, whole seconds (the edge's clock; the core never reads one).
 pub fn now_rfc3339() -> String {

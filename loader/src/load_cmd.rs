@@ -49,6 +49,10 @@ pub struct FormArgs {
     /// How to send multi-select values.
     #[arg(long, value_enum, default_value_t = MultiSelectForm::Semicolon)]
     pub multi_select_form: MultiSelectForm,
+    /// Also send appointments' `owner_id` (some clients do; unverified upstream). The owner
+    /// is an attendee either way.
+    #[arg(long)]
+    pub appointment_owner_id: bool,
 }
 
 impl FormArgs {
@@ -57,6 +61,7 @@ impl FormArgs {
             email: self.email_form,
             dropdown: self.dropdown_form,
             multi_select: self.multi_select_form,
+            appointment_owner_id: self.appointment_owner_id,
         }
     }
 }
@@ -164,12 +169,13 @@ fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
     std::fs::write(run_dir.join("owners.csv"), w.into_inner()?)?;
     let c = &plan.calls;
     println!(
-        "API calls: preflight {}, accounts {}, contacts {}, notes {}, tasks {} = {}",
+        "API calls: preflight {}, accounts {}, contacts {}, notes {}, tasks {}, appointments {} = {}",
         c.preflight,
         c.accounts,
         c.contacts,
         c.notes,
         c.tasks,
+        c.appointments,
         c.total()
     );
     println!("ETA at the budget's pace: {}", hms(plan.eta_seconds));
@@ -271,12 +277,12 @@ async fn print_push(
         return;
     }
     println!(
-        "\n{:<9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
+        "\n{:<12} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
         "phase", "expected", "created", "updated", "skipped", "failed", "in doubt"
     );
     for r in result.reports.values() {
         println!(
-            "{:<9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
+            "{:<12} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}",
             r.phase,
             r.expected,
             r.created,
@@ -439,7 +445,7 @@ pub fn status(path: &Path) -> Result<ExitCode> {
             "not finished"
         };
         println!(
-            "  {:<9} {finished:<13} loaded {done:>6}  failed {failed:>4}  in doubt {pending:>3}",
+            "  {:<12} {finished:<13} loaded {done:>6}  failed {failed:>4}  in doubt {pending:>3}",
             phase.as_str()
         );
     }
@@ -507,11 +513,12 @@ pub async fn demo(out_dir: PathBuf) -> Result<ExitCode> {
     let verified = print_verify(&bundle, &report)?;
     let state = sandbox.state_snapshot();
     println!(
-        "\nsandbox now holds {} contacts, {} accounts, {} notes, {} tasks; it served {} requests, {} of them 429",
+        "\nsandbox now holds {} contacts, {} accounts, {} notes, {} tasks, {} appointments; it served {} requests, {} of them 429",
         state["contacts"].as_array().map_or(0, Vec::len),
         state["sales_accounts"].as_array().map_or(0, Vec::len),
         state["notes"].as_array().map_or(0, Vec::len),
         state["tasks"].as_array().map_or(0, Vec::len),
+        state["appointments"].as_array().map_or(0, Vec::len),
         state["counters"]["total"],
         rate_limited(&state["counters"]["rate_limited"]),
     );

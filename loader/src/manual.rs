@@ -38,9 +38,14 @@ pub fn write_pack(bundle: &Path, run_dir: &Path) -> Result<()> {
             let short: String = safe.trim().chars().take(MAX_NAME_CHARS).collect();
             let file = format!("{count:03} {}.html", short.trim());
             std::fs::write(dir.join("templates").join(&file), &t.html)?;
+            let id = t
+                .key
+                .strip_prefix("template:allclients:")
+                .map(|id| format!(", AllClients template {id}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 list,
-                "- [ ] **{}** ({}) subject: {} → `templates/{file}`",
+                "- [ ] **{}** ({}{id}) subject: {} → `templates/{file}`",
                 t.name,
                 t.folder.as_deref().unwrap_or("no folder"),
                 t.subject.as_deref().unwrap_or("(none)")

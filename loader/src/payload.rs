@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use prep::fields::FieldType;
-use prep::model::{Account, Contact, Note, Task};
+use prep::model::{Account, Appointment, Contact, Note, Task};
 
 use crate::plan::RemoteField;
+use crate::zone::Zone;
 
 /// How to send a contact's emails (sources disagree on the write form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -54,6 +55,10 @@ pub struct Forms {
     pub dropdown: DropdownForm,
     /// Multi-selects.
     pub multi_select: MultiSelectForm,
+    /// Whether appointments also carry `owner_id` (some clients send it; unverified). The
+    /// owner is always an attendee.
+    #[serde(default)]
+    pub appointment_owner_id: bool,
 }
 
 /// What the payload builder needs to know about the account.
@@ -127,6 +132,16 @@ fn custom_value(
     }
 }
 
+/// The `external_id` every loaded contact carries: `allclients:<Contact ID>` (its first, when
+/// rows were merged), else its bundle key. For a contact without email this is its bundle
+/// key, which is how a later load finds it.
+pub fn external_id(c: &Contact) -> String {
+    match c.allclients_ids.first() {
+        Some(id) => format!("allclients:{id}"),
+        None => c.key.clone(),
+    }
+}
+
 /// The `contact` object of an upsert or create. `existing_tags` are the tags already on the
 /// contact in Freshsales (kept: tags on a write replace the list).
 pub fn contact(
@@ -162,6 +177,7 @@ pub fn contact(
             m.insert("emails".into(), Value::Array(list));
         }
     }
+    m.insert("external_id".into(), json!(external_id(c)));
     if let Some(owner) = targets.owner(c.owner.as_deref()) {
         m.insert("owner_id".into(), json!(owner));
     }
@@ -190,10 +206,11 @@ pub fn contact(
 
 /// A note's text in Freshsales: the original text, headed by its AllClients date, author
 /// and kind (Freshsales sets its own creation time and author).
-pub fn note_description(n: &Note) -> String {
+pub fn note_description(n: &Note, zone: &Zone) -> String {
     let mut head = String::from("[Imported from AllClients");
     if let Some(d) = &n.date {
-        head.push_str(&format!(", originally {}", d.replace('T', " ")));
+        head.push_str(", originally ");
+        head.push_str(&shown(d, zone));
     }
     if let Some(a) = &n.author {
         head.push_str(&format!(" by {a}"));
@@ -208,6 +225,15 @@ pub fn note_description(n: &Note) -> String {
     head.push_str(&import_ref(&n.key));
     head.push(']');
     format!("{head}\n{}", n.text)
+}
+
+/// A source-local date or date-time as people read it, with the zone's offset when it has a
+/// time: `2019-03-04 10:11:00 -06:00`, or `2019-03-04`.
+fn shown(local: &str, zone: &Zone) -> String {
+    match zone.with_offset(local) {
+        Some(t) => format!("{} {}", t[..19].replace('T', " "), &t[19..]),
+        None => local.replace('T', " "),
+    }
 }
 
 /// The marker a created note, task or appointment carries in its text: `ref AC-` and 12
@@ -232,14 +258,15 @@ pub fn find_import_ref(text: &str) -> Option<&str> {
 }
 
 /// Create body of a note.
-pub fn note(n: &Note, contact_id: i64) -> Value {
-    json!({"note": {"description": note_description(n), "targetable_type": "Contact", "targetable_id": contact_id}})
+pub fn note(n: &Note, contact_id: i64, zone: &Zone) -> Value {
+    json!({"note": {"description": note_description(n, zone), "targetable_type": "Contact", "targetable_id": contact_id}})
 }
 
-/// A task's due date: the calendar date at noon UTC, which is the same calendar date in every
-/// time zone from UTC−11 to UTC+11 (Freshsales wants a time; AllClients has none).
-pub fn due_date(t: &Task, fallback: &str) -> String {
-    let date = t
+/// A task's due date: midday of the calendar date in the account's zone, with its offset,
+/// so it is the same calendar date wherever it is read (Freshsales wants a time; AllClients
+/// has none).
+pub fn due_date(t: &Task, fallback: &str, zone: &Zone) -> String {
+    let date: String = t
         .due_date
         .clone()
         .or_else(|| {
@@ -248,12 +275,13 @@ pub fn due_date(t: &Task, fallback: &str) -> String {
                 .map(|d| d.chars().take(10).collect::<String>())
         })
         .unwrap_or_else(|| fallback.chars().take(10).collect());
-    format!("{date}T12:00:00Z")
+    zone.midday(&date)
+        .unwrap_or_else(|| format!("{date}T12:00:00Z"))
 }
 
 /// A task's description: details, then what Freshsales has no field for, then the import
 /// line with the task's [`import_ref`].
-pub fn task_description(t: &Task) -> String {
+pub fn task_description(t: &Task, zone: &Zone) -> String {
     let mut extra = Vec::new();
     if let Some(p) = t.priority {
         extra.push(format!("Priority: {p:?}"));
@@ -261,8 +289,18 @@ pub fn task_description(t: &Task) -> String {
     if let Some(k) = &t.task_type {
         extra.push(format!("Type: {k}"));
     }
+    // Freshsales sets its own completion time when the task is completed: the original
+    // stays here.
+    if let Some(done) = &t.completed_date {
+        extra.push(format!("Completed in AllClients: {}", shown(done, zone)));
+    }
+    let todo = t
+        .key
+        .strip_prefix("task:allclients:")
+        .map(|id| format!(", to-do {id}"))
+        .unwrap_or_default();
     extra.push(format!(
-        "[Imported from AllClients; {}]",
+        "[Imported from AllClients{todo}; {}]",
         import_ref(&t.key)
     ));
     match &t.details {
@@ -272,17 +310,93 @@ pub fn task_description(t: &Task) -> String {
 }
 
 /// Create body of a task.
-pub fn task(t: &Task, contact_id: i64, owner: Option<i64>, fallback_due: &str) -> Value {
+pub fn task(
+    t: &Task,
+    contact_id: i64,
+    owner: Option<i64>,
+    fallback_due: &str,
+    zone: &Zone,
+) -> Value {
     let mut m = Map::new();
     m.insert("title".into(), json!(t.title));
-    m.insert("description".into(), json!(task_description(t)));
-    m.insert("due_date".into(), json!(due_date(t, fallback_due)));
+    m.insert("description".into(), json!(task_description(t, zone)));
+    m.insert("due_date".into(), json!(due_date(t, fallback_due, zone)));
     m.insert("targetable_type".into(), json!("Contact"));
     m.insert("targetable_id".into(), json!(contact_id));
     if let Some(o) = owner {
         m.insert("owner_id".into(), json!(o));
     }
     json!({ "task": m })
+}
+
+/// An appointment's description: its details, then the import line with its
+/// [`import_ref`].
+pub fn appointment_description(a: &Appointment) -> String {
+    let id = a
+        .key
+        .strip_prefix("appointment:allclients:")
+        .map(|id| format!(", appointment {id}"))
+        .unwrap_or_default();
+    let line = format!("[Imported from AllClients{id}; {}]", import_ref(&a.key));
+    match &a.details {
+        Some(d) => format!("{d}\n\n{line}"),
+        None => line,
+    }
+}
+
+/// The start and end Freshsales gets: calendar dates for an all-day appointment, else the
+/// wall-clock times with the zone's offset. A missing end is the start (AllClients may leave
+/// it out; nothing is invented). `None` when the start cannot be read.
+pub fn appointment_times(a: &Appointment, zone: &Zone) -> Option<(String, String)> {
+    let start = a.start.as_deref()?;
+    let end = a.end.as_deref().unwrap_or(start);
+    if a.all_day {
+        return Some((start.get(..10)?.to_string(), end.get(..10)?.to_string()));
+    }
+    // A date alone, on a timed appointment: the start of that day.
+    let timed = |s: &str| {
+        if s.len() == 10 {
+            format!("{s}T00:00:00")
+        } else {
+            s.to_string()
+        }
+    };
+    Some((
+        zone.with_offset(&timed(start))?,
+        zone.with_offset(&timed(end))?,
+    ))
+}
+
+/// Create body of an appointment: the contact (when it has one) as target and attendee, the
+/// owner as attendee (and `owner_id` when the form says so).
+pub fn appointment(
+    a: &Appointment,
+    contact_id: Option<i64>,
+    owner: Option<i64>,
+    zone: &Zone,
+    forms: &Forms,
+) -> Option<Value> {
+    let (from, end) = appointment_times(a, zone)?;
+    let mut m = Map::new();
+    m.insert("title".into(), json!(a.title));
+    m.insert("description".into(), json!(appointment_description(a)));
+    m.insert("from_date".into(), json!(from));
+    m.insert("end_date".into(), json!(end));
+    m.insert("is_allday".into(), json!(a.all_day));
+    let mut attendees = Vec::new();
+    if let Some(o) = owner {
+        attendees.push(json!({"attendee_type": "FdMultitenant::User", "attendee_id": o}));
+        if forms.appointment_owner_id {
+            m.insert("owner_id".into(), json!(o));
+        }
+    }
+    if let Some(c) = contact_id {
+        m.insert("targetable_type".into(), json!("Contact"));
+        m.insert("targetable_id".into(), json!(c));
+        attendees.push(json!({"attendee_type": "Contact", "attendee_id": c}));
+    }
+    m.insert("appointment_attendees_attributes".into(), json!(attendees));
+    Some(json!({ "appointment": m }))
 }
 
 #[cfg(test)]
@@ -351,6 +465,7 @@ mod tests {
             dropdown: DropdownForm::Id,
             multi_select: MultiSelectForm::Array,
             email: EmailForm::Array,
+            appointment_owner_id: false,
         };
         let v = contact(&c, None, &[], &types, &targets, &ids);
         assert_eq!(v["custom_field"]["cf_level"], 1);
@@ -380,13 +495,17 @@ mod tests {
             },
         };
         let r = import_ref("note:1");
+        let chicago = Zone::named("America/Chicago").unwrap();
         assert_eq!(
-            note_description(&n),
+            note_description(&n, &chicago),
             format!(
-                "[Imported from AllClients, originally 2019-03-04 10:11:00 by J. Smith, activity; {r}]\n[[System]] Email sent"
+                "[Imported from AllClients, originally 2019-03-04 10:11:00 -06:00 by J. Smith, activity; {r}]\n[[System]] Email sent"
             )
         );
-        assert_eq!(find_import_ref(&note_description(&n)), Some(r.as_str()));
+        assert_eq!(
+            find_import_ref(&note_description(&n, &chicago)),
+            Some(r.as_str())
+        );
         assert_ne!(import_ref("note:2"), r, "another key, another ref");
         assert_eq!(find_import_ref("ref AC-12 too short"), None);
         let t = Task {
@@ -406,16 +525,64 @@ mod tests {
                 row: 2,
             },
         };
-        let v = task(&t, 7, Some(9), "2026-11-25T00:00:00Z");
-        assert_eq!(v["task"]["due_date"], "2020-01-02T12:00:00Z");
+        let v = task(&t, 7, Some(9), "2026-11-25T00:00:00Z", &chicago);
+        assert_eq!(v["task"]["due_date"], "2020-01-02T12:00:00-06:00");
         assert_eq!(
             v["task"]["description"],
             format!(
-                "Priority: High\n[Imported from AllClients; {}]",
+                "Priority: High\nCompleted in AllClients: 2020-01-02 09:00:00 -06:00\n[Imported from AllClients; {}]",
                 import_ref("task:1")
             )
         );
         assert_eq!(v["task"]["owner_id"], 9);
+    }
+
+    #[test]
+    fn appointments_keep_their_times_with_the_zone_offset() {
+        let chicago = Zone::named("America/Chicago").unwrap();
+        let mut a = Appointment {
+            key: "appointment:allclients:701".into(),
+            contact: Some("email:a@b.co".into()),
+            title: "Coffee".into(),
+            details: Some("Bring the listing".into()),
+            start: Some("2020-10-27T09:00:00".into()),
+            end: Some("2020-10-27T10:30:00".into()),
+            all_day: false,
+            owner: Some("Pat".into()),
+            source: Source {
+                file: "Appointments.csv".into(),
+                row: 3,
+            },
+        };
+        let forms = Forms::default();
+        let v = appointment(&a, Some(5), Some(9), &chicago, &forms).unwrap();
+        let b = &v["appointment"];
+        assert_eq!(b["from_date"], "2020-10-27T09:00:00-05:00");
+        assert_eq!(b["end_date"], "2020-10-27T10:30:00-05:00");
+        assert_eq!(b["targetable_id"], 5);
+        assert_eq!(b["appointment_attendees_attributes"][0]["attendee_id"], 9);
+        assert_eq!(
+            b["appointment_attendees_attributes"][1]["attendee_type"],
+            "Contact"
+        );
+        assert!(
+            b.get("owner_id").is_none(),
+            "owner_id only when the form says so"
+        );
+        assert!(b["description"].as_str().unwrap().starts_with(
+            "Bring the listing\n\n[Imported from AllClients, appointment 701; ref AC-"
+        ));
+        // All day and multi-day: calendar dates; no contact: no target.
+        a.all_day = true;
+        a.start = Some("2021-05-01".into());
+        a.end = Some("2021-05-02".into());
+        a.contact = None;
+        let v = appointment(&a, None, None, &chicago, &forms).unwrap();
+        assert_eq!(v["appointment"]["from_date"], "2021-05-01");
+        assert_eq!(v["appointment"]["end_date"], "2021-05-02");
+        assert!(v["appointment"].get("targetable_id").is_none());
+        a.start = None;
+        assert!(appointment(&a, None, None, &chicago, &forms).is_none());
     }
 }
 

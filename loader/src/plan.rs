@@ -86,6 +86,12 @@ pub struct BundleStats {
     pub completed_tasks: u64,
     #[allow(missing_docs)]
     pub templates: u64,
+    /// Appointments (created with their contact, or without one).
+    #[serde(default)]
+    pub appointments: u64,
+    /// Of those, appointments with no contact.
+    #[serde(default)]
+    pub appointments_without_contact: u64,
 }
 
 /// How a bundle custom field matched the account.
@@ -133,12 +139,15 @@ pub struct Calls {
     pub notes: u64,
     #[allow(missing_docs)]
     pub tasks: u64,
+    #[allow(missing_docs)]
+    #[serde(default)]
+    pub appointments: u64,
 }
 
 impl Calls {
     /// All calls.
     pub fn total(&self) -> u64 {
-        self.preflight + self.accounts + self.contacts + self.notes + self.tasks
+        self.preflight + self.accounts + self.contacts + self.notes + self.tasks + self.appointments
     }
 }
 
@@ -254,6 +263,7 @@ pub fn calls(stats: &BundleStats) -> Calls {
         contacts: (stats.contacts_with_email + stats.contacts_without_email) * 2,
         notes: stats.notes,
         tasks: stats.tasks + stats.completed_tasks,
+        appointments: stats.appointments,
     }
 }
 
@@ -268,6 +278,21 @@ pub fn plan(
     let mut blocking = Vec::new();
     if manifest.confirmation.is_none() {
         blocking.push("the bundle is a draft: the customer has not confirmed the mapping (prepare it with --confirmed-by)".into());
+    }
+    let dated = stats.notes + stats.tasks + stats.appointments > 0;
+    match &manifest.settings.time_zone {
+        None if dated => blocking.push(
+            "the bundle does not say the AllClients account's time zone, so its times cannot \
+             be placed: prepare it again with --time-zone (e.g. America/Chicago), or choose the \
+             zone in the page"
+                .into(),
+        ),
+        Some(name) => {
+            if let Err(e) = crate::zone::Zone::named(name) {
+                blocking.push(format!("the bundle's time zone: {e}; prepare it again"));
+            }
+        }
+        None => {}
     }
     let fields: Vec<FieldMatch> = manifest
         .custom_fields
@@ -458,6 +483,8 @@ mod tests {
             tasks: 3,
             completed_tasks: 1,
             templates: 0,
+            appointments: 2,
+            appointments_without_contact: 1,
         };
         let p = plan(&m, &stats, &account, None, 1.0);
         let b = p.blocking.join("\n");
@@ -471,18 +498,22 @@ mod tests {
             "{b}"
         );
         assert!(b.contains("owner 'Jordan' has no Freshsales user"), "{b}");
+        assert!(
+            b.contains("does not say the AllClients account's time zone"),
+            "{b}"
+        );
         assert_eq!(
             p.blocking.len(),
-            4,
+            5,
             "the paragraph field matched by label, case-insensitively"
         );
         assert_eq!(p.owners[0].user_id, Some(7));
         assert!(p.warnings[0].starts_with("1 contacts have neither an email nor a mobile"));
-        assert_eq!(p.calls.total(), 3 + 4 + 22 + 5 + 4);
-        assert_eq!(p.eta_seconds, 38.0);
+        assert_eq!(p.calls.total(), 3 + 4 + 22 + 5 + 4 + 2);
+        assert_eq!(p.eta_seconds, 40.0);
         let with_default = plan(&m, &stats, &account, Some("pat@a.example"), 1.0);
         assert_eq!(with_default.owners[1].status, "default_owner");
-        assert_eq!(with_default.blocking.len(), 3);
+        assert_eq!(with_default.blocking.len(), 4);
         let bad_default = plan(&m, &stats, &account, Some("nobody@a.example"), 1.0);
         assert!(
             bad_default

@@ -44,6 +44,15 @@ pub struct PrepareArgs {
     /// in the review queue. Repeatable.
     #[arg(long = "limit", value_name = "KIND=N", value_parser = parse_limit)]
     limits: Vec<(String, usize)>,
+    /// The AllClients account's time zone, an IANA name such as America/Chicago: the export's
+    /// times are wall-clock times there. Recorded in the bundle; the loader converts every
+    /// date and time with it (and will not push without it).
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    time_zone: Option<String>,
+}
+
+fn parse_zone(s: &str) -> Result<String, String> {
+    loader::zone::Zone::named(s).map(|z| z.name().to_string())
 }
 
 fn parse_limit(s: &str) -> Result<(String, usize), String> {
@@ -100,6 +109,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     settings
         .allclients_hosts
         .extend(args.allclients_hosts.iter().cloned());
+    settings.time_zone = args.time_zone.clone();
     for (kind, n) in &args.limits {
         match kind.as_str() {
             "text" => settings.limits.text = *n,
@@ -168,6 +178,13 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         println!(
             "\nThis bundle is a draft: pass --confirmed-by NAME once the mapping is confirmed."
         );
+    }
+    match &prepared.settings.time_zone {
+        Some(z) => println!("Times are read as wall-clock times in {z}."),
+        None => println!(
+            "\nThe AllClients account's time zone is not stated: pass --time-zone (e.g. \
+             America/Chicago), or the loader will not push (its times could not be placed)."
+        ),
     }
     Ok(())
 }
@@ -291,6 +308,7 @@ fn print_summary(s: &Summary) {
             println!("  {reason:<22} {n}");
         }
     }
+    println!("ledger: {}", s.ledger_line());
     for w in &s.warnings {
         println!("warning: {w}");
     }
@@ -325,6 +343,8 @@ pub fn demo(out_dir: &Path) -> Result<PathBuf> {
         groups_field: "AllClients Groups".into(),
         allclients_hosts: Vec::new(),
         limits: Vec::new(),
+        // The generator's accounts are in the US Midwest.
+        time_zone: Some("America/Chicago".into()),
     })?;
     println!("\n== inspect {}", out.display());
     inspect(&out, false)?;

@@ -39,7 +39,8 @@ pub struct RollbackReport {
 }
 
 /// Fields restored on a contact the load updated: every field the loader may write.
-const RESTORED: [&str; 12] = [
+const RESTORED: [&str; 13] = [
+    "external_id",
     "first_name",
     "last_name",
     "job_title",
@@ -169,7 +170,13 @@ pub async fn rollback(
         .collect();
     doubtful.sort();
     report.in_doubt = doubtful;
-    for phase in [Phase::Tasks, Phase::Notes, Phase::Contacts, Phase::Accounts] {
+    for phase in [
+        Phase::Appointments,
+        Phase::Tasks,
+        Phase::Notes,
+        Phase::Contacts,
+        Phase::Accounts,
+    ] {
         // Journal order, reversed: the newest records first.
         let done: Vec<&Entry> = entries
             .iter()
@@ -192,6 +199,7 @@ pub async fn rollback(
                 continue;
             }
             let resource = match phase {
+                Phase::Appointments => "appointments",
                 Phase::Tasks => "tasks",
                 Phase::Notes => "notes",
                 Phase::Contacts => "contacts",

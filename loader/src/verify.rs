@@ -75,16 +75,16 @@ fn extras_in(report: &mut VerifyReport, listed: &[Value], loaded: &HashMap<Strin
     }
 }
 
-/// Every task of the account, open and completed (one call per 100).
-async fn all_tasks(client: &Client) -> Result<Vec<Value>, CallError> {
+/// Every record of the account's `lists` (one call per 100).
+async fn all_of(client: &Client, lists: &[&str], root: &str) -> Result<Vec<Value>, CallError> {
     let mut out = Vec::new();
-    for filter in ["open", "completed"] {
+    for list in lists {
         let mut page = 1u64;
         loop {
             let a = client
-                .get(&format!("/tasks?filter={filter}&page={page}&per_page=100"))
+                .get(&format!("{list}&page={page}&per_page=100"))
                 .await?;
-            out.extend(a.body["tasks"].as_array().cloned().unwrap_or_default());
+            out.extend(a.body[root].as_array().cloned().unwrap_or_default());
             if page >= a.body["meta"]["total_pages"].as_u64().unwrap_or(1) {
                 break;
             }
@@ -248,6 +248,7 @@ pub async fn verify(
         .collect();
     let mut notes_by_contact: HashMap<i64, Vec<(String, i64, String)>> = HashMap::new();
     let mut task_refs: HashMap<String, (String, i64)> = HashMap::new();
+    let mut appointment_refs: HashMap<String, (String, i64)> = HashMap::new();
     let fallback_due = pre
         .manifest
         .confirmation
@@ -290,7 +291,7 @@ pub async fn verify(
                 notes_by_contact.entry(*contact).or_default().push((
                     n.key.clone(),
                     *id,
-                    payload::note_description(n),
+                    payload::note_description(n, &pre.zone),
                 ));
             }
             Record::Task(t) => {
@@ -299,7 +300,7 @@ pub async fn verify(
                 report.checked += 1;
                 let contact = ids.get(&t.contact).copied().unwrap_or_default();
                 let owner = pre.targets.owner(t.owner.as_deref());
-                let mut sent = payload::task(t, contact, owner, &fallback_due);
+                let mut sent = payload::task(t, contact, owner, &fallback_due, &pre.zone);
                 let status = if t.status == prep::model::TaskStatus::Completed {
                     1
                 } else {
@@ -318,6 +319,57 @@ pub async fn verify(
                         compare(&mut report, &t.key, &sent["task"], &task);
                     }
                     Err(e) => not_read(&mut report, &t.key, e)?,
+                }
+            }
+            Record::Appointment(a) => {
+                let Some(id) = ids.get(&a.key) else { continue };
+                appointment_refs.insert(payload::import_ref(&a.key), (a.key.clone(), *id));
+                report.checked += 1;
+                let contact = a.contact.as_ref().and_then(|k| ids.get(k).copied());
+                let owner = pre.targets.owner(a.owner.as_deref());
+                let Some(sent) = payload::appointment(a, contact, owner, &pre.zone, forms) else {
+                    continue;
+                };
+                match client.get(&format!("/appointments/{id}")).await {
+                    Ok(ans) => {
+                        let mut have = ans.body["appointment"].clone();
+                        let mut want = sent["appointment"].clone();
+                        // The original times, compared as instants; attendees as a set.
+                        for v in [&mut want, &mut have] {
+                            for k in ["from_date", "end_date"] {
+                                if let Some(d) = v[k].as_str() {
+                                    v[k] = instant(d).into();
+                                }
+                            }
+                        }
+                        let attendees = |v: &Value, key: &str| -> Vec<String> {
+                            let mut l: Vec<String> = v[key]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|x| format!("{} {}", x["attendee_type"], x["attendee_id"]))
+                                .collect();
+                            l.sort();
+                            l
+                        };
+                        let (w, h) = (
+                            attendees(&want, "appointment_attendees_attributes"),
+                            attendees(&have, "appointment_attendees"),
+                        );
+                        if w != h {
+                            report.mismatches.push(Mismatch {
+                                key: a.key.clone(),
+                                field: "attendees".into(),
+                                expected: w.into(),
+                                actual: h.into(),
+                            });
+                        }
+                        if let Some(o) = want.as_object_mut() {
+                            o.remove("appointment_attendees_attributes");
+                        }
+                        compare(&mut report, &a.key, &want, &have);
+                    }
+                    Err(e) => not_read(&mut report, &a.key, e)?,
                 }
             }
             _ => {}
@@ -354,12 +406,26 @@ pub async fn verify(
             }
         }
     }
-    if !task_refs.is_empty() {
-        match all_tasks(client).await {
-            Ok(listed) => extras_in(&mut report, &listed, &task_refs),
+    for (refs, lists, root) in [
+        (
+            &task_refs,
+            ["/tasks?filter=open", "/tasks?filter=completed"],
+            "tasks",
+        ),
+        (
+            &appointment_refs,
+            ["/appointments?filter=past", "/appointments?filter=upcoming"],
+            "appointments",
+        ),
+    ] {
+        if refs.is_empty() {
+            continue;
+        }
+        match all_of(client, &lists, root).await {
+            Ok(listed) => extras_in(&mut report, &listed, refs),
             Err(e) => report
                 .unreadable
-                .push(("tasks (looking for duplicates)".into(), e.to_string())),
+                .push((format!("{root} (looking for duplicates)"), e.to_string())),
         }
     }
     Ok(report)

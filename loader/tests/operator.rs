@@ -175,6 +175,8 @@ fn prepare_files(dir: &Path, files: &[(&str, String)], extra: &[&str]) -> PathBu
         out.to_str().unwrap(),
         "--confirmed-by",
         "Test Customer",
+        "--time-zone",
+        "America/Chicago",
     ];
     a.extend_from_slice(extra);
     let o = loader(&a);

@@ -120,6 +120,13 @@ impl Workspace {
         }
     }
 
+    /// The AllClients account's time zone, an IANA name (`loader prepare --time-zone`); the
+    /// page proposes the browser's. Blank: not stated.
+    pub fn set_time_zone(&mut self, zone: &str) {
+        let zone = zone.trim();
+        self.settings.time_zone = (!zone.is_empty()).then(|| zone.to_string());
+    }
+
     /// Prepares the files and hands the result to `then` with its notes unbuilt: they are
     /// the bulk of an export, and only the bundle needs them (built one at a time).
     fn run<R>(
@@ -288,6 +295,11 @@ pub enum Request {
         /// The label.
         label: String,
     },
+    /// State the account's time zone ([`Workspace::set_time_zone`]).
+    TimeZone {
+        /// The IANA name.
+        zone: String,
+    },
     /// [`Workspace::analyse`].
     Analyse {
         /// Mapping JSON (the customer's edits).
@@ -343,6 +355,10 @@ impl Workspace {
             }
             Request::GroupsField { label } => {
                 self.set_groups_field_label(&label);
+                Answer::default()
+            }
+            Request::TimeZone { zone } => {
+                self.set_time_zone(&zone);
                 Answer::default()
             }
             Request::Analyse { mapping } => {

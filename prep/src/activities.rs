@@ -342,6 +342,18 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
             let completed_date = sheet
                 .date(row, sheet.std(F::CompletedDate), &mut review)
                 .map(|d| d.to_iso());
+            if due_date.is_none() && completed_date.is_none() {
+                review.push(
+                    ReviewItem::new(
+                        Reason::MissingDueDate,
+                        sheet.file,
+                        "no due date: Freshsales needs one, so this to-do will be due on the \
+                         day the mapping is confirmed",
+                    )
+                    .at(row.row, row.line)
+                    .value(&title, ""),
+                );
+            }
             let contact = set.contacts[i].key.clone();
             let key = match cell(F::TodoId) {
                 Some(id) => keys.unique(format!("task:allclients:{id}")),
@@ -441,6 +453,17 @@ pub fn appointments(
             };
             let start = at(F::Start, &mut review).or_else(|| date.map(|d| d.to_iso()));
             let end = at(F::End, &mut review);
+            let Some(start) = start else {
+                // Freshsales needs a start: without one the appointment cannot be placed.
+                counts.held += 1;
+                review.push(sheet.hold_row(
+                    row,
+                    Reason::InvalidValue,
+                    "appointment has no date that can be read; row held",
+                ));
+                continue;
+            };
+            let start = Some(start);
             let title = cell(F::Title).unwrap_or_else(|| "Appointment".to_string());
             let mut details = cell(F::Details);
             let extra = sheet.appended(row);

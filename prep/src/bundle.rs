@@ -68,6 +68,9 @@ pub struct Manifest {
     /// Notices that concern no row.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Where every input column's values go, with their counts (absent in older bundles).
+    #[serde(default)]
+    pub ledger: Vec<crate::ledger::ColumnLedger>,
     /// Settings used.
     pub settings: Settings,
     /// The customer's confirmation; `null` for a draft the loader will refuse.
@@ -189,6 +192,7 @@ pub fn manifest_with(p: &Prepared, notes: &dyn Notes) -> Manifest {
         objects: p.objects,
         review: p.review_counts(),
         warnings: p.warnings.clone(),
+        ledger: p.ledger.clone(),
         settings: p.settings.clone(),
         confirmation: p.confirmation.clone(),
     }

@@ -493,6 +493,23 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             fill(&mut c.first_name, &o.first_name);
             fill(&mut c.last_name, &o.last_name);
             fill(&mut c.job_title, &o.job_title);
+            // A merged row's other numbers are kept as further phones, not dropped.
+            for (have, theirs, label) in [
+                (&c.work_number, &o.work_number, "Work"),
+                (&c.mobile_number, &o.mobile_number, "Mobile"),
+            ] {
+                if let (Some(h), Some(t)) = (have, theirs)
+                    && h != t
+                {
+                    let p = OtherPhone {
+                        number: t.clone(),
+                        label: Some(label.into()),
+                    };
+                    if !c.other_phones.contains(&p) {
+                        c.other_phones.push(p);
+                    }
+                }
+            }
             fill(&mut c.work_number, &o.work_number);
             fill(&mut c.mobile_number, &o.mobile_number);
             fill(&mut c.address, &o.address);

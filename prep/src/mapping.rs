@@ -253,8 +253,13 @@ fn propose_column(
                 0.95,
                 format!("header alias of {}", f.as_str()),
             );
+            // The order is recorded whenever it is not the US default, or is a guess: a
+            // column of day-first dates must be read day-first (31/12/2020 and 01/02/2021
+            // alike), as a custom date column is.
             if let Some(ev) = &dates {
-                column.date_order = ev.needs_review().then_some(ev.order());
+                column.date_order = (ev.needs_review()
+                    || ev.order() == crate::dates::DateOrder::Dmy)
+                    .then_some(ev.order());
             }
             return Proposal {
                 column,

@@ -32,10 +32,13 @@ pub struct NotePlan {
 /// The note text of a row: its text cell, then the `Header: value` lines of appended
 /// columns.
 fn text_of(sheet: &Sheet, row: &Row) -> String {
-    let mut text = sheet
-        .cell(row, sheet.std(F::NoteText))
-        .unwrap_or("")
-        .to_string();
+    // Exactly as exported (a blank one is no text): the note is the customer's words.
+    let raw = sheet.std(F::NoteText).map_or("", |i| row.get(i));
+    let mut text = if raw.trim().is_empty() {
+        String::new()
+    } else {
+        raw.to_string()
+    };
     let extra = sheet.appended(row);
     if !extra.is_empty() {
         if !text.is_empty() {
@@ -79,28 +82,20 @@ pub fn plan(
             let text = text_of(sheet, row);
             if text.is_empty() {
                 counts.held += 1;
-                review.push(
-                    ReviewItem::new(
-                        Reason::InvalidValue,
-                        sheet.file,
-                        "note has no text; row held",
-                    )
-                    .at(row.row, row.line)
-                    .hold(sheet.record(row)),
-                );
+                review.push(sheet.hold_row(
+                    row,
+                    Reason::InvalidValue,
+                    "note has no text; row held",
+                ));
                 continue;
             }
             if crate::limits::too_long(&text, max_chars) {
                 counts.held += 1;
-                review.push(
-                    ReviewItem::new(
-                        Reason::InvalidValue,
-                        sheet.file,
-                        crate::limits::message(&text, max_chars, "a note"),
-                    )
-                    .at(row.row, row.line)
-                    .hold(sheet.record(row)),
-                );
+                review.push(sheet.hold_row(
+                    row,
+                    Reason::InvalidValue,
+                    crate::limits::message(&text, max_chars, "a note"),
+                ));
                 continue;
             }
             let (i, joined_by) = match join(sheet, row, set) {

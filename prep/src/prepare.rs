@@ -53,6 +53,11 @@ pub struct Settings {
     /// The largest values Freshsales takes; longer ones are held in the review queue.
     #[serde(default)]
     pub limits: crate::limits::Limits,
+    /// The AllClients account's time zone (IANA name, e.g. `America/Chicago`): the export's
+    /// times are wall-clock times there, without an offset. The loader converts every
+    /// date-time with it. `None`: not stated (the loader then needs `--time-zone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl Default for Settings {
@@ -64,6 +69,7 @@ impl Default for Settings {
                 .map(|s| s.to_string())
                 .collect(),
             limits: crate::limits::Limits::default(),
+            time_zone: None,
         }
     }
 }
@@ -140,6 +146,8 @@ pub struct Prepared {
     /// Things the customer should know that concern no row (e.g. mapping entries for
     /// columns this export lacks).
     pub warnings: Vec<String>,
+    /// Where every input column's values go, and what became of each.
+    pub ledger: Vec<crate::ledger::ColumnLedger>,
 }
 
 struct Parsed {
@@ -320,6 +328,11 @@ pub fn prepare_with<R>(
     }
 
     let mut set = contacts::build(of(FileKind::Contacts), &defs);
+    // Extra phones and the AllClients dates get custom fields of their own.
+    for d in crate::extras::place(&mut set.contacts, &out.custom_fields) {
+        defs.insert(d.label.clone(), d.clone());
+        out.custom_fields.push(d);
+    }
     crate::limits::enforce_contacts(&mut set.contacts, &defs, &settings.limits, &mut set.review);
     out.review.append(&mut set.review);
     let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set, settings.limits.note);
@@ -391,6 +404,16 @@ pub fn prepare_with<R>(
             loaded: set.accounts.len() as u64,
         },
     };
+    let ledger_inputs: Vec<crate::ledger::Input> = parsed
+        .iter()
+        .map(|p| crate::ledger::Input {
+            file: &p.name,
+            kind: p.kind,
+            table: &p.table,
+            columns: out.mapping.columns.get(&p.kind).map(Vec::as_slice),
+        })
+        .collect();
+    out.ledger = crate::ledger::build(&ledger_inputs, &out.review);
     let contact_keys = set.contacts.iter().map(|c| c.key.clone()).collect();
     out.accounts = set.accounts;
     out.contacts = set.contacts;

@@ -40,6 +40,12 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// Confirmation, if confirmed.
     pub confirmation: Option<Confirmation>,
+    /// Where every input column's values go.
+    #[serde(default)]
+    pub ledger: Vec<crate::ledger::ColumnLedger>,
+    /// The ledger's totals.
+    #[serde(default)]
+    pub ledger_totals: crate::ledger::Totals,
 }
 
 /// One input in the summary.
@@ -88,7 +94,19 @@ impl Summary {
             review: m.review.clone(),
             warnings: m.warnings.clone(),
             confirmation: m.confirmation.clone(),
+            ledger: m.ledger.clone(),
+            ledger_totals: crate::ledger::totals(&m.ledger),
         }
+    }
+
+    /// "N of N source values accounted for (…)": the ledger in one line.
+    pub fn ledger_line(&self) -> String {
+        let t = self.ledger_totals;
+        let accounted = t.loaded + t.held + t.merged + t.left_behind;
+        format!(
+            "{accounted} of {} source values accounted for: {} loaded, {} held for review, {} merged into another row, {} left behind by choice",
+            t.values, t.loaded, t.held, t.merged, t.left_behind
+        )
     }
 
     /// The Markdown scope report; `items` (may be empty) adds the first rows of each queue.
@@ -156,6 +174,58 @@ impl Summary {
             "| Sales accounts (from company) | | {} | | |",
             o.accounts.loaded
         );
+        let _ = writeln!(
+            s,
+            "\n## Where every value goes\n\n{}.\n",
+            self.ledger_line()
+        );
+        let _ = writeln!(
+            s,
+            "| File | Column | Goes to | Values | Loaded | Held | Merged | Left behind | Changed on the way |\n|---|---|---|---:|---:|---:|---:|---:|---|"
+        );
+        for c in &self.ledger {
+            let held = c
+                .held
+                .iter()
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let changed = c
+                .transformed
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&c.file),
+                md(&c.column),
+                md(&c.destination),
+                c.values,
+                c.loaded,
+                if held.is_empty() { "0".into() } else { held },
+                c.merged,
+                c.left_behind,
+                changed
+            );
+        }
+        let behind: Vec<&crate::ledger::ColumnLedger> =
+            self.ledger.iter().filter(|c| c.left_behind > 0).collect();
+        let _ = writeln!(s, "\n## Left behind\n");
+        if behind.is_empty() {
+            let _ = writeln!(s, "Nothing: every column with values has a destination.");
+        } else {
+            for c in behind {
+                let _ = writeln!(
+                    s,
+                    "- {} column {}: {} values (the mapping says ignore)",
+                    md(&c.file),
+                    md(&c.column),
+                    c.left_behind
+                );
+            }
+        }
         let _ = writeln!(s, "\n## Custom fields to create in Freshsales\n");
         if self.custom_fields.is_empty() {
             let _ = writeln!(s, "None.");

@@ -39,11 +39,13 @@ pub enum Reason {
     OrphanAppointment,
     /// An input file whose kind was not recognised (not loaded).
     UnrecognisedFile,
+    /// A to-do without a due date: Freshsales needs one, so it gets the confirmation date.
+    MissingDueDate,
 }
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::OrphanNote,
         Reason::OrphanTask,
         Reason::DuplicateEmail,
@@ -59,6 +61,7 @@ impl Reason {
         Reason::DuplicateMobile,
         Reason::OrphanAppointment,
         Reason::UnrecognisedFile,
+        Reason::MissingDueDate,
     ];
 
     /// The snake_case word used in reports and the bundle.
@@ -79,6 +82,7 @@ impl Reason {
             Reason::DuplicateMobile => "duplicate_mobile",
             Reason::OrphanAppointment => "orphan_appointment",
             Reason::UnrecognisedFile => "unrecognised_file",
+            Reason::MissingDueDate => "missing_due_date",
         }
     }
 
@@ -125,6 +129,9 @@ impl Reason {
             }
             Reason::UnrecognisedFile => {
                 "Files whose kind was not recognised: not loaded (set their kind in the mapping)."
+            }
+            Reason::MissingDueDate => {
+                "To-dos without a due date: Freshsales needs one, so they will be due on the day the mapping is confirmed."
             }
         }
     }

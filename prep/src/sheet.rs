@@ -149,6 +149,13 @@ impl<'a> Sheet<'a> {
         }
     }
 
+    /// A review item that holds `row` whole, with its reason and plain-words message.
+    pub fn hold_row(&self, row: &Row, reason: Reason, message: impl Into<String>) -> ReviewItem {
+        ReviewItem::new(reason, self.file, message)
+            .at(row.row, row.line)
+            .hold(self.record(row))
+    }
+
     /// `Header: value` lines for the columns mapped to `append`.
     pub fn appended(&self, row: &Row) -> Vec<String> {
         self.appended

@@ -139,7 +139,7 @@ impl Table {
             }
             let line = record.position().map_or(line, |p| start_line(text, p));
             match headers {
-                None => headers = Some(record.iter().map(|h| h.trim().to_string()).collect()),
+                None => headers = Some(unique_headers(record.iter().map(str::trim))),
                 Some(_) => {
                     spans.push((index, line, store.ends.len(), record.len()));
                     for cell in &record {
@@ -207,6 +207,23 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
+}
+
+/// Header cells with repeats renamed `Email (2)`, `Email (3)`…: every column then has a
+/// name of its own, so a repeated column is mapped, loaded and listed like any other
+/// instead of vanishing behind the first.
+fn unique_headers<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in cells {
+        let mut name = h.to_string();
+        let mut n = 1;
+        while !h.is_empty() && out.contains(&name) {
+            n += 1;
+            name = format!("{h} ({n})");
+        }
+        out.push(name);
+    }
+    out
 }
 
 /// The line where a record really starts: csv reports the position where the previous
@@ -337,6 +354,30 @@ mod tests {
         let t = Table::parse("x.csv", fine, None).unwrap();
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[1].get(0), "multi\nline");
+    }
+
+    #[test]
+    fn repeated_headers_get_names_of_their_own() {
+        let t = Table::parse(
+            "c.csv",
+            "Contact ID,First Name,Email,Email,Team Member\n1,Ann,ann@example.com,ann.work@example.com,Pat\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t.headers,
+            [
+                "Contact ID",
+                "First Name",
+                "Email",
+                "Email (2)",
+                "Team Member"
+            ]
+        );
+        assert_eq!(
+            t.rows[0].get(t.column("Email (2)").unwrap()),
+            "ann.work@example.com"
+        );
     }
 
     #[test]

@@ -176,9 +176,20 @@ pub fn from_sheets(sheets: &[Sheet], hosts: &[String]) -> (Vec<Template>, Counts
                 .unwrap_or_default();
             let name = cell(F::TemplateName).unwrap_or_else(|| format!("Template row {}", row.row));
             let folder = cell(F::Folder);
+            let mut flags = scan(&html, hosts);
+            // A merge field in the subject needs translating as much as one in the body.
+            for token in merge_tokens(cell(F::Subject).as_deref().unwrap_or("")) {
+                let flag = TemplateFlag {
+                    kind: "merge_token".into(),
+                    value: token,
+                };
+                if !flags.contains(&flag) {
+                    flags.push(flag);
+                }
+            }
             let t = Template {
                 key: template_key(folder.as_deref(), &name, cell(F::TemplateId).as_deref()),
-                flags: scan(&html, hosts),
+                flags,
                 name,
                 folder,
                 subject: cell(F::Subject),

@@ -1,146 +1,36 @@
-//! Notes and tasks: plain creates, not idempotent. An ambiguous outcome (reset, lost
-//! answer, 5xx) is settled by reading the contact's notes, or the open tasks, and matching a
-//! content fingerprint that no journal entry claims yet, before any retry.
+//! Notes, tasks and appointments: plain creates under a contact, not idempotent, driven by
+//! one driver. Every record carries its import ref, so an ambiguous outcome (reset, lost
+//! answer, 5xx) is settled by reading the records under its contact and finding the ref
+//! that no journal entry claims yet, before any retry; and a copy an earlier load left
+//! (whose journal may be gone) is found the same way under contacts that existed before.
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
-use prep::model::{Note, Task, TaskStatus};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Ctx, Outcome, is_fatal, text_fingerprint};
+use super::kinds::{Child, Index, account_index, under};
+use super::{Ctx, Outcome, is_fatal};
 use crate::api::{CallError, Idempotency};
 use crate::journal::{Entry, Phase, PreImage};
 use crate::payload;
 
-/// Notes and tasks an earlier load left under contacts that existed before this one, by
-/// contact id and import ref. Filled on first need, so a load into a fresh account (no
-/// contact existed) reads nothing.
+/// What the account already holds, read once when first needed: notes by contact id, and
+/// the account-wide indexes of tasks and appointments. A load into a fresh account (no
+/// contact existed, no contact-less appointments) reads nothing.
 #[derive(Default)]
 pub(super) struct Found {
-    notes: HashMap<i64, HashMap<String, Vec<i64>>>,
-    tasks: Option<HashMap<i64, HashMap<String, Vec<i64>>>>,
-}
-
-fn by_ref(list: &[Value], text_field: &str) -> HashMap<String, Vec<i64>> {
-    let mut out: HashMap<String, Vec<i64>> = HashMap::new();
-    for v in list {
-        if let (Some(r), Some(id)) = (
-            v[text_field].as_str().and_then(payload::find_import_ref),
-            v["id"].as_i64(),
-        ) {
-            out.entry(r.to_string()).or_default().push(id);
-        }
-    }
-    out
-}
-
-/// Every task of the account (open and completed), grouped by contact and import ref.
-async fn task_index(ctx: &Ctx) -> Result<HashMap<i64, HashMap<String, Vec<i64>>>, CallError> {
-    let mut by_contact: HashMap<i64, Vec<Value>> = HashMap::new();
-    for filter in ["open", "completed"] {
-        let mut page = 1u64;
-        loop {
-            let a = ctx
-                .client
-                .get(&format!(
-                    "/tasks?filter={filter}&include=targetable&page={page}&per_page=100"
-                ))
-                .await?;
-            for t in a.body["tasks"].as_array().into_iter().flatten() {
-                if let Some(c) = t["targetable_id"].as_i64() {
-                    by_contact.entry(c).or_default().push(t.clone());
-                }
-            }
-            if page >= a.body["meta"]["total_pages"].as_u64().unwrap_or(1) {
-                break;
-            }
-            page += 1;
-        }
-    }
-    Ok(by_contact
-        .into_iter()
-        .map(|(c, list)| (c, by_ref(&list, "description")))
-        .collect())
-}
-
-/// A copy of this record that an earlier load (whose journal may be gone) left in the
-/// account: only looked for under a contact that existed before this load, by the record's
-/// import ref, and never one this journal already answers for.
-async fn earlier_copy(
-    ctx: &Ctx,
-    phase: Phase,
-    key: &str,
-    contact_key: &str,
-    contact_id: i64,
-) -> Result<Option<i64>, CallError> {
-    let existed = matches!(
-        ctx.state.lock().await.first_pre_image.get(contact_key),
-        Some(PreImage::Present { .. })
-    );
-    if !existed {
-        return Ok(None);
-    }
-    let wanted = payload::import_ref(key);
-    let ids = {
-        let mut found = ctx.found.lock().await;
-        let refs = if phase == Phase::Notes {
-            if let std::collections::hash_map::Entry::Vacant(slot) = found.notes.entry(contact_id) {
-                let a = ctx
-                    .client
-                    .get(&format!("/contacts/{contact_id}/notes"))
-                    .await?;
-                let list = a.body["notes"].as_array().cloned().unwrap_or_default();
-                slot.insert(by_ref(&list, "description"));
-            }
-            found.notes.get(&contact_id)
-        } else {
-            if found.tasks.is_none() {
-                found.tasks = Some(task_index(ctx).await?);
-            }
-            found.tasks.as_ref().and_then(|t| t.get(&contact_id))
-        };
-        refs.and_then(|r| r.get(&wanted))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let s = ctx.state.lock().await;
-    let claimed: HashSet<i64> = s
-        .done
-        .values()
-        .filter_map(|e| match e {
-            Entry::Done { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect();
-    Ok(ids.into_iter().find(|id| !claimed.contains(id)))
-}
-
-/// Journals an earlier load's copy as this record (not created by this load, so rollback
-/// leaves it, as it leaves the contact it is under). The caller counts it.
-async fn adopt(ctx: &Ctx, phase: Phase, key: &str, id: i64, fingerprint: String) -> Result<()> {
-    ctx.log(Entry::Done {
-        phase,
-        key: key.into(),
-        id,
-        created: false,
-        fingerprint,
-        updated_at: None,
-    })
-    .await
+    notes: HashMap<i64, Vec<Value>>,
+    indexes: HashMap<Phase, Index>,
 }
 
 const EARLIER_COPY: &str = "already in Freshsales (an earlier load's copy)";
+const RESUMED: &str = "already loaded (resumed)";
+const UNCHANGED: &str = "unchanged since previous load";
 
-/// Ids of records on `contact_id` (read with `path`) whose fingerprint is `fp` and which no
-/// journal entry claims yet.
-async fn unclaimed(
-    ctx: &Ctx,
-    list: Vec<Value>,
-    fp: &str,
-    fp_of: impl Fn(&Value) -> String,
-) -> Option<i64> {
+/// Ids every journal in play answers for: this load's, and the previous one's (`--since`).
+async fn claimed(ctx: &Ctx) -> HashSet<i64> {
     let ids_of = |s: &crate::journal::State| -> Vec<i64> {
         s.done
             .values()
@@ -150,106 +40,96 @@ async fn unclaimed(
             })
             .collect()
     };
-    // Records this load or the previous one (`--since`) already answers for are not the
-    // lost one, however alike.
-    let mut claimed: HashSet<i64> = ids_of(&*ctx.state.lock().await).into_iter().collect();
+    let mut out: HashSet<i64> = ids_of(&*ctx.state.lock().await).into_iter().collect();
     if let Some(since) = &ctx.since {
-        claimed.extend(ids_of(since));
+        out.extend(ids_of(since));
     }
+    out
+}
+
+/// The id of the record in `list` that carries `key`'s import ref and that no journal
+/// claims.
+async fn unclaimed(ctx: &Ctx, list: &[Value], key: &str) -> Option<i64> {
+    let wanted = payload::import_ref(key);
+    let claimed = claimed(ctx).await;
     list.iter()
-        .filter(|v| fp_of(v) == fp)
+        .filter(|v| v["description"].as_str().and_then(payload::find_import_ref) == Some(&wanted))
         .filter_map(|v| v["id"].as_i64())
         .find(|id| !claimed.contains(id))
 }
 
-async fn landed_note(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>, CallError> {
-    let a = ctx
-        .client
-        .get(&format!("/contacts/{contact_id}/notes"))
-        .await?;
-    let list = a.body["notes"].as_array().cloned().unwrap_or_default();
-    Ok(unclaimed(ctx, list, fp, |v| {
-        text_fingerprint(&payload::comparable_text(
-            v["description"].as_str().unwrap_or(""),
-        ))
-    })
-    .await)
-}
-
-/// The instant a due date names, so `…Z` sent and `…+00:00` read back compare equal.
-fn due_instant(due: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    match time::OffsetDateTime::parse(due, &Rfc3339) {
-        Ok(t) => t.unix_timestamp().to_string(),
-        Err(_) => due.to_string(),
-    }
-}
-
-fn task_fp(body: &Value) -> String {
-    let t = &body["task"];
-    text_fingerprint(&format!(
-        "{}\u{0}{}\u{0}{}",
-        t["title"].as_str().unwrap_or(""),
-        t["description"].as_str().unwrap_or(""),
-        due_instant(t["due_date"].as_str().unwrap_or(""))
-    ))
-}
-
-/// Tasks have no per-contact list upstream, only `GET /tasks?filter=…` over the whole
-/// account; a task whose create answer was lost is still open (completion comes after the
-/// journal records its id), so the open list is searched, page by page, for one on this
-/// contact. Costly, but only run for the rare ambiguous outcome.
-async fn landed_task(ctx: &Ctx, contact_id: i64, fp: &str) -> Result<Option<i64>, CallError> {
-    let mut page = 1u64;
-    loop {
-        let a = ctx
-            .client
-            .get(&format!(
-                "/tasks?filter=open&include=targetable&page={page}&per_page=100"
-            ))
-            .await?;
-        let list: Vec<Value> = a.body["tasks"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter(|t| t["targetable_id"].as_i64() == Some(contact_id))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(id) = unclaimed(ctx, list, fp, |v| task_fp(&json!({ "task": v }))).await {
-            return Ok(Some(id));
-        }
-        let total = a.body["meta"]["total_pages"].as_u64().unwrap_or(1);
-        if page >= total {
+/// A copy of this record that an earlier load left in the account: looked for under a
+/// contact that existed before this load (its journalled pre-image says so), or among the
+/// account's contact-less appointments.
+async fn earlier_copy(
+    ctx: &Ctx,
+    c: &Child,
+    contact: Option<i64>,
+) -> Result<Option<i64>, CallError> {
+    let phase = c.phase();
+    if let Some(key) = c.contact() {
+        let existed = matches!(
+            ctx.state.lock().await.first_pre_image.get(key),
+            Some(PreImage::Present { .. })
+        );
+        if !existed {
             return Ok(None);
         }
-        page += 1;
+    }
+    let list = {
+        let mut found = ctx.found.lock().await;
+        match (phase, contact) {
+            (Phase::Notes, Some(id)) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = found.notes.entry(id) {
+                    slot.insert(under(ctx, phase, Some(id)).await?);
+                }
+                found.notes.get(&id).cloned().unwrap_or_default()
+            }
+            _ => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = found.indexes.entry(phase)
+                {
+                    slot.insert(account_index(ctx, phase).await?);
+                }
+                found
+                    .indexes
+                    .get(&phase)
+                    .and_then(|i| i.get(&contact))
+                    .cloned()
+                    .unwrap_or_default()
+            }
+        }
+    };
+    Ok(unclaimed(ctx, &list, c.key()).await)
+}
+
+/// A failed read-back, as the outcome of the create it was settling: no status, so the
+/// record stays in doubt.
+fn not_settled(e: CallError) -> CallError {
+    CallError::GaveUp {
+        attempts: 1,
+        last: format!("could not read back whether it landed ({e})"),
     }
 }
 
-/// Creates a note or task, settling lost outcomes by reading before retrying.
-async fn create_child<F, Fut>(
+/// Creates the record, settling lost outcomes by reading before retrying. A read that
+/// fails leaves the record in doubt (never created blind), and the load goes on.
+async fn create(
     ctx: &Ctx,
-    phase: Phase,
-    key: &str,
-    path: &str,
+    c: &Child,
+    contact: Option<i64>,
     body: &Value,
-    landed: F,
-) -> Result<Result<i64, CallError>>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<i64>, CallError>>,
-{
-    // An earlier attempt may have landed (crash, lost answers, retries given up): look
-    // before creating again.
-    // A read that fails here leaves the record in doubt (never created blind), and the
-    // load goes on; the next push looks again.
+) -> Result<Result<i64, CallError>> {
+    let (phase, key) = (c.phase(), c.key());
+    let (path, root) = c.path_and_root();
+    let landed = || under(ctx, phase, contact);
     let in_doubt = ctx.state.lock().await.in_doubt(key);
     if in_doubt {
         match landed().await {
-            Ok(Some(id)) => return Ok(Ok(id)),
-            Ok(None) => {}
+            Ok(list) => {
+                if let Some(id) = unclaimed(ctx, &list, key).await {
+                    return Ok(Ok(id));
+                }
+            }
             Err(e) if is_fatal(&e) => return Err(e.into()),
             Err(e) => return Ok(Err(not_settled(e))),
         }
@@ -267,11 +147,6 @@ where
             .await
         {
             Ok(a) => {
-                let root = if phase == Phase::Notes {
-                    "note"
-                } else {
-                    "task"
-                };
                 return Ok(a.body[root]["id"]
                     .as_i64()
                     .ok_or_else(|| CallError::Rejected {
@@ -280,8 +155,11 @@ where
                     }));
             }
             Err(CallError::Ambiguous(_)) => match landed().await {
-                Ok(Some(id)) => return Ok(Ok(id)),
-                Ok(None) => {}
+                Ok(list) => {
+                    if let Some(id) = unclaimed(ctx, &list, key).await {
+                        return Ok(Ok(id));
+                    }
+                }
                 Err(e) if is_fatal(&e) => return Err(e.into()),
                 Err(e) => return Ok(Err(not_settled(e))),
             },
@@ -294,111 +172,23 @@ where
     }))
 }
 
-/// A failed read-back, as the outcome of the create it was settling: no status, so the
-/// record stays in doubt.
-fn not_settled(e: CallError) -> CallError {
-    CallError::GaveUp {
-        attempts: 1,
-        last: format!("could not read back whether it landed ({e})"),
-    }
-}
-
-async fn contact_id_for(ctx: &Ctx, phase: Phase, key: &str, contact: &str) -> Result<Option<i64>> {
-    let id = ctx.ids.lock().await.get(contact).copied();
-    if id.is_none() {
-        ctx.log(Entry::Skipped {
-            phase,
-            key: key.into(),
-            reason: "its contact was not loaded".into(),
-        })
-        .await?;
-        ctx.count(phase, Outcome::Skipped("its contact was not loaded".into()))
-            .await;
-    }
-    Ok(id)
-}
-
-pub(super) async fn push_note(ctx: &Ctx, n: Note) -> Result<()> {
-    if ctx.state.lock().await.id(&n.key).is_some() {
-        ctx.count(
-            Phase::Notes,
-            Outcome::Skipped("already loaded (resumed)".into()),
-        )
-        .await;
-        return Ok(());
-    }
-    let body = payload::note(&n, 0);
-    let fp = text_fingerprint(body["note"]["description"].as_str().unwrap_or(""));
-    let comparable = text_fingerprint(&payload::comparable_text(
-        body["note"]["description"].as_str().unwrap_or(""),
-    ));
-    if ctx.unchanged(&n.key, &fp).is_some() {
-        ctx.log(Entry::Skipped {
-            phase: Phase::Notes,
-            key: n.key.clone(),
-            reason: "unchanged since previous load".into(),
-        })
-        .await?;
-        ctx.count(
-            Phase::Notes,
-            Outcome::Skipped("unchanged since previous load".into()),
-        )
-        .await;
-        return Ok(());
-    }
-    let Some(contact_id) = contact_id_for(ctx, Phase::Notes, &n.key, &n.contact).await? else {
-        return Ok(());
-    };
-    match earlier_copy(ctx, Phase::Notes, &n.key, &n.contact, contact_id).await {
-        Ok(Some(id)) => {
-            adopt(ctx, Phase::Notes, &n.key, id, fp).await?;
-            ctx.count(Phase::Notes, Outcome::Skipped(EARLIER_COPY.into()))
-                .await;
-            return Ok(());
-        }
-        Ok(None) => {}
-        Err(e) if is_fatal(&e) => return Err(e.into()),
-        Err(e) => {
-            let source = format!("{} row {}", n.source.file, n.source.row);
-            return ctx
-                .reject(Phase::Notes, &n.key, source, &n, &not_settled(e))
-                .await;
-        }
-    }
-    let body = payload::note(&n, contact_id);
-    let created = create_child(ctx, Phase::Notes, &n.key, "/notes", &body, || {
-        landed_note(ctx, contact_id, &comparable)
-    })
-    .await?;
-    let source = format!("{} row {}", n.source.file, n.source.row);
-    if settle(ctx, Phase::Notes, &n.key, source, &n, fp, created)
-        .await?
-        .is_some()
-    {
-        ctx.count(Phase::Notes, Outcome::Created).await;
-    }
-    Ok(())
-}
-
-/// Journals a created note or task, or files its refusal in the error report; the id when
-/// it was created.
+/// Journals a landed record (`created`: by this load), or files its refusal; the id when it
+/// landed.
 async fn settle(
     ctx: &Ctx,
-    phase: Phase,
-    key: &str,
-    source: String,
-    record: &impl serde::Serialize,
-    fingerprint: String,
-    created: Result<i64, CallError>,
+    c: &Child,
+    identity: String,
+    created: bool,
+    outcome: Result<i64, CallError>,
 ) -> Result<Option<i64>> {
-    match created {
+    match outcome {
         Ok(id) => {
             ctx.log(Entry::Done {
-                phase,
-                key: key.into(),
+                phase: c.phase(),
+                key: c.key().into(),
                 id,
-                created: true,
-                fingerprint,
+                created,
+                fingerprint: identity,
                 updated_at: None,
             })
             .await?;
@@ -406,7 +196,8 @@ async fn settle(
         }
         Err(e) if is_fatal(&e) => Err(e.into()),
         Err(e) => {
-            ctx.reject(phase, key, source, record, &e).await?;
+            ctx.reject(c.phase(), c.key(), c.source(), &c.record_json(), &e)
+                .await?;
             Ok(None)
         }
     }
@@ -414,8 +205,11 @@ async fn settle(
 
 /// Completes a closed task. `Ok(false)` when Freshsales refused (reported as the task's
 /// failure, so the caller counts nothing more for it).
-async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<bool> {
-    if t.status != TaskStatus::Completed || ctx.state.lock().await.completed.contains(&t.key) {
+async fn after(ctx: &Ctx, c: &Child, id: i64) -> Result<bool> {
+    let Some(t) = c.completes() else {
+        return Ok(true);
+    };
+    if ctx.state.lock().await.completed.contains(&t.key) {
         return Ok(true);
     }
     match ctx
@@ -434,153 +228,136 @@ async fn complete_task(ctx: &Ctx, t: &Task, id: i64) -> Result<bool> {
         }
         Err(e) if is_fatal(&e) => Err(e.into()),
         Err(e) => {
-            ctx.reject(
-                Phase::Tasks,
-                &t.key,
-                format!("{} row {} (completing)", t.source.file, t.source.row),
-                t,
-                &e,
-            )
-            .await?;
+            let source = format!("{} (completing)", c.source());
+            ctx.reject(Phase::Tasks, &t.key, source, t, &e).await?;
             Ok(false)
         }
     }
 }
 
-/// `--since`: a task the previous load created and the export has changed since is
-/// updated in place (tasks have no upsert; creating it again would leave two). `Ok(None)`
-/// when there is no such task (or it was deleted since), so it is created.
-async fn update_previous_task(
-    ctx: &Ctx,
-    t: &Task,
-    body: &Value,
-    identity: &str,
-) -> Result<Option<bool>> {
-    let Some(id) = ctx.since.as_ref().and_then(|s| s.id(&t.key)) else {
+/// `--since`: a record the previous load created and the export has changed since is
+/// updated in place (no upsert; creating it again would leave two). `Ok(None)` when there
+/// is no such record (or it was deleted since), so it is created.
+async fn update_previous(ctx: &Ctx, c: &Child, body: &Value, identity: &str) -> Result<Option<()>> {
+    if !c.updates_in_place() {
+        return Ok(None);
+    }
+    let Some(id) = ctx.since.as_ref().and_then(|s| s.id(c.key())) else {
         return Ok(None);
     };
     ctx.log(Entry::Intent {
-        phase: Phase::Tasks,
-        key: t.key.clone(),
+        phase: c.phase(),
+        key: c.key().into(),
         pre_image: PreImage::NotApplicable,
     })
     .await?;
+    let (path, _) = c.path_and_root();
     match ctx
         .client
         .call(
             Method::PUT,
-            &format!("/tasks/{id}"),
+            &format!("{path}/{id}"),
             Some(body),
             Idempotency::Safe,
         )
         .await
     {
         Ok(_) => {
-            ctx.log(Entry::Done {
-                phase: Phase::Tasks,
-                key: t.key.clone(),
-                id,
-                created: false,
-                fingerprint: identity.to_string(),
-                updated_at: None,
-            })
-            .await?;
-            let completed = complete_task(ctx, t, id).await?;
-            if completed {
-                ctx.count(Phase::Tasks, Outcome::Updated).await;
+            settle(ctx, c, identity.to_string(), false, Ok(id)).await?;
+            if after(ctx, c, id).await? {
+                ctx.count(c.phase(), Outcome::Updated).await;
             }
-            Ok(Some(completed))
+            Ok(Some(()))
         }
         Err(CallError::Rejected { status: 404, .. }) => Ok(None),
         Err(e) if is_fatal(&e) => Err(e.into()),
         Err(e) => {
-            let source = format!("{} row {}", t.source.file, t.source.row);
-            ctx.reject(Phase::Tasks, &t.key, source, t, &e).await?;
-            Ok(Some(false))
+            ctx.reject(c.phase(), c.key(), c.source(), &c.record_json(), &e)
+                .await?;
+            Ok(Some(()))
         }
     }
 }
 
-pub(super) async fn push_task(ctx: &Ctx, t: Task) -> Result<()> {
-    // Bound first: a guard in the `if let` would live through the body, and
-    // `complete_task` takes the same lock.
-    let done = ctx.state.lock().await.id(&t.key);
+/// Logs and counts a record not sent.
+async fn skipped(ctx: &Ctx, c: &Child, reason: &str, journal: bool) -> Result<()> {
+    if journal {
+        ctx.log(Entry::Skipped {
+            phase: c.phase(),
+            key: c.key().into(),
+            reason: reason.into(),
+        })
+        .await?;
+    }
+    ctx.count(c.phase(), Outcome::Skipped(reason.into())).await;
+    Ok(())
+}
+
+/// Loads one note, task or appointment.
+pub(super) async fn push_child(ctx: &Ctx, c: Child) -> Result<()> {
+    let phase = c.phase();
+    // Bound first: a guard in the `if let` would live through the body, and `after` takes
+    // the same lock.
+    let done = ctx.state.lock().await.id(c.key());
     if let Some(id) = done {
-        if complete_task(ctx, &t, id).await? {
-            ctx.count(
-                Phase::Tasks,
-                Outcome::Skipped("already loaded (resumed)".into()),
-            )
-            .await;
+        if after(ctx, &c, id).await? {
+            skipped(ctx, &c, RESUMED, false).await?;
         }
         return Ok(());
     }
-    // What the task is, as exported: stable across exports (unlike the fallback due date,
-    // which is the confirmation time), so a later bundle recognises it with `--since`.
-    let identity = text_fingerprint(&format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}",
-        t.contact,
-        t.title,
-        t.details.as_deref().unwrap_or(""),
-        t.due_date.as_deref().unwrap_or("")
-    ));
-    if let Some(id) = ctx.unchanged(&t.key, &identity) {
-        let reason = "unchanged since previous load".to_string();
-        ctx.log(Entry::Skipped {
-            phase: Phase::Tasks,
-            key: t.key.clone(),
-            reason: reason.clone(),
-        })
-        .await?;
+    let identity = c.identity(ctx);
+    if let Some(id) = ctx.unchanged(c.key(), &identity) {
         // Closed in AllClients since the previous export: close it here too.
         let closed_before = ctx
             .since
             .as_ref()
-            .is_some_and(|s| s.completed.contains(&t.key));
-        if closed_before || complete_task(ctx, &t, id).await? {
-            ctx.count(Phase::Tasks, Outcome::Skipped(reason)).await;
+            .is_some_and(|s| s.completed.contains(c.key()));
+        if closed_before || after(ctx, &c, id).await? {
+            skipped(ctx, &c, UNCHANGED, true).await?;
         }
         return Ok(());
     }
-    let Some(contact_id) = contact_id_for(ctx, Phase::Tasks, &t.key, &t.contact).await? else {
-        return Ok(());
+    let contact = match c.contact() {
+        Some(key) => match ctx.ids.lock().await.get(key).copied() {
+            Some(id) => Some(id),
+            None => return skipped(ctx, &c, "its contact was not loaded", true).await,
+        },
+        None => None,
     };
-    let owner = ctx.pre.targets.owner(t.owner.as_deref());
-    let body = payload::task(&t, contact_id, owner, &ctx.fallback_due);
-    if update_previous_task(ctx, &t, &body, &identity)
-        .await?
-        .is_some()
-    {
+    let body = match c.body(ctx, contact) {
+        Ok(b) => b,
+        Err(why) => return skipped(ctx, &c, &why, true).await,
+    };
+    if update_previous(ctx, &c, &body, &identity).await?.is_some() {
         return Ok(());
     }
-    match earlier_copy(ctx, Phase::Tasks, &t.key, &t.contact, contact_id).await {
+    match earlier_copy(ctx, &c, contact).await {
         Ok(Some(id)) => {
-            adopt(ctx, Phase::Tasks, &t.key, id, identity).await?;
-            if complete_task(ctx, &t, id).await? {
-                ctx.count(Phase::Tasks, Outcome::Skipped(EARLIER_COPY.into()))
-                    .await;
+            settle(ctx, &c, identity, false, Ok(id)).await?;
+            if after(ctx, &c, id).await? {
+                skipped(ctx, &c, EARLIER_COPY, false).await?;
             }
             return Ok(());
         }
         Ok(None) => {}
         Err(e) if is_fatal(&e) => return Err(e.into()),
         Err(e) => {
-            let source = format!("{} row {}", t.source.file, t.source.row);
             return ctx
-                .reject(Phase::Tasks, &t.key, source, &t, &not_settled(e))
+                .reject(
+                    phase,
+                    c.key(),
+                    c.source(),
+                    &c.record_json(),
+                    &not_settled(e),
+                )
                 .await;
         }
     }
-    let fp = task_fp(&body);
-    let created = create_child(ctx, Phase::Tasks, &t.key, "/tasks", &body, || {
-        landed_task(ctx, contact_id, &fp)
-    })
-    .await?;
-    let source = format!("{} row {}", t.source.file, t.source.row);
-    if let Some(id) = settle(ctx, Phase::Tasks, &t.key, source, &t, identity, created).await?
-        && complete_task(ctx, &t, id).await?
+    let outcome = create(ctx, &c, contact, &body).await?;
+    if let Some(id) = settle(ctx, &c, identity, true, outcome).await?
+        && after(ctx, &c, id).await?
     {
-        ctx.count(Phase::Tasks, Outcome::Created).await;
+        ctx.count(phase, Outcome::Created).await;
     }
     Ok(())
 }

@@ -20,8 +20,10 @@ use crate::journal::{self, Entry, Journal, Phase, State};
 use crate::payload::Forms;
 use crate::progress::{Mode, PhaseProgress, event};
 use crate::report::{ErrorRow, PhaseReport, write_errors, write_phase};
+use kinds::Child;
 
 mod children;
+mod kinds;
 mod parents;
 
 /// How a push runs.
@@ -213,8 +215,11 @@ async fn run_phase(
                 let result = match r {
                     Record::Account(a) => parents::push_account(&ctx, a).await,
                     Record::Contact(c) => parents::push_contact(&ctx, c).await,
-                    Record::Note(n) => children::push_note(&ctx, n).await,
-                    Record::Task(t) => children::push_task(&ctx, t).await,
+                    Record::Note(n) => children::push_child(&ctx, Child::Note(n)).await,
+                    Record::Task(t) => children::push_child(&ctx, Child::Task(t)).await,
+                    Record::Appointment(a) => {
+                        children::push_child(&ctx, Child::Appointment(a)).await
+                    }
                     _ => Ok(()),
                 };
                 if let Err(e) = result {
@@ -232,6 +237,9 @@ async fn run_phase(
                 (Record::Contact(c), Phase::Contacts) => c.key.clone(),
                 (Record::Note(x), Phase::Notes) => x.contact.clone(),
                 (Record::Task(x), Phase::Tasks) => x.contact.clone(),
+                (Record::Appointment(x), Phase::Appointments) => {
+                    x.contact.clone().unwrap_or_else(|| x.key.clone())
+                }
                 _ => return Ok(()),
             };
             senders[partition(&key, n)]
@@ -361,6 +369,7 @@ pub async fn push(
         ),
         (Phase::Notes, stats.notes),
         (Phase::Tasks, stats.tasks),
+        (Phase::Appointments, stats.appointments),
     ] {
         ctx.reports.lock().await.entry(phase).or_default().phase = phase.as_str().into();
         let result = run_phase(

@@ -102,6 +102,8 @@ pub fn prepare(input: &Path, dir: &Path) -> PathBuf {
         "Test Customer",
         "--confirmed-at",
         "2026-11-25T12:00:00Z",
+        "--time-zone",
+        "America/Chicago",
     ]);
     assert!(o.status.success(), "{}", text(&o));
     out
@@ -219,6 +221,18 @@ pub fn canonical(state: &Value) -> Value {
                     if let Some(t) = m.get("targetable_id").cloned() {
                         m.insert("targetable_id".into(), name_of(&t));
                     }
+                    // An appointment's contact attendee is named like its target.
+                    if let Some(Value::Array(people)) = m.get("appointment_attendees").cloned() {
+                        let named = people
+                            .iter()
+                            .map(|p| match p["attendee_type"].as_str() {
+                                Some("Contact") => json!({"attendee_type": "Contact",
+                                                          "attendee_id": name_of(&p["attendee_id"])}),
+                                _ => p.clone(),
+                            })
+                            .collect();
+                        m.insert("appointment_attendees".into(), sorted(named));
+                    }
                     Value::Object(m)
                 })
                 .collect(),
@@ -229,6 +243,7 @@ pub fn canonical(state: &Value) -> Value {
         "sales_accounts": sorted(list("sales_accounts").iter().map(|a| Value::Object(strip(a))).collect()),
         "notes": child("notes"),
         "tasks": child("tasks"),
+        "appointments": child("appointments"),
         "recycle_bin": list("recycle_bin").len(),
     })
 }
@@ -240,6 +255,7 @@ pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
         "sales_accounts",
         "notes",
         "tasks",
+        "appointments",
         "recycle_bin",
     ] {
         if a[k] != b[k] {

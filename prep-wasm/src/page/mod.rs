@@ -141,8 +141,16 @@ pub fn start() -> Result<(), JsValue> {
     if let Some(input) = by_id::<HtmlInputElement>("groups-field") {
         input.set_value(&groups_label);
     }
-    spawn_local(async {
+    // The browser's zone is the best first guess of the account's: the customer's own.
+    let zone = browser_time_zone();
+    if let Some(input) = by_id::<HtmlInputElement>("time-zone") {
+        input.set_value(&zone);
+    }
+    spawn_local(async move {
         let mode = start_engine().await;
+        if let Err(e) = call(Request::TimeZone { zone }, None).await {
+            error(Some(&e));
+        }
         show("loading", false);
         show("app", true);
         status(&format!(
@@ -241,6 +249,20 @@ fn wire(doc: &Document) {
     });
     listen("mapping-table", "change", on_mapping_change);
     listen("custom-fields", "change", on_custom_field_change);
+    listen("time-zone", "change", |e| {
+        if let Some(input) = e
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        {
+            let zone = input.value().trim().to_string();
+            spawn_local(async move {
+                if let Err(e) = call(Request::TimeZone { zone }, None).await {
+                    error(Some(&e));
+                }
+                reanalyse().await;
+            });
+        }
+    });
     listen("groups-field", "change", |e| {
         if let Some(input) = e
             .target()
@@ -309,4 +331,13 @@ fn data_of(e: &web_sys::Event, name: &str) -> Option<String> {
     let target = e.target()?.dyn_into::<Element>().ok()?;
     let el = target.closest(&format!("[{name}]")).ok().flatten()?;
     el.get_attribute(name)
+}
+
+/// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+fn browser_time_zone() -> String {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }

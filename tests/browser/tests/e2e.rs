@@ -213,6 +213,13 @@ fn same_as_cli(got: &Downloads, inputs: &[&Path], name: &str, tmp: &Path) -> Res
         OsStr::new("--confirmed-at"),
         OsStr::new(&at),
     ]);
+    // The page proposes the browser's own time zone; the CLI is told the same.
+    let zone = manifest
+        .settings
+        .time_zone
+        .clone()
+        .ok_or("the page's bundle states no time zone")?;
+    args.extend([OsStr::new("--time-zone"), OsStr::new(&zone)]);
     let run = loader(&args)?;
     assert!(
         run.status.success(),

@@ -588,6 +588,7 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
                 "Date",
                 "Start Time",
                 "End Time",
+                "All Day",
                 "Team Member",
             ]
             .map(String::from),
@@ -602,15 +603,33 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
                     .map(|p| p.email.clone())
                     .unwrap_or_default()
             };
+            let title = pick(&mut rng, &["Listing appointment", "Coffee", "Closing"]);
+            let date = us_date(&mut rng, false);
+            // us_date's days stop at 28, so the next day is in the same month.
+            let next_day = {
+                let parts: Vec<&str> = date.split('/').collect();
+                let day: u32 = parts[1].parse().unwrap_or(1);
+                format!("{}/{}/{}", parts[0], day + 1, parts[2])
+            };
+            // Timed, all day, an all-day event over two days, a timed one ending the next
+            // morning, and some with no owner: every shape AllClients' calendar has.
+            let (start, end, all_day) = match a % 5 {
+                1 => (String::new(), String::new(), "Yes"),
+                2 => (String::new(), next_day, "Yes"),
+                3 => ("8:30 PM".into(), format!("{next_day} 7:15 AM"), ""),
+                _ => ("9:00 AM".into(), "10:30 AM".into(), ""),
+            };
+            let owner = if a % 6 == 4 { "" } else { "Pat Owner" };
             appts.push_str(&csv_line(
                 &[
                     (700 + a).to_string(),
                     email,
-                    pick(&mut rng, &["Listing appointment", "Coffee", "Closing"]).into(),
-                    us_date(&mut rng, false),
-                    "9:00 AM".into(),
-                    "10:30 AM".into(),
-                    "Pat Owner".into(),
+                    title.into(),
+                    date,
+                    start,
+                    end,
+                    all_day.into(),
+                    owner.into(),
                 ],
                 ',',
             ));

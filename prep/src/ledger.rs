@@ -1,0 +1,324 @@
+//! The column ledger: for every column of every input file, where its values go in
+//! Freshsales and what became of each non-empty value — loaded (exactly, or transformed in
+//! a counted way), held (by reason, in the review queue), merged into another row (said so
+//! there), or left behind by an explicit choice. Computed from the mapping, the tables and
+//! the review queue, so it agrees with what the bundle holds.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fields::StdField as F;
+use crate::kind::FileKind;
+use crate::mapping::{ColumnMapping, Target};
+use crate::review::{Reason, ReviewItem};
+use crate::table::Table;
+
+/// One input column's account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColumnLedger {
+    /// Input file.
+    pub file: String,
+    /// The column's header.
+    pub column: String,
+    /// Where its values go, in plain words.
+    pub destination: String,
+    /// Non-empty values.
+    pub values: u64,
+    /// Values that reach Freshsales (transformed ones included).
+    pub loaded: u64,
+    /// Values held in the review queue, by reason (their row, or the value alone).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub held: BTreeMap<String, u64>,
+    /// Values of rows merged into another row with the same email.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub merged: u64,
+    /// Values left behind by the mapping's explicit choice (`ignore`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left_behind: u64,
+    /// Loaded values changed on the way, by kind (`trimmed`, `date normalised`,
+    /// `time of day dropped`, `split into tags`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transformed: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ColumnLedger {
+    /// Whether every value is accounted for: loaded + held + merged + left behind.
+    pub fn balanced(&self) -> bool {
+        self.values
+            == self.loaded + self.held.values().sum::<u64>() + self.merged + self.left_behind
+    }
+}
+
+/// Totals over a ledger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Non-empty source values.
+    pub values: u64,
+    /// Loaded.
+    pub loaded: u64,
+    /// Held in the review queue.
+    pub held: u64,
+    /// Merged into another row.
+    pub merged: u64,
+    /// Left behind by choice.
+    pub left_behind: u64,
+}
+
+/// Totals of `ledger`.
+pub fn totals(ledger: &[ColumnLedger]) -> Totals {
+    let mut t = Totals::default();
+    for c in ledger {
+        t.values += c.values;
+        t.loaded += c.loaded;
+        t.held += c.held.values().sum::<u64>();
+        t.merged += c.merged;
+        t.left_behind += c.left_behind;
+    }
+    t
+}
+
+/// Where a column's values go, in plain words.
+fn destination(kind: FileKind, target: &Target) -> String {
+    let field = |f: F| match (kind, f) {
+        (FileKind::Contacts, F::ContactId) => "External ID (allclients:<Contact ID>)".into(),
+        (FileKind::Contacts, F::Company) => "Sales account (by name)".into(),
+        (FileKind::Contacts, F::Owner) => "Owner (a Freshsales user)".into(),
+        (FileKind::Contacts, F::Phone | F::PhoneLabel) => {
+            "Work or mobile number by its label, else a phone field named after it".into()
+        }
+        (FileKind::Contacts, F::CreatedAt) => "Custom field AllClients Created".into(),
+        (FileKind::Contacts, F::UpdatedAt) => "Custom field AllClients Last Edited".into(),
+        (
+            FileKind::Notes | FileKind::Tasks | FileKind::Appointments,
+            F::ContactId | F::Email | F::FirstName | F::LastName | F::ContactName,
+        ) => "Links the record to its contact".into(),
+        (FileKind::Notes, F::NoteText) => "Note text".into(),
+        (FileKind::Notes, _) => "Note's import line".into(),
+        (FileKind::Tasks, F::Title) => "Task title".into(),
+        (FileKind::Tasks, F::DueDate) => "Task due date".into(),
+        (FileKind::Tasks, F::Status) => "Task status".into(),
+        (FileKind::Tasks, F::Owner) => "Task owner".into(),
+        (FileKind::Tasks, _) => "Task description".into(),
+        (FileKind::Appointments, F::Title) => "Appointment title".into(),
+        (FileKind::Appointments, F::Date | F::Start | F::End | F::AllDay) => {
+            "Appointment start and end".into()
+        }
+        (FileKind::Appointments, F::Owner) => "Appointment attendee (owner)".into(),
+        (FileKind::Appointments, _) => "Appointment description".into(),
+        (FileKind::Users, _) => "Freshsales users (owners are matched to them)".into(),
+        (FileKind::Lists, _) => "Choices of the matching field, and tags".into(),
+        (FileKind::Templates, _) => "Manual-step pack (email templates)".into(),
+        _ => {
+            let name = f.as_str().replace('_', " ");
+            let mut c = name.chars();
+            c.next()
+                .map(|first| first.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    };
+    match target {
+        Target::Field(f) => field(*f),
+        Target::Tags => "Tags".into(),
+        Target::TagIfTrue(t) => format!("Tag {t} (when yes)"),
+        Target::Custom(l) => format!("Custom field {l}"),
+        Target::Append => "Appended to the text as Header: value".into(),
+        Target::Ignore => "Left behind (the mapping's choice)".into(),
+    }
+}
+
+/// Columns of reference files that no Freshsales record keeps: a user's level or id, a
+/// list's type, id and count, and the lists' names themselves (tags live only on the
+/// contacts that carry them, which their own column accounts for).
+fn reference_only(kind: FileKind, target: &Target) -> bool {
+    match (kind, target) {
+        (FileKind::Users, Target::Field(f)) => !matches!(f, F::Name | F::Email),
+        (FileKind::Lists, _) => true,
+        _ => false,
+    }
+}
+
+/// What happened to rows and values, from the review queue.
+struct Fates<'a> {
+    /// (file, row) → the reason a whole row was held.
+    held_rows: HashMap<(&'a str, u64), Reason>,
+    /// (file, row) of rows merged into another.
+    merged_rows: HashMap<(&'a str, u64), ()>,
+    /// (file, row, column) → the reason one value was held.
+    held_values: HashMap<(&'a str, u64, &'a str), Reason>,
+}
+
+fn fates(review: &[ReviewItem]) -> Fates<'_> {
+    let mut f = Fates {
+        held_rows: HashMap::new(),
+        merged_rows: HashMap::new(),
+        held_values: HashMap::new(),
+    };
+    for i in review {
+        let Some(row) = i.row else { continue };
+        if i.held {
+            f.held_rows
+                .entry((i.file.as_str(), row))
+                .or_insert(i.reason);
+        } else if i.reason == Reason::DuplicateEmail {
+            f.merged_rows.insert((i.file.as_str(), row), ());
+        } else if i.reason == Reason::InvalidValue
+            && let Some(col) = &i.column
+        {
+            f.held_values
+                .entry((i.file.as_str(), row, col.as_str()))
+                .or_insert(i.reason);
+        }
+    }
+    f
+}
+
+/// One input file as the ledger sees it: its kind, table and effective columns (`None` for
+/// a file of unknown kind, none of whose values are read).
+pub struct Input<'a> {
+    /// File name.
+    pub file: &'a str,
+    /// Kind.
+    pub kind: FileKind,
+    /// The parsed table.
+    pub table: &'a Table,
+    /// Its columns' mapping (for the kind), when known.
+    pub columns: Option<&'a [ColumnMapping]>,
+}
+
+/// The ledger of `inputs`, given the review queue of the preparation.
+pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
+    let fates = fates(review);
+    let mut out = Vec::new();
+    for input in inputs {
+        for (i, header) in input.table.headers.iter().enumerate() {
+            let target = input
+                .columns
+                .and_then(|cols| cols.iter().find(|c| &c.source == header))
+                .map(|c| c.target.clone());
+            let mut l = ColumnLedger {
+                file: input.file.to_string(),
+                column: header.clone(),
+                destination: match &target {
+                    Some(t) => destination(input.kind, t),
+                    None => "Not read: the file's kind is not known (set it in the mapping)".into(),
+                },
+                ..ColumnLedger::default()
+            };
+            let is_date = matches!(target, Some(Target::Field(f)) if f.is_date());
+            let reference = target
+                .as_ref()
+                .is_some_and(|t| reference_only(input.kind, t));
+            if reference {
+                l.destination = "Left behind: reference data Freshsales keeps no record of".into();
+            }
+            for row in &input.table.rows {
+                let cell = row.get(i);
+                if cell.trim().is_empty() {
+                    continue;
+                }
+                l.values += 1;
+                let at = (input.file, row.row);
+                if target.is_none() {
+                    *l.held
+                        .entry(Reason::UnrecognisedFile.as_str().into())
+                        .or_default() += 1;
+                } else if target == Some(Target::Ignore) || reference {
+                    l.left_behind += 1;
+                } else if let Some(r) = fates.held_rows.get(&at) {
+                    *l.held.entry(r.as_str().into()).or_default() += 1;
+                } else if fates.merged_rows.contains_key(&at) {
+                    l.merged += 1;
+                } else if let Some(r) =
+                    fates
+                        .held_values
+                        .get(&(input.file, row.row, header.as_str()))
+                {
+                    *l.held.entry(r.as_str().into()).or_default() += 1;
+                } else {
+                    l.loaded += 1;
+                    let mut t = |k: &str| *l.transformed.entry(k.into()).or_default() += 1;
+                    if cell != cell.trim() {
+                        t("trimmed");
+                    }
+                    if is_date {
+                        t("date normalised");
+                    }
+                    if matches!(target, Some(Target::Field(F::CreatedAt | F::UpdatedAt)))
+                        && cell.contains(':')
+                    {
+                        t("time of day dropped");
+                    }
+                    if target == Some(Target::Tags) {
+                        t("split into tags");
+                    }
+                }
+            }
+            out.push(l);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_is_loaded_held_merged_or_left_behind() {
+        let t = Table::parse(
+            "Contacts.csv",
+            "Email,Nickname,Unused\n a@x.com,Al,1\nbad,Bo,2\na@x.com,,3\n",
+            None,
+        )
+        .unwrap();
+        let cols = vec![
+            ColumnMapping {
+                source: "Email".into(),
+                target: Target::Field(F::Email),
+                confidence: 1.0,
+                reason: String::new(),
+                date_order: None,
+            },
+            ColumnMapping {
+                source: "Nickname".into(),
+                target: Target::Custom("Nickname".into()),
+                confidence: 1.0,
+                reason: String::new(),
+                date_order: None,
+            },
+            ColumnMapping {
+                source: "Unused".into(),
+                target: Target::Ignore,
+                confidence: 1.0,
+                reason: String::new(),
+                date_order: None,
+            },
+        ];
+        let review = vec![
+            ReviewItem::new(Reason::InvalidEmail, "Contacts.csv", "held")
+                .at(3, 3)
+                .hold(vec![]),
+            ReviewItem::new(Reason::DuplicateEmail, "Contacts.csv", "merged").at(4, 4),
+        ];
+        let l = build(
+            &[Input {
+                file: "Contacts.csv",
+                kind: FileKind::Contacts,
+                table: &t,
+                columns: Some(&cols),
+            }],
+            &review,
+        );
+        assert!(l.iter().all(ColumnLedger::balanced));
+        assert_eq!((l[0].values, l[0].loaded, l[0].merged), (3, 1, 1));
+        assert_eq!(l[0].held.get("invalid_email"), Some(&1));
+        assert_eq!(l[0].transformed.get("trimmed"), Some(&1));
+        assert_eq!(l[2].left_behind, 3);
+        assert_eq!(totals(&l).values, 3 + 2 + 3);
+    }
+}

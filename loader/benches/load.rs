@@ -35,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         notes: env("BENCH_NOTES", 30_000),
         tasks: 0,
         side_files: true,
+        every_kind: false,
     };
     let scale: f64 = env("BENCH_TIME_SCALE", 3600.0);
     let (files, _) = generate(&spec);

@@ -369,6 +369,16 @@ fn print_verify(bundle: &Path, report: &loader::verify::VerifyReport) -> Result<
         println!("  {k}: could not be read back ({why})");
     }
     println!("report: {}", dir.join("verify.json").display());
+    let differing: std::collections::BTreeSet<(&str, &str)> = report
+        .mismatches
+        .iter()
+        .map(|m| (m.key.as_str(), m.field.as_str()))
+        .collect();
+    println!(
+        "{} of {} values read back match what was sent",
+        report.values.saturating_sub(differing.len() as u64),
+        report.values
+    );
     for (k, id) in report.extras.iter().take(20) {
         println!("  {k}: a second copy in Freshsales (id {id}), not made by this load's journal");
     }

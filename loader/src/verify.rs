@@ -45,6 +45,10 @@ pub struct VerifyReport {
     /// are not the one the journal recorded: duplicates (bundle key and the extra's id).
     #[serde(default)]
     pub extras: Vec<(String, i64)>,
+    /// Field values read back and compared with what was sent (each custom field, the tags
+    /// and the attendees counted as one).
+    #[serde(default)]
+    pub values: u64,
 }
 
 impl VerifyReport {
@@ -147,6 +151,10 @@ fn compare(report: &mut VerifyReport, key: &str, expected: &Value, actual: &Valu
         return;
     };
     for (field, want) in obj {
+        report.values += match (field.as_str(), want.as_object()) {
+            ("custom_field", Some(cf)) => cf.len() as u64,
+            _ => 1,
+        };
         match field.as_str() {
             "tags" => {
                 let have: Vec<String> = actual["tags"]
@@ -356,6 +364,7 @@ pub async fn verify(
                             attendees(&want, "appointment_attendees_attributes"),
                             attendees(&have, "appointment_attendees"),
                         );
+                        report.values += 1;
                         if w != h {
                             report.mismatches.push(Mismatch {
                                 key: a.key.clone(),
@@ -392,6 +401,7 @@ pub async fn verify(
         extras_in(&mut report, &listed, &refs);
         for (key, id, description) in notes {
             report.checked += 1;
+            report.values += 1;
             match listed.iter().find(|n| n["id"].as_i64() == Some(id)) {
                 Some(n)
                     if payload::comparable_text(n["description"].as_str().unwrap_or(""))

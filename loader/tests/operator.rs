@@ -54,10 +54,14 @@ fn a_second_push_of_the_same_bundle_refuses_while_the_first_runs() {
 
 /// `POST` to the sandbox's API, as another integration (or a person) would.
 fn post(sb: &Sandbox, path: &str, body: Value) -> Value {
+    send(sb, reqwest::Method::POST, path, body)
+}
+
+fn send(sb: &Sandbox, method: reqwest::Method, path: &str, body: Value) -> Value {
     let url = format!("{}{path}", sb.url());
     sb.rt.block_on(async {
         reqwest::Client::new()
-            .post(url)
+            .request(method, url)
             .header("Authorization", format!("Token token={KEY}"))
             .json(&body)
             .send()
@@ -120,6 +124,37 @@ fn a_push_whose_journal_is_gone_makes_no_second_copy_and_verify_finds_duplicates
     let o = loader(&verify);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("2 duplicates"), "{}", text(&o));
+    assert!(
+        text(&o).contains("values read back match what was sent"),
+        "{}",
+        text(&o)
+    );
+
+    // Someone changes a loaded task's due date, description and owner: verify names each.
+    let task = &state["tasks"][1];
+    let other_user = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] != task["owner_id"])
+        .unwrap()["id"]
+        .clone();
+    send(
+        &sb,
+        reqwest::Method::PUT,
+        &format!("/tasks/{}", task["id"]),
+        json!({"task": {"due_date": "2031-01-01T12:00:00Z", "description": "changed",
+                        "owner_id": other_user}}),
+    );
+    let o = loader(&verify);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    for field in ["due_date", "description", "owner_id"] {
+        assert!(
+            text(&o).contains(&format!(" {field}: expected")),
+            "{field}: {}",
+            text(&o)
+        );
+    }
 }
 
 #[test]

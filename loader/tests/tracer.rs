@@ -261,3 +261,48 @@ fn every_source_value_of_the_sample_is_accounted_for() {
             .join("\n")
     );
 }
+
+#[test]
+fn every_source_value_of_an_export_with_every_column_kind_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    let (files, _) = exportgen::generate(&exportgen::Spec::every_kind());
+    for f in files {
+        let path = export.join(&f.name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, f.bytes).unwrap();
+    }
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let bundle = prepare(&export, &out);
+    // Day-first dates are read day-first (31/12 is no month 31), not held.
+    let scope: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("sample.bundle.scope.json")).unwrap(),
+    )
+    .unwrap();
+    let add_date = scope["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "Add Date")
+        .unwrap();
+    assert!(
+        add_date["held"].get("invalid_value").is_none(),
+        "{add_date}"
+    );
+    let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
+    let o = push(&bundle, &sb, &[]);
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    let missing = unaccounted(&export, &out, &bundle, &sb.state());
+    assert!(
+        missing.is_empty(),
+        "{} values are nowhere:\n{}",
+        missing.len(),
+        missing
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -43,6 +43,7 @@ fn main() {
         notes: env("BENCH_NOTES", 300_000),
         tasks: env("BENCH_TASKS", 20_000),
         side_files: false,
+        every_kind: false,
     };
     let t = Instant::now();
     let (files, _) = generate(&spec);

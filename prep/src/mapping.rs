@@ -217,8 +217,13 @@ pub fn column_values<'t>(tables: &[&'t Table], header: &str) -> Vec<&'t str> {
     values
 }
 
+/// Whether a second column of this field has nowhere to go: phones and further emails
+/// take as many columns as the export has.
 fn single_valued(f: StdField) -> bool {
-    !matches!(f, StdField::Phone | StdField::PhoneLabel)
+    !matches!(
+        f,
+        StdField::Phone | StdField::PhoneLabel | StdField::OtherEmail
+    )
 }
 
 fn propose_column(
@@ -299,7 +304,7 @@ fn propose_column(
         let emails = values.iter().filter(|v| is_valid_email(v.trim())).count();
         if emails * 10 >= non_empty * 8 {
             for f in [StdField::Email, StdField::OtherEmail] {
-                if !taken.contains(&f) {
+                if !(single_valued(f) && taken.contains(&f)) {
                     taken.push(f);
                     return Proposal {
                         column: mk(Target::Field(f), 0.7, "values look like emails".into()),

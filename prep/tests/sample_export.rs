@@ -188,6 +188,7 @@ fn bundle_is_deterministic_and_round_trips() {
         notes: 300,
         tasks: 40,
         side_files: true,
+        every_kind: false,
     });
     let a = bundle::to_bytes(&prepare(&files, &confirmed()).unwrap()).unwrap();
     let mut reversed = files.clone();
@@ -246,6 +247,7 @@ fn tampered_or_truncated_bundles_are_refused() {
         notes: 100,
         tasks: 10,
         side_files: false,
+        every_kind: false,
     });
     let good = bundle::to_bytes(&prepare(&files, &confirmed()).unwrap()).unwrap();
     assert!(bundle::verify(&good[..]).is_ok());

@@ -91,6 +91,7 @@ async fn main() -> Result {
         notes: env("BENCH_NOTES", 60_000),
         tasks: env("BENCH_TASKS", 4_000),
         side_files: false,
+        every_kind: false,
     };
     let runs = env("BENCH_RUNS", 3);
     let (files, _) = generate(&spec);

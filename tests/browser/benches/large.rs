@@ -31,6 +31,7 @@ fn bytes_per_row() -> (f64, f64) {
         notes: 5000,
         tasks: 0,
         side_files: false,
+        every_kind: false,
     });
     let size = |n: &str| {
         files
@@ -55,6 +56,7 @@ fn export(contacts_mb: f64, notes_mb: f64) -> Result<Vec<PathBuf>> {
         notes: (notes_mb * 1e6 / per_note) as usize,
         tasks: 0,
         side_files: false,
+        every_kind: false,
     };
     let (files, _) = generate(&spec);
     std::fs::create_dir_all(&dir)?;

@@ -23,6 +23,11 @@ pub struct Spec {
     pub tasks: usize,
     /// Add the side files (users, flags, templates, appointments).
     pub side_files: bool,
+    /// Every column kind AllClients exports can have, beyond the sample's: phones 3 and 4
+    /// with labels, a repeated Email header, day-first dates (Add Date and a custom date),
+    /// to-dos with completion dates and without due dates. Drawn from a second random
+    /// stream, so the other values are those of the same spec without it.
+    pub every_kind: bool,
 }
 
 impl Spec {
@@ -34,6 +39,19 @@ impl Spec {
             notes: 900,
             tasks: 150,
             side_files: true,
+            every_kind: false,
+        }
+    }
+
+    /// A smaller export with every column kind ([`Spec::every_kind`]).
+    pub fn every_kind() -> Spec {
+        Spec {
+            seed: 20261201,
+            contacts: 120,
+            notes: 200,
+            tasks: 60,
+            side_files: true,
+            every_kind: true,
         }
     }
 }
@@ -259,10 +277,22 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
         "Add Date",
         "Edit Date",
     ];
-    let mut contacts = csv_line(
-        &header.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        ',',
-    );
+    let mut extra_rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed);
+    let mut header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    if spec.every_kind {
+        header.extend(
+            [
+                "Phone 3",
+                "Phone 3 Note",
+                "Phone 4",
+                "Phone 4 Note",
+                "Email",
+                "Closing Date",
+            ]
+            .map(String::from),
+        );
+    }
+    let mut contacts = csv_line(&header, ',');
     for i in 0..spec.contacts {
         let id = 10_000 + i as u64;
         let first = pick(&mut rng, FIRST).to_string();
@@ -328,13 +358,23 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
         } else {
             String::new()
         };
-        let add = us_date(&mut rng, true);
+        let mut add = us_date(&mut rng, true);
+        if spec.every_kind {
+            // Day-first, as a UK account writes it: some days above 12 prove the order.
+            add = format!(
+                "{:02}/{:02}/{} 10:{:02}",
+                extra_rng.random_range(1..=28),
+                extra_rng.random_range(1..=12),
+                extra_rng.random_range(2012..=2024),
+                extra_rng.random_range(0..60)
+            );
+        }
         let edit = if rng.random_bool(0.01) {
             "13/45/2019".to_string()
         } else {
             us_date(&mut rng, true)
         };
-        let row = vec![
+        let mut row = vec![
             id.to_string(),
             name.0.clone(),
             name.1.clone(),
@@ -387,6 +427,37 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
             add,
             edit,
         ];
+        if spec.every_kind {
+            let r = &mut extra_rng;
+            let maybe_phone = |r: &mut ChaCha8Rng, p: f64| {
+                if r.random_bool(p) {
+                    phone(r)
+                } else {
+                    String::new()
+                }
+            };
+            row.extend([
+                maybe_phone(r, 0.5),
+                pick(r, &["Other", "Fax", "Home", "Mobile", ""]).into(),
+                maybe_phone(r, 0.3),
+                pick(r, &["Pager", "Work", "Assistant", ""]).into(),
+                if r.random_bool(0.3) {
+                    format!("work{i}@company.example")
+                } else {
+                    String::new()
+                },
+                if r.random_bool(0.5) {
+                    format!(
+                        "{:02}/{:02}/{}",
+                        r.random_range(13..=28),
+                        r.random_range(1..=12),
+                        r.random_range(2015..=2024)
+                    )
+                } else {
+                    String::new()
+                },
+            ]);
+        }
         contacts.push_str(&csv_line(&row, ','));
         if !email.trim().is_empty()
             && email.contains('@')
@@ -451,22 +522,24 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
     });
 
     // To-dos: semicolon-delimited, as a European Excel would save them.
-    let mut tasks = csv_line(
-        &[
-            "To-Do ID",
-            "Contact ID",
-            "Email",
-            "Summary",
-            "Details",
-            "Due Date",
-            "Status",
-            "Priority",
-            "Category",
-            "Assigned To",
-        ]
-        .map(String::from),
-        ';',
-    );
+    let mut task_header: Vec<String> = [
+        "To-Do ID",
+        "Contact ID",
+        "Email",
+        "Summary",
+        "Details",
+        "Due Date",
+        "Status",
+        "Priority",
+        "Category",
+        "Assigned To",
+    ]
+    .map(String::from)
+    .to_vec();
+    if spec.every_kind {
+        task_header.push("Completed Date".into());
+    }
+    let mut tasks = csv_line(&task_header, ';');
     for t in 0..spec.tasks {
         let (id, email) = if rng.random_bool(0.04) || people.is_empty() {
             planted.orphan_tasks += 1;
@@ -475,35 +548,45 @@ pub fn generate(spec: &Spec) -> (Vec<File>, Planted) {
             let p = people.choose(&mut rng).expect("people is not empty");
             (p.id.to_string(), p.email.clone())
         };
-        tasks.push_str(&csv_line(
-            &[
-                (50_000 + t).to_string(),
-                id,
-                email,
-                pick(
-                    &mut rng,
-                    &[
-                        "Call back",
-                        "Send CMA",
-                        "Birthday card",
-                        "Follow up; pricing",
-                        "",
-                    ],
-                )
-                .into(),
-                if rng.random_bool(0.3) {
-                    "Discuss;\nnext steps".into()
-                } else {
-                    String::new()
-                },
-                us_date(&mut rng, false),
-                pick(&mut rng, &["Open", "Closed", "open"]).into(),
-                pick(&mut rng, &["1", "3", "5", "High", "Low"]).into(),
-                pick(&mut rng, &["Phone Call", "Email", "Letter", ""]).into(),
-                pick(&mut rng, &OWNERS[..3]).into(),
-            ],
-            ';',
-        ));
+        let mut row = vec![
+            (50_000 + t).to_string(),
+            id,
+            email,
+            pick(
+                &mut rng,
+                &[
+                    "Call back",
+                    "Send CMA",
+                    "Birthday card",
+                    "Follow up; pricing",
+                    "",
+                ],
+            )
+            .into(),
+            if rng.random_bool(0.3) {
+                "Discuss;\nnext steps".into()
+            } else {
+                String::new()
+            },
+            us_date(&mut rng, false),
+            pick(&mut rng, &["Open", "Closed", "open"]).into(),
+            pick(&mut rng, &["1", "3", "5", "High", "Low"]).into(),
+            pick(&mut rng, &["Phone Call", "Email", "Letter", ""]).into(),
+            pick(&mut rng, &OWNERS[..3]).into(),
+        ];
+        if spec.every_kind {
+            let r = &mut extra_rng;
+            if r.random_bool(0.2) {
+                row[5] = String::new(); // no due date
+            }
+            let closed = row[6] == "Closed";
+            row.push(if closed && r.random_bool(0.8) {
+                us_date(r, true)
+            } else {
+                String::new()
+            });
+        }
+        tasks.push_str(&csv_line(&row, ';'));
     }
     files.push(File {
         name: "Tasks.csv".into(),
@@ -654,6 +737,7 @@ mod tests {
             notes: 80,
             tasks: 10,
             side_files: true,
+            every_kind: true,
         };
         let (a, pa) = generate(&spec);
         let (b, pb) = generate(&spec);

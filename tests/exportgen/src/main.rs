@@ -1,4 +1,5 @@
-//! `exportgen OUT_DIR [--seed N] [--contacts N] [--notes N] [--tasks N]`: writes an export.
+//! `exportgen OUT_DIR [--seed N] [--contacts N] [--notes N] [--tasks N] [--every-kind]`:
+//! writes an export.
 
 use std::path::PathBuf;
 
@@ -18,12 +19,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--contacts" => spec.contacts = num("--contacts")? as usize,
             "--notes" => spec.notes = num("--notes")? as usize,
             "--tasks" => spec.tasks = num("--tasks")? as usize,
+            "--every-kind" => spec.every_kind = true,
             _ if out.is_none() => out = Some(PathBuf::from(a)),
             other => return Err(format!("unexpected argument {other}").into()),
         }
     }
-    let out =
-        out.ok_or("usage: exportgen OUT_DIR [--seed N] [--contacts N] [--notes N] [--tasks N]")?;
+    let out = out.ok_or(
+        "usage: exportgen OUT_DIR [--seed N] [--contacts N] [--notes N] [--tasks N] [--every-kind]",
+    )?;
     let (files, planted) = exportgen::generate(&spec);
     for f in files {
         let path = out.join(&f.name);

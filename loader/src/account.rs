@@ -83,9 +83,28 @@ pub async fn read_account(client: &Client) -> Result<Account> {
         .await
         .context("reading users (/selector/owners needs an admin's key)")?;
     let users: Vec<RemoteUser> = list(&owners.body, "users", "users")?;
+    // Many records found in one call (§17.3, client-code evidence only): detected here, on
+    // this account, with an address that cannot exist.
+    let probe = serde_json::json!({"filter_rule": [{"attribute": "contact_email.email",
+        "operator": "is_in", "value": ["zz-migration-probe@example.invalid"]}],
+        "page": 1, "per_page": 1});
+    let batched_search = match client
+        .call(
+            reqwest::Method::POST,
+            "/filtered_search/contact",
+            Some(&probe),
+            crate::api::Idempotency::Safe,
+        )
+        .await
+    {
+        Ok(a) => a.body["contacts"].is_array(),
+        Err(e @ crate::api::CallError::Auth { .. }) => return Err(e.into()),
+        Err(_) => false,
+    };
     Ok(Account {
         contact_fields,
         users,
+        batched_search,
     })
 }
 
@@ -104,6 +123,8 @@ pub struct Preflight {
     /// The AllClients account's time zone, from the bundle (UTC when the bundle has none;
     /// the plan then blocks).
     pub zone: crate::zone::Zone,
+    /// Whether the account finds many records in one call (see [`Account::batched_search`]).
+    pub batched_search: bool,
 }
 
 /// Runs the whole preflight against the live account.
@@ -163,6 +184,7 @@ pub async fn preflight(
         targets,
         types,
         zone,
+        batched_search: account.batched_search,
     })
 }
 

@@ -283,6 +283,9 @@ pub struct State {
     pub phases_done: Vec<Phase>,
     /// Records rolled back.
     pub rolled_back: HashMap<String, String>,
+    /// Every Freshsales id a landed write answers for (kept as entries are applied, so
+    /// "is this record already someone's?" costs nothing per record).
+    pub claimed: std::collections::HashSet<i64>,
 }
 
 impl State {
@@ -313,9 +316,10 @@ impl State {
                     .or_insert_with(|| pre_image.clone());
                 self.pending.insert(key.clone(), e.clone());
             }
-            Entry::Done { key, .. } => {
+            Entry::Done { key, id, .. } => {
                 self.pending.remove(key);
                 self.failed.remove(key);
+                self.claimed.insert(*id);
                 self.done.insert(key.clone(), e.clone());
             }
             Entry::Failed { key, .. } => {

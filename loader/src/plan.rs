@@ -64,6 +64,9 @@ pub struct Account {
     pub contact_fields: Vec<RemoteField>,
     /// Users.
     pub users: Vec<RemoteUser>,
+    /// Whether the account answers `POST /filtered_search/contact` (many records found in
+    /// one call; client-code evidence only upstream), detected by the preflight.
+    pub batched_search: bool,
 }
 
 /// Record counts the plan needs (read from the bundle's records).
@@ -170,7 +173,7 @@ pub struct Plan {
 }
 
 /// Calls the preflight itself makes: contact fields, account fields, owners.
-pub const PREFLIGHT_CALLS: u64 = 3;
+pub const PREFLIGHT_CALLS: u64 = 4;
 
 /// Freshsales type words that can hold a bundle type. The account's exact words are not
 /// documented upstream, so every plausible spelling is accepted.
@@ -256,11 +259,17 @@ fn type_words(t: FieldType) -> &'static str {
 /// lookup (tags, pre-image) and an upsert per contact with an email, a lookup by external id
 /// and a create per contact without; a create per note; a create, and a completion for
 /// closed ones, per task.
-pub fn calls(stats: &BundleStats) -> Calls {
+///
+/// With batched search (`batched`) the lookups are one call per 100 records instead, plus a
+/// read of each record that already exists (not known before the push: a fresh account has
+/// none).
+pub fn calls(stats: &BundleStats, batched: bool) -> Calls {
+    let contacts = stats.contacts_with_email + stats.contacts_without_email;
+    let lookups = |n: u64| if batched { n.div_ceil(100) } else { n };
     Calls {
         preflight: PREFLIGHT_CALLS,
-        accounts: stats.accounts * 2,
-        contacts: (stats.contacts_with_email + stats.contacts_without_email) * 2,
+        accounts: stats.accounts + lookups(stats.accounts),
+        contacts: contacts + lookups(contacts),
         notes: stats.notes,
         tasks: stats.tasks + stats.completed_tasks,
         appointments: stats.appointments,
@@ -381,7 +390,7 @@ pub fn plan(
             stats.contacts_without_email_or_mobile
         ));
     }
-    let calls = calls(stats);
+    let calls = calls(stats, account.batched_search);
     Plan {
         fields,
         owners,
@@ -473,6 +482,7 @@ mod tests {
                 display_name: None,
                 is_active: true,
             }],
+            batched_search: false,
         };
         let stats = BundleStats {
             accounts: 2,
@@ -509,8 +519,15 @@ mod tests {
         );
         assert_eq!(p.owners[0].user_id, Some(7));
         assert!(p.warnings[0].starts_with("1 contacts have neither an email nor a mobile"));
-        assert_eq!(p.calls.total(), 3 + 4 + 22 + 5 + 4 + 2);
-        assert_eq!(p.eta_seconds, 40.0);
+        assert_eq!(p.calls.total(), 4 + 4 + 22 + 5 + 4 + 2);
+        assert_eq!(p.eta_seconds, 41.0);
+        // Found in batches: one call per 100 lookups instead of one each.
+        let batched = Account {
+            batched_search: true,
+            ..account.clone()
+        };
+        let p = plan(&m, &stats, &batched, None, 1.0);
+        assert_eq!((p.calls.accounts, p.calls.contacts), (2 + 1, 11 + 1));
         let with_default = plan(&m, &stats, &account, Some("pat@a.example"), 1.0);
         assert_eq!(with_default.owners[1].status, "default_owner");
         assert_eq!(with_default.blocking.len(), 4);

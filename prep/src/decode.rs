@@ -24,7 +24,10 @@ pub struct Decoded<'a> {
 /// turn garbage into contacts.
 pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, String> {
     let d = decode_text(bytes, forced)?;
-    binary_check(&d.text)?;
+    // A chosen encoding is the customer's answer to "is this text?".
+    if forced.is_none() {
+        binary_check(&d.text)?;
+    }
     Ok(d)
 }
 
@@ -34,7 +37,9 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, 
 /// (csvkit's `null_byte.csv`) stays a character of its cell.
 fn binary_check(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
-    let is_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
+    // Vertical tab is Excel's and Word's line break inside a cell; 0x1a ends old DOS files.
+    let is_control =
+        |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a)) || b == 0x7f;
     let controls = bytes.iter().filter(|&&b| is_control(b)).count();
     if controls < 3 || controls * 200 <= text.chars().count() {
         return Ok(());

@@ -4,7 +4,7 @@
 //! that no journal entry claims yet, before any retry; and a copy an earlier load left
 //! (whose journal may be gone) is found the same way under contacts that existed before.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use anyhow::Result;
 use reqwest::Method;
@@ -29,33 +29,23 @@ const EARLIER_COPY: &str = "already in Freshsales (an earlier load's copy)";
 const RESUMED: &str = "already loaded (resumed)";
 const UNCHANGED: &str = "unchanged since previous load";
 
-/// Ids every journal in play answers for: this load's, and the previous one's (`--since`).
-async fn claimed(ctx: &Ctx) -> HashSet<i64> {
-    let ids_of = |s: &crate::journal::State| -> Vec<i64> {
-        s.done
-            .values()
-            .filter_map(|e| match e {
-                Entry::Done { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect()
-    };
-    let mut out: HashSet<i64> = ids_of(&*ctx.state.lock().await).into_iter().collect();
-    if let Some(since) = &ctx.since {
-        out.extend(ids_of(since));
-    }
-    out
-}
-
-/// The id of the record in `list` that carries `key`'s import ref and that no journal
-/// claims.
+/// The id of the record in `list` that carries `key`'s import ref and that no journal in
+/// play (this load's, or the previous one's with `--since`) answers for yet.
 async fn unclaimed(ctx: &Ctx, list: &[Value], key: &str) -> Option<i64> {
     let wanted = payload::import_ref(key);
-    let claimed = claimed(ctx).await;
-    list.iter()
+    let candidates: Vec<i64> = list
+        .iter()
         .filter(|v| v["description"].as_str().and_then(payload::find_import_ref) == Some(&wanted))
         .filter_map(|v| v["id"].as_i64())
-        .find(|id| !claimed.contains(id))
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let state = ctx.state.lock().await;
+    let since = ctx.since.as_ref();
+    candidates
+        .into_iter()
+        .find(|id| !state.claimed.contains(id) && !since.is_some_and(|s| s.claimed.contains(id)))
 }
 
 /// A copy of this record that an earlier load left in the account: looked for under a
@@ -68,10 +58,12 @@ async fn earlier_copy(
 ) -> Result<Option<i64>, CallError> {
     let phase = c.phase();
     if let Some(key) = c.contact() {
+        // It existed before this load: its pre-image says so, or the previous load
+        // (`--since`) already had it.
         let existed = matches!(
             ctx.state.lock().await.first_pre_image.get(key),
             Some(PreImage::Present { .. })
-        );
+        ) || ctx.since.as_ref().is_some_and(|s| s.id(key).is_some());
         if !existed {
             return Ok(None);
         }
@@ -251,13 +243,18 @@ async fn update_previous(ctx: &Ctx, c: &Child, body: &Value, identity: &str) -> 
         pre_image: PreImage::NotApplicable,
     })
     .await?;
-    let (path, _) = c.path_and_root();
+    let (path, root) = c.path_and_root();
+    // Attendees are nested attributes: sent again on an update they would be added twice.
+    let mut body = body.clone();
+    if let Some(m) = body[root].as_object_mut() {
+        m.remove("appointment_attendees_attributes");
+    }
     match ctx
         .client
         .call(
             Method::PUT,
             &format!("{path}/{id}"),
-            Some(body),
+            Some(&body),
             Idempotency::Safe,
         )
         .await
@@ -306,7 +303,13 @@ pub(super) async fn push_child(ctx: &Ctx, c: Child) -> Result<()> {
         return Ok(());
     }
     let identity = c.identity(ctx);
-    if let Some(id) = ctx.unchanged(c.key(), &identity) {
+    // A note's key is its contact, date and text, so a note the previous load has is the
+    // same note even if this version writes its import line differently.
+    let unchanged = match &c {
+        Child::Note(_) => ctx.since.as_ref().and_then(|s| s.id(c.key())),
+        _ => ctx.unchanged(c.key(), &identity),
+    };
+    if let Some(id) = unchanged {
         // Closed in AllClients since the previous export: close it here too.
         let closed_before = ctx
             .since
@@ -331,7 +334,14 @@ pub(super) async fn push_child(ctx: &Ctx, c: Child) -> Result<()> {
     if update_previous(ctx, &c, &body, &identity).await?.is_some() {
         return Ok(());
     }
-    match earlier_copy(ctx, &c, contact).await {
+    // A record in doubt is this load's own: `create` settles it (as created by this load).
+    let in_doubt = ctx.state.lock().await.in_doubt(c.key());
+    let earlier = if in_doubt {
+        Ok(None)
+    } else {
+        earlier_copy(ctx, &c, contact).await
+    };
+    match earlier {
         Ok(Some(id)) => {
             settle(ctx, &c, identity, false, Ok(id)).await?;
             if after(ctx, &c, id).await? {

@@ -24,6 +24,7 @@ use kinds::Child;
 
 mod children;
 mod kinds;
+mod known;
 mod parents;
 
 /// How a push runs.
@@ -75,6 +76,9 @@ struct Ctx {
     /// once when first needed: import refs of notes by contact id, and of tasks by contact
     /// id (tasks can only be listed account-wide).
     found: Mutex<children::Found>,
+    /// The bundle's accounts and contacts the account already holds, learned in batches
+    /// before their phases (`None`: not learned; each is looked up on its own).
+    known: Mutex<Option<known::Known>>,
 }
 
 enum Outcome {
@@ -360,7 +364,9 @@ pub async fn push(
         errors: Mutex::new(Vec::new()),
         fatal: Mutex::new(None),
         found: Mutex::new(children::Found::default()),
+        known: Mutex::new(None),
     });
+    known::learn(&ctx, bundle).await?;
     for (phase, total) in [
         (Phase::Accounts, stats.accounts),
         (

@@ -13,6 +13,22 @@ use crate::journal::{Entry, Phase, PreImage};
 use crate::payload;
 
 async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
+    // Learned in a batch before the phase: absent costs nothing, present one read by id.
+    let known = ctx
+        .known
+        .lock()
+        .await
+        .as_ref()
+        .and_then(|k| super::known::lookup(&k.emails, email));
+    match known {
+        Some(None) => return Ok(PreImage::Absent),
+        Some(Some(found)) => {
+            if let Some(id) = found["id"].as_i64() {
+                return full_contact(ctx, id, &found).await;
+            }
+        }
+        None => {}
+    }
     let a = ctx
         .client
         .get(&query(
@@ -39,20 +55,39 @@ async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
     let Some(id) = found.and_then(|c| c["id"].as_i64()) else {
         return Ok(PreImage::Absent);
     };
-    // The lookup's entry may be a summary: the pre-image rollback restores is the whole
-    // record, read by id.
+    full_contact(ctx, id, found.unwrap_or(&Value::Null)).await
+}
+
+/// The whole record of a contact found by a search, as the pre-image: a search's entry may
+/// be a summary, and rollback restores what the pre-image holds.
+async fn full_contact(ctx: &Ctx, id: i64, found: &Value) -> Result<PreImage, CallError> {
     let full = ctx
         .client
         .get(&format!("/contacts/{id}?include=sales_accounts"))
         .await?;
     let record = match &full.body["contact"] {
         Value::Object(_) => full.body["contact"].clone(),
-        _ => found.cloned().unwrap_or_default(),
+        _ => found.clone(),
     };
     Ok(PreImage::Present { id, record })
 }
 
 async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
+    let known = ctx
+        .known
+        .lock()
+        .await
+        .as_ref()
+        .and_then(|k| super::known::lookup(&k.names, name));
+    match known {
+        Some(None) => return Ok(PreImage::Absent),
+        Some(Some(record)) => {
+            if let Some(id) = record["id"].as_i64() {
+                return Ok(PreImage::Present { id, record });
+            }
+        }
+        None => {}
+    }
     let a = ctx
         .client
         .get(&query(
@@ -135,6 +170,15 @@ async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallEr
 /// One lookup for a contact whose `external_id` is `key` (the bundle key a load sets on
 /// contacts without email).
 async fn lookup_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
+    let known = ctx
+        .known
+        .lock()
+        .await
+        .as_ref()
+        .and_then(|k| super::known::lookup(&k.external_ids, key));
+    if let Some(found) = known {
+        return Ok(found.and_then(|r| r["id"].as_i64()));
+    }
     let a = ctx
         .client
         .get(&query(
@@ -269,7 +313,7 @@ pub(super) async fn push_account(ctx: &Ctx, a: BundleAccount) -> Result<()> {
 
 /// A record's content without where it came from: a later export that only moved rows
 /// around must not count as a change.
-fn content_fingerprint(c: &Contact) -> String {
+pub(super) fn content_fingerprint(c: &Contact) -> String {
     let mut c = c.clone();
     c.sources.clear();
     fingerprint(&c)
@@ -313,9 +357,26 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                 pre_image: pre.clone(),
             })
             .await?;
+            let mut contact = payload::contact(
+                &c,
+                account_id,
+                &tags_of(&pre),
+                &ctx.pre.types,
+                &ctx.pre.targets,
+                &ctx.forms,
+            );
+            // An external id another integration gave this contact stays its own.
+            if let PreImage::Present { record, .. } = &pre
+                && record["external_id"]
+                    .as_str()
+                    .is_some_and(|x| !x.is_empty())
+                && let Some(m) = contact.as_object_mut()
+            {
+                m.remove("external_id");
+            }
             let body = json!({
                 "unique_identifier": {"emails": email.trim()},
-                "contact": payload::contact(&c, account_id, &tags_of(&pre), &ctx.pre.types, &ctx.pre.targets, &ctx.forms),
+                "contact": contact,
             });
             ctx.client
                 .call(

@@ -58,6 +58,9 @@ pub struct SandboxConfig {
     /// Whether `GET /contacts/:id/appointments` exists (unconfirmed upstream); when off it
     /// answers 404 and a client must page `GET /appointments?filter=past|upcoming`.
     pub contact_appointments_list: bool,
+    /// Whether `POST /filtered_search/:entity` exists (client-code evidence only, §17.3);
+    /// when off it answers 404 and a client must look records up one by one.
+    pub filtered_search: bool,
 }
 
 impl Default for SandboxConfig {
@@ -85,6 +88,7 @@ impl Default for SandboxConfig {
             contact_needs_email_or_mobile: true,
             appointment_owner_id: true,
             contact_appointments_list: true,
+            filtered_search: true,
         }
     }
 }

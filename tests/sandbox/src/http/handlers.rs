@@ -47,6 +47,7 @@ pub(crate) fn api_routes() -> Router<Shared> {
                 .delete(delete_appointment),
         )
         .route("/lookup", get(lookup))
+        .route("/filtered_search/{entity}", post(filtered_search))
         .route("/settings/{entity}/fields", get(fields))
         .route("/settings/{entity}/forms", get(forms))
         .route(
@@ -372,6 +373,28 @@ async fn lookup(State(s): State<Shared>, Query(q): Params) -> Response {
             .lookup(get("q"), get("f"), get("entities"))
             .map(|v| json_response(200, v)),
     )
+}
+
+async fn filtered_search(
+    State(s): State<Shared>,
+    Path(entity): Path<String>,
+    body: Bytes,
+) -> Response {
+    if !s.config.filtered_search {
+        return error_response(&ApiError::not_found());
+    }
+    respond((|| {
+        let e = match entity.as_str() {
+            "contact" => Entity::Contact,
+            "sales_account" => Entity::SalesAccount,
+            _ => return Err(ApiError::not_found()),
+        };
+        let body = parse_object(&body)?;
+        Ok(json_response(
+            200,
+            s.lock().store.filtered_search(e, &body)?,
+        ))
+    })())
 }
 
 fn entity_of(raw: &str) -> ApiResult<Entity> {

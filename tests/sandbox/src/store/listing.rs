@@ -174,6 +174,68 @@ impl Store {
         Ok(Value::Object(out))
     }
 
+    /// `POST /filtered_search/:entity` (§17.3): records matching every rule of
+    /// `filter_rule` (`[{attribute, operator: "is_in" | "is", value}]`, at most 100 values a
+    /// rule), paged by `page`/`per_page` in the body. `contact_email.email` matches any of a
+    /// contact's emails; other attributes are matched as `/lookup` matches its `f`.
+    pub fn filtered_search(&self, e: Entity, body: &Record) -> ApiResult<Value> {
+        let rules = body
+            .get("filter_rule")
+            .and_then(Value::as_array)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| ApiError::bad("filter_rule can't be blank."))?;
+        let mut parsed: Vec<(String, Vec<String>)> = Vec::new();
+        for r in rules {
+            let attribute = r["attribute"]
+                .as_str()
+                .ok_or_else(|| ApiError::bad("Invalid value for attribute."))?;
+            let values: Vec<String> = match (r["operator"].as_str(), &r["value"]) {
+                (Some("is_in"), Value::Array(list)) => list
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .collect(),
+                (Some("is"), Value::String(v)) => vec![v.clone()],
+                (Some("is"), v) if !v.is_null() => vec![v.to_string()],
+                _ => return Err(ApiError::bad("Invalid value for operator.")),
+            };
+            if values.len() > 100 {
+                return Err(ApiError::bad("A filter takes at most 100 values."));
+            }
+            let f = match attribute {
+                "contact_email.email" | "email" => "email",
+                other => other,
+            };
+            parsed.push((f.to_string(), values));
+        }
+        let num = |k: &str, default: usize| {
+            body.get(k)
+                .and_then(Value::as_u64)
+                .map_or(default, |n| n as usize)
+        };
+        let q = ListQuery {
+            page: num("page", 1).max(1),
+            per_page: num("per_page", DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE),
+            sort: None,
+            descending: false,
+            filter: None,
+        };
+        let hits: Vec<Value> = self
+            .table(e)
+            .values()
+            .filter(|r| {
+                parsed
+                    .iter()
+                    .all(|(f, values)| values.iter().any(|v| matches(r, f, v)))
+            })
+            .map(|r| self.render(e, r))
+            .collect();
+        Ok(page(e.plural(), hits, &q))
+    }
+
     /// `GET /tasks?filter=open|completed|due_today|due_tomorrow|overdue` (default open), paged.
     pub fn list_tasks(&self, q: &ListQuery, now: i64) -> ApiResult<Value> {
         let today = format_date(now);

@@ -53,6 +53,10 @@ fn main() -> anyhow::Result<()> {
                 confirmed_by: "Bench".into(),
                 confirmed_at: "2026-11-25T12:00:00Z".into(),
             }),
+            settings: prep::Settings {
+                time_zone: Some("America/Chicago".into()),
+                ..prep::Settings::default()
+            },
             ..Options::default()
         },
     )?;

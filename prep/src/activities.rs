@@ -452,7 +452,19 @@ pub fn appointments(
                 sheet.date(row, Some(i), review).map(|d| d.to_iso())
             };
             let start = at(F::Start, &mut review).or_else(|| date.map(|d| d.to_iso()));
-            let end = at(F::End, &mut review);
+            let mut end = at(F::End, &mut review);
+            // An end given as a time alone that comes before the start (8:30 PM to 1:00 AM)
+            // is on the next day.
+            let end_time_only = sheet
+                .cell(row, sheet.std(F::End))
+                .is_some_and(|v| crate::dates::parse_raw(v).is_none());
+            if let (Some(e), Some(s)) = (&end, &start)
+                && end_time_only
+                && e.len() > 10
+                && e < s
+            {
+                end = next_day(e);
+            }
             let Some(start) = start else {
                 // Freshsales needs a start: without one the appointment cannot be placed.
                 counts.held += 1;
@@ -505,9 +517,38 @@ pub fn appointments(
     (out, counts, review)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS` one calendar day later.
+fn next_day(iso: &str) -> Option<String> {
+    let num = |r: std::ops::Range<usize>| iso.get(r)?.parse::<i32>().ok();
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    let next = time::Date::from_calendar_date(num(0..4)?, month, day)
+        .ok()?
+        .next_day()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}{}",
+        next.year(),
+        u8::from(next.month()),
+        next.day(),
+        iso.get(10..)?
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_before_the_start_is_the_next_morning() {
+        assert_eq!(
+            next_day("2021-12-31T01:00:00").as_deref(),
+            Some("2022-01-01T01:00:00")
+        );
+        assert_eq!(
+            next_day("2024-02-28T07:15:00").as_deref(),
+            Some("2024-02-29T07:15:00")
+        );
+    }
 
     #[test]
     fn system_prefixes() {

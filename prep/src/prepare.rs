@@ -323,15 +323,16 @@ pub fn prepare_with<R>(
     let list_entries = owners::lists(of(FileKind::Lists));
     add_list_choices(&list_entries, &user, &out.mapping, &mut defs, settings);
     out.custom_fields = ordered_defs(&out.mapping, &defs);
-    if let Some(w) = custom_field_limit_warning(out.custom_fields.len()) {
-        out.warnings.push(w);
-    }
 
     let mut set = contacts::build(of(FileKind::Contacts), &defs);
     // Extra phones and the AllClients dates get custom fields of their own.
     for d in crate::extras::place(&mut set.contacts, &out.custom_fields) {
         defs.insert(d.label.clone(), d.clone());
         out.custom_fields.push(d);
+    }
+    // Counted with the fields for phones and dates: they take places too.
+    if let Some(w) = custom_field_limit_warning(out.custom_fields.len()) {
+        out.warnings.push(w);
     }
     crate::limits::enforce_contacts(&mut set.contacts, &defs, &settings.limits, &mut set.review);
     out.review.append(&mut set.review);

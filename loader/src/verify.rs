@@ -263,6 +263,7 @@ pub async fn verify(
         .as_ref()
         .map(|c| c.confirmed_at.clone())
         .unwrap_or_else(|| "2000-01-01T00:00:00Z".into());
+    let read = Batch::read(client, pre, &records, &ids).await;
     for r in &records {
         match r {
             Record::Account(a) => {
@@ -287,17 +288,17 @@ pub async fn verify(
                 if let Some(t) = expected.get_mut("tags") {
                     *t = serde_json::json!(c.tags);
                 }
-                match client.get(&format!("/contacts/{id}")).await {
-                    Ok(ans) => {
+                match read.record(client, "contact", *id, &expected).await {
+                    Ok(have_contact) => {
                         // A contact that had an external id of its own kept it (push left it).
-                        let have = &ans.body["contact"]["external_id"];
+                        let have = &have_contact["external_id"];
                         if have.as_str().is_some_and(|x| !x.is_empty())
                             && *have != expected["external_id"]
                             && let Some(m) = expected.as_object_mut()
                         {
                             m.remove("external_id");
                         }
-                        compare(&mut report, &c.key, &expected, &ans.body["contact"])
+                        compare(&mut report, &c.key, &expected, &have_contact)
                     }
                     Err(e) => not_read(&mut report, &c.key, e)?,
                 }
@@ -325,9 +326,8 @@ pub async fn verify(
                     0
                 };
                 sent["task"]["status"] = status.into();
-                match client.get(&format!("/tasks/{id}")).await {
-                    Ok(ans) => {
-                        let mut task = ans.body["task"].clone();
+                match read.record(client, "task", *id, &sent["task"]).await {
+                    Ok(mut task) => {
                         // Compared as instants: `…Z` sent, `…+00:00` may come back.
                         for v in [&mut sent["task"]["due_date"], &mut task["due_date"]] {
                             if let Some(d) = v.as_str() {
@@ -348,9 +348,13 @@ pub async fn verify(
                 let Some(sent) = payload::appointment(a, contact, owner, &pre.zone, forms) else {
                     continue;
                 };
-                match client.get(&format!("/appointments/{id}")).await {
-                    Ok(ans) => {
-                        let mut have = ans.body["appointment"].clone();
+                let mut shown = sent["appointment"].clone();
+                if let Some(m) = shown.as_object_mut() {
+                    m.remove("appointment_attendees_attributes");
+                    m.insert("appointment_attendees".into(), Value::Null);
+                }
+                match read.record(client, "appointment", *id, &shown).await {
+                    Ok(mut have) => {
                         let mut want = sent["appointment"].clone();
                         // The original times, compared as instants; attendees as a set.
                         for v in [&mut want, &mut have] {
@@ -431,29 +435,130 @@ pub async fn verify(
             }
         }
     }
-    for (refs, lists, root) in [
-        (
-            &task_refs,
-            ["/tasks?filter=open", "/tasks?filter=completed"],
-            "tasks",
-        ),
-        (
-            &appointment_refs,
-            ["/appointments?filter=past", "/appointments?filter=upcoming"],
-            "appointments",
-        ),
+    for (refs, listed, root) in [
+        (&task_refs, &read.tasks, "tasks"),
+        (&appointment_refs, &read.appointments, "appointments"),
     ] {
         if refs.is_empty() {
             continue;
         }
-        match all_of(client, &lists, root).await {
-            Ok(listed) => extras_in(&mut report, &listed, refs),
+        match listed {
+            Ok(listed) => extras_in(&mut report, listed, refs),
             Err(e) => report
                 .unreadable
-                .push((format!("{root} (looking for duplicates)"), e.to_string())),
+                .push((format!("{root} (looking for duplicates)"), e.clone())),
         }
     }
     Ok(report)
+}
+
+/// What verify reads in bulk before comparing: loaded contacts 100 at a time (where the
+/// account answers the batched search), and the account's tasks and appointments by page.
+/// A record is compared from there when it shows every field sent, else read on its own.
+struct Batch {
+    tasks: Result<Vec<Value>, String>,
+    appointments: Result<Vec<Value>, String>,
+    by_id: HashMap<(&'static str, i64), Value>,
+}
+
+impl Batch {
+    async fn read(
+        client: &Client,
+        pre: &Preflight,
+        records: &[Record],
+        ids: &HashMap<String, i64>,
+    ) -> Batch {
+        let mut by_id = HashMap::new();
+        let loaded: Vec<i64> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Contact(c) => ids.get(&c.key).copied(),
+                _ => None,
+            })
+            .collect();
+        if pre.batched_search {
+            for chunk in loaded.chunks(100) {
+                let body = serde_json::json!({"filter_rule": [{"attribute": "id",
+                    "operator": "is_in", "value": chunk}], "page": 1, "per_page": 100});
+                match client
+                    .call(
+                        reqwest::Method::POST,
+                        "/filtered_search/contact",
+                        Some(&body),
+                        crate::api::Idempotency::Safe,
+                    )
+                    .await
+                {
+                    Ok(a) => {
+                        for c in a.body["contacts"].as_array().into_iter().flatten() {
+                            if let Some(id) = c["id"].as_i64() {
+                                by_id.insert(("contact", id), c.clone());
+                            }
+                        }
+                    }
+                    // Read one by one instead.
+                    Err(_) => break,
+                }
+            }
+        }
+        let has = |kind: fn(&Record) -> bool| records.iter().any(kind);
+        let tasks = if has(|r| matches!(r, Record::Task(_))) {
+            all_of(
+                client,
+                &["/tasks?filter=open", "/tasks?filter=completed"],
+                "tasks",
+            )
+            .await
+            .map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
+        let appointments = if has(|r| matches!(r, Record::Appointment(_))) {
+            all_of(
+                client,
+                &["/appointments?filter=past", "/appointments?filter=upcoming"],
+                "appointments",
+            )
+            .await
+            .map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
+        for (kind, list) in [("task", &tasks), ("appointment", &appointments)] {
+            for v in list.iter().flatten() {
+                if let Some(id) = v["id"].as_i64() {
+                    by_id.insert((kind, id), v.clone());
+                }
+            }
+        }
+        Batch {
+            tasks,
+            appointments,
+            by_id,
+        }
+    }
+
+    /// The record `id` of `kind` (`contact`, `task`, `appointment`): from the bulk read when
+    /// it shows every field of `expected`, else `GET /<kind>s/:id`.
+    async fn record(
+        &self,
+        client: &Client,
+        kind: &'static str,
+        id: i64,
+        expected: &Value,
+    ) -> Result<Value, CallError> {
+        if let Some(v) = self.by_id.get(&(kind, id))
+            && expected
+                .as_object()
+                .is_some_and(|o| o.keys().all(|k| v.get(k).is_some()))
+        {
+            return Ok(v.clone());
+        }
+        client
+            .get(&format!("/{kind}s/{id}"))
+            .await
+            .map(|a| a.body[kind].clone())
+    }
 }
 
 /// The instant an RFC 3339 time names, as seconds (the text itself when it is not one).

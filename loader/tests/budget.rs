@@ -36,6 +36,22 @@ fn a_fresh_account_costs_one_call_per_contact_and_the_fallback_gives_the_same_re
         "{searches} searches"
     );
 
+    // Verify reads in bulk: loaded contacts 100 at a time, tasks and appointments by page,
+    // notes per contact.
+    let before = batched["counters"]["total"].as_u64().unwrap();
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+    let o = loader(&args(
+        &["verify", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ));
+    assert!(o.status.success(), "{}", text(&o));
+    let calls = sb.state()["counters"]["total"].as_u64().unwrap() - before;
+    let records = stats.accounts + contacts + stats.notes + stats.tasks + stats.appointments;
+    let per_record = calls as f64 / records as f64;
+    println!("verify: {calls} calls for {records} bundle records = {per_record:.2} per record");
+    assert!(per_record <= 0.3, "{per_record:.2} calls per record");
+
     let dir2 = tempfile::tempdir().unwrap();
     let bundle2 = dir2.path().join("sample.bundle.jsonl.gz");
     std::fs::copy(&bundle, &bundle2).unwrap();

@@ -515,12 +515,32 @@ pub async fn demo(out_dir: PathBuf) -> Result<ExitCode> {
         mode: Mode::Bars,
         fallback_due: None,
     };
+    let s = pre.stats;
+    let records = s.accounts
+        + s.contacts_with_email
+        + s.contacts_without_email
+        + s.notes
+        + s.tasks
+        + s.appointments;
+    let served = || {
+        sandbox.state_snapshot()["counters"]["total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before_push = served();
     let result = loader::push::push(&bundle, client.clone(), pre, &opts).await?;
     print_push(&result, &client, started, eta, false).await;
+    let before_verify = served();
     println!("\n== verify (read back every record)");
     let pre = preflight(&bundle, &client, default_owner).await?;
     let report = loader::verify::verify(&bundle, &client, &pre, &Forms::default()).await?;
     let verified = print_verify(&bundle, &report)?;
+    let per = |calls: u64| calls as f64 / records.max(1) as f64;
+    println!(
+        "calls per bundle record: push {:.2}, verify {:.2} ({records} records)",
+        per(before_verify - before_push),
+        per(served() - before_verify)
+    );
     let state = sandbox.state_snapshot();
     println!(
         "\nsandbox now holds {} contacts, {} accounts, {} notes, {} tasks, {} appointments; it served {} requests, {} of them 429",

@@ -329,3 +329,45 @@ fn a_huge_line_or_an_extra_record_is_refused_without_reading_on() {
         "{first_extra}: {err}"
     );
 }
+
+#[test]
+fn a_value_longer_than_freshsales_takes_is_held_and_counted_as_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let long = "A".repeat(300);
+    std::fs::write(
+        input.join("Contacts.csv"),
+        format!("Contact ID,First Name,Email\n1,{long},ann@example.com\n2,Bob,bob@example.com\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("b.jsonl.gz");
+    let o = prepare_dir(&input, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = contacts(&out)
+        .into_iter()
+        .find(|c| c["email"] == "ann@example.com")
+        .unwrap();
+    assert!(first.get("first_name").is_none(), "not sent: {first}");
+    let scope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("b.scope.json")).unwrap())
+            .unwrap();
+    let column = scope["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "First Name")
+        .unwrap();
+    assert_eq!(column["held"]["invalid_value"], 1, "{column}");
+    assert_eq!(column["loaded"], 1);
+    let held = bundle_lines(&out)
+        .into_iter()
+        .find(|l| l["kind"] == "review" && l["reason"] == "invalid_value")
+        .unwrap();
+    assert_eq!(held["column"], "First Name");
+    assert_eq!(
+        held["value"],
+        long.as_str(),
+        "the whole value is kept for review"
+    );
+}

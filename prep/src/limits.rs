@@ -50,10 +50,15 @@ pub fn message(s: &str, max: usize, what: &str) -> String {
 
 /// Takes every value longer than its field allows out of the contacts, each into an
 /// `invalid_value` review item that carries it whole (the contact loads without it).
+///
+/// `header` names the source column of a destination in a file (`first_name`, or
+/// `custom:<label>`), so the item points at the cell the customer sees, and the ledger
+/// counts the value as held; the destination's own name stands in when there is none.
 pub fn enforce_contacts(
     contacts: &mut [Contact],
     defs: &BTreeMap<String, CustomFieldDef>,
     limits: &Limits,
+    header: &dyn Fn(&str, &str) -> Option<String>,
     review: &mut Vec<ReviewItem>,
 ) {
     for c in contacts {
@@ -63,8 +68,20 @@ pub fn enforce_contacts(
             .map(|s| (s.file.clone(), s.row))
             .unwrap_or_default();
         let mut hold = |column: &str, value: String, max: usize, what: &str| {
+            let key = match column {
+                "First name" => "first_name".to_string(),
+                "Last name" => "last_name".into(),
+                "Job title" => "job_title".into(),
+                "City" => "city".into(),
+                "State" => "state".into(),
+                "Zipcode" => "zipcode".into(),
+                "Country" => "country".into(),
+                "Address" => "address".into(),
+                label => format!("custom:{label}"),
+            };
+            let column = header(&file, &key).unwrap_or_else(|| column.to_string());
             let mut item = ReviewItem::new(Reason::InvalidValue, &file, message(&value, max, what))
-                .value(column, &value);
+                .value(&column, &value);
             item.row = Some(row);
             review.push(item);
         };

@@ -334,7 +334,30 @@ pub fn prepare_with<R>(
     if let Some(w) = custom_field_limit_warning(out.custom_fields.len()) {
         out.warnings.push(w);
     }
-    crate::limits::enforce_contacts(&mut set.contacts, &defs, &settings.limits, &mut set.review);
+    let headers: BTreeMap<(String, String), String> = of(FileKind::Contacts)
+        .iter()
+        .flat_map(|sheet| {
+            sheet.columns.iter().enumerate().filter_map(|(i, c)| {
+                let key = match &c.target {
+                    Target::Field(f) => f.as_str(),
+                    Target::Custom(l) => format!("custom:{l}"),
+                    _ => return None,
+                };
+                Some((
+                    (sheet.file.to_string(), key),
+                    sheet.table.headers[i].clone(),
+                ))
+            })
+        })
+        .collect();
+    let header = |file: &str, key: &str| headers.get(&(file.to_string(), key.to_string())).cloned();
+    crate::limits::enforce_contacts(
+        &mut set.contacts,
+        &defs,
+        &settings.limits,
+        &header,
+        &mut set.review,
+    );
     out.review.append(&mut set.review);
     let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set, settings.limits.note);
     out.review.extend(r);

@@ -81,12 +81,15 @@ impl Child {
     pub(super) fn identity(&self, ctx: &Ctx) -> String {
         match self {
             Child::Note(n) => text_fingerprint(&payload::note_description(n, &ctx.pre.zone)),
-            Child::Task(t) => text_fingerprint(&format!(
-                "{}\u{0}{}\u{0}{}\u{0}{}",
-                t.contact,
-                t.title,
-                t.details.as_deref().unwrap_or(""),
-                t.due_date.as_deref().unwrap_or("")
+            Child::Task(t) => super::fingerprint(&(
+                &t.contact,
+                &t.title,
+                &t.details,
+                &t.due_date,
+                &t.owner,
+                t.priority,
+                &t.task_type,
+                &t.completed_date,
             )),
             Child::Appointment(a) => super::fingerprint(&(
                 &a.contact, &a.title, &a.details, &a.start, &a.end, a.all_day, &a.owner,

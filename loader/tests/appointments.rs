@@ -158,12 +158,7 @@ fn every_appointment_arrives_with_its_original_times_once_even_when_answers_are_
     assert_eq!(report["created"], 20, "{report}");
     let clean = sb.state();
     check_against_source(&clean);
-    let t = target(&sb.url(), FAST);
-    let b = bundle.to_str().unwrap();
-    let o = loader(&args(
-        &["verify", b, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = verify(&bundle, &sb);
     assert!(o.status.success(), "{}", text(&o));
     drop(sb);
 

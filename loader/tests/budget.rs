@@ -15,8 +15,7 @@ fn requests(state: &Value, route: &str) -> u64 {
 fn a_fresh_account_costs_one_call_per_contact_and_the_fallback_gives_the_same_result() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = prepare(&sample(), dir.path());
-    let (manifest, stats) = loader::account::open_bundle(&bundle).unwrap();
-    let _ = manifest;
+    let (_, stats) = loader::account::open_bundle(&bundle).unwrap();
     let contacts = stats.contacts_with_email + stats.contacts_without_email;
 
     let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
@@ -39,12 +38,7 @@ fn a_fresh_account_costs_one_call_per_contact_and_the_fallback_gives_the_same_re
     // Verify reads in bulk: loaded contacts 100 at a time, tasks and appointments by page,
     // notes per contact.
     let before = batched["counters"]["total"].as_u64().unwrap();
-    let t = target(&sb.url(), FAST);
-    let b = bundle.to_str().unwrap();
-    let o = loader(&args(
-        &["verify", b, "--default-owner", "pat@agency.example"],
-        &t,
-    ));
+    let o = verify(&bundle, &sb);
     assert!(o.status.success(), "{}", text(&o));
     let calls = sb.state()["counters"]["total"].as_u64().unwrap() - before;
     let records = stats.accounts + contacts + stats.notes + stats.tasks + stats.appointments;

@@ -96,10 +96,7 @@ fn a_push_whose_journal_is_gone_makes_no_second_copy_and_verify_finds_duplicates
         "{}",
         first_difference(&clean, &after).unwrap_or_default()
     );
-    let t = target(&sb.url(), FAST);
-    let b = bundle.to_str().unwrap();
-    let verify = args(&["verify", b, "--default-owner", "pat@agency.example"], &t);
-    let o = loader(&verify);
+    let o = verify(&bundle, &sb);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("0 duplicates"), "{}", text(&o));
 
@@ -121,7 +118,7 @@ fn a_push_whose_journal_is_gone_makes_no_second_copy_and_verify_finds_duplicates
                         "due_date": task["due_date"], "targetable_type": "Contact",
                         "targetable_id": task["targetable_id"]}}),
     );
-    let o = loader(&verify);
+    let o = verify(&bundle, &sb);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("2 duplicates"), "{}", text(&o));
     assert!(
@@ -146,7 +143,7 @@ fn a_push_whose_journal_is_gone_makes_no_second_copy_and_verify_finds_duplicates
         json!({"task": {"due_date": "2031-01-01T12:00:00Z", "description": "changed",
                         "owner_id": other_user}}),
     );
-    let o = loader(&verify);
+    let o = verify(&bundle, &sb);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     for field in ["due_date", "description", "owner_id"] {
         assert!(

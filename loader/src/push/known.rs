@@ -28,9 +28,17 @@ pub(super) struct Known {
     pub names: HashMap<String, Option<Value>>,
 }
 
-/// What is known of `value` in `map`: `Some(found)` when it was searched, `None` when not.
-pub(super) fn lookup(map: &HashMap<String, Option<Value>>, value: &str) -> Option<Option<Value>> {
-    map.get(&value.trim().to_lowercase()).cloned()
+/// What the batches learned of `value` in the map `of` picks: `Some(found)` when it was
+/// searched (`found` is `None` when it does not exist), `None` when nothing was learned.
+pub(super) async fn lookup(
+    ctx: &Ctx,
+    of: fn(&Known) -> &HashMap<String, Option<Value>>,
+    value: &str,
+) -> Option<Option<Value>> {
+    let known = ctx.known.lock().await;
+    of(known.as_ref()?)
+        .get(&value.trim().to_lowercase())
+        .cloned()
 }
 
 /// Searches `entity` for records whose `attribute` is one of `values`, 100 at a time;

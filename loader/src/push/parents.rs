@@ -14,12 +14,7 @@ use crate::payload;
 
 async fn lookup_contact(ctx: &Ctx, email: &str) -> Result<PreImage, CallError> {
     // Learned in a batch before the phase: absent costs nothing, present one read by id.
-    let known = ctx
-        .known
-        .lock()
-        .await
-        .as_ref()
-        .and_then(|k| super::known::lookup(&k.emails, email));
+    let known = super::known::lookup(ctx, |k| &k.emails, email).await;
     match known {
         Some(None) => return Ok(PreImage::Absent),
         Some(Some(found)) => {
@@ -73,12 +68,7 @@ async fn full_contact(ctx: &Ctx, id: i64, found: &Value) -> Result<PreImage, Cal
 }
 
 async fn lookup_account(ctx: &Ctx, name: &str) -> Result<PreImage, CallError> {
-    let known = ctx
-        .known
-        .lock()
-        .await
-        .as_ref()
-        .and_then(|k| super::known::lookup(&k.names, name));
+    let known = super::known::lookup(ctx, |k| &k.names, name).await;
     match known {
         Some(None) => return Ok(PreImage::Absent),
         Some(Some(record)) => {
@@ -170,12 +160,7 @@ async fn find_by_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallEr
 /// One lookup for a contact whose `external_id` is `key` (the bundle key a load sets on
 /// contacts without email).
 async fn lookup_external_id(ctx: &Ctx, key: &str) -> Result<Option<i64>, CallError> {
-    let known = ctx
-        .known
-        .lock()
-        .await
-        .as_ref()
-        .and_then(|k| super::known::lookup(&k.external_ids, key));
+    let known = super::known::lookup(ctx, |k| &k.external_ids, key).await;
     if let Some(found) = known {
         return Ok(found.and_then(|r| r["id"].as_i64()));
     }
@@ -419,7 +404,7 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                     }
                 }
             }
-            let mut contact = payload::contact(
+            let contact = payload::contact(
                 &c,
                 account_id,
                 &[],
@@ -427,7 +412,6 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
                 &ctx.pre.targets,
                 &ctx.forms,
             );
-            contact["external_id"] = json!(c.key);
             let body = json!({ "contact": contact });
             // `--since`: the previous load created this contact and the export has changed
             // it. Without an email there is no upsert: update it in place, or a second

@@ -300,3 +300,13 @@ pub fn clean_run(bundle: &Path) -> Value {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     canonical(&sb.state())
 }
+
+/// `loader verify BUNDLE --default-owner pat@agency.example` against `sb` on the fast clock.
+pub fn verify(bundle: &Path, sb: &Sandbox) -> Output {
+    let t = target(&sb.url(), FAST);
+    let b = bundle.to_str().unwrap();
+    loader(&args(
+        &["verify", b, "--default-owner", "pat@agency.example"],
+        &t,
+    ))
+}

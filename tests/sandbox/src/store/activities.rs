@@ -8,6 +8,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::fields::Entity;
 use crate::validate::{as_id, invalid};
 
+/// The records of `table` whose target is record `id` of `e`.
+pub(super) fn under(
+    table: &std::collections::BTreeMap<u64, Record>,
+    e: Entity,
+    id: u64,
+) -> Vec<&Record> {
+    table
+        .values()
+        .filter(|r| {
+            r.get("targetable_type") == Some(&json!(e.model()))
+                && r.get("targetable_id") == Some(&json!(id))
+        })
+        .collect()
+}
+
 impl Store {
     // Checks the target fields in `input` (when present, or always when `required`) and
     // copies them into `rec`.
@@ -102,15 +117,7 @@ impl Store {
         if !self.table(e).contains_key(&id) {
             return Err(ApiError::not_found());
         }
-        let notes: Vec<&Record> = self
-            .notes
-            .values()
-            .filter(|n| {
-                n.get("targetable_type") == Some(&json!(e.model()))
-                    && n.get("targetable_id") == Some(&json!(id))
-            })
-            .collect();
-        Ok(json!({ "notes": notes }))
+        Ok(json!({ "notes": under(&self.notes, e, id) }))
     }
 
     /// `POST /tasks`.

@@ -197,15 +197,7 @@ impl Store {
         if !self.table(e).contains_key(&id) {
             return Err(ApiError::not_found());
         }
-        let list: Vec<&Record> = self
-            .appointments
-            .values()
-            .filter(|a| {
-                a.get("targetable_type") == Some(&json!(e.model()))
-                    && a.get("targetable_id") == Some(&json!(id))
-            })
-            .collect();
-        Ok(json!({ "appointments": list }))
+        Ok(json!({ "appointments": super::activities::under(&self.appointments, e, id) }))
     }
 
     /// `GET /appointments?filter=past|upcoming` (default upcoming), paged: by end, before or

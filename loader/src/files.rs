@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use prep::InputFile;
 
-const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "html", "htm"];
-
 /// Loads every export file named by `paths` (files, or folders walked recursively).
 pub fn load_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>> {
     let mut out = Vec::new();
@@ -67,10 +65,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str()))
-        {
+        } else if path.extension().is_some_and(|e| {
+            prep::archive::EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())
+        }) {
             out.push(path);
         }
     }

@@ -491,20 +491,14 @@ pub fn targets(kind: FileKind) -> Vec<String> {
 
 /// The name a file found in a dropped or picked folder gets, or `None` to skip it: the same
 /// rule as `loader prepare --input FOLDER` (path relative to the folder, `/`-separated;
-/// hidden files and folders skipped; only .csv .tsv .txt .html .htm), so the page's bundle
+/// hidden files and folders skipped; the extensions of `prep::archive::EXTENSIONS`), so the page's bundle
 /// names its inputs exactly as the CLI does. `path` starts with the folder's own name, as
 /// the browser's `webkitRelativePath` does.
 pub fn folder_entry_name(path: &str) -> Option<String> {
-    const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "html", "htm"];
     let mut parts = path.split('/').filter(|p| !p.is_empty());
     parts.next()?; // the dropped folder itself
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty() || rest.iter().any(|p| p.starts_with('.')) {
-        return None;
-    }
-    let file = rest.last()?;
-    let ext = file.rsplit_once('.')?.1.to_lowercase();
-    EXTENSIONS.contains(&ext.as_str()).then(|| rest.join("/"))
+    let rest = parts.collect::<Vec<&str>>().join("/");
+    prep::archive::is_export_path(&rest).then_some(rest)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod activities;
+pub mod archive;
 pub mod bundle;
 pub mod contacts;
 pub mod dates;

@@ -199,7 +199,8 @@ pub fn prepare_with<R>(
     };
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut html_templates = Vec::new();
-    let mut sorted: Vec<&InputFile> = inputs.iter().collect();
+    let expanded = crate::archive::expand(inputs)?;
+    let mut sorted: Vec<&InputFile> = expanded.iter().map(|f| f.as_ref()).collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for input in sorted {
         let over = user.files.get(&input.name).cloned().unwrap_or_default();

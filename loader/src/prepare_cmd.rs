@@ -49,6 +49,11 @@ pub struct PrepareArgs {
     /// date and time with it (and will not push without it).
     #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
     time_zone: Option<String>,
+    /// The customer's corrections (values fixed, owners assigned): a corrections file saved
+    /// from the page (`.json`), or a review queue's CSV edited in a spreadsheet (`.csv`).
+    /// Repeatable; recorded in the bundle.
+    #[arg(long = "corrections", value_name = "FILE")]
+    corrections: Vec<PathBuf>,
 }
 
 fn parse_zone(s: &str) -> Result<String, String> {
@@ -68,6 +73,40 @@ fn parse_limit(s: &str) -> Result<(String, usize), String> {
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{n}' is not a positive number of characters"))?;
     Ok((kind.to_string(), n))
+}
+
+/// The corrections files merged in order (a later fix of the same cell wins). An edited
+/// review queue is compared with the queue of a preparation without it.
+fn read_corrections(
+    paths: &[PathBuf],
+    inputs: &[prep::InputFile],
+    options: &Options,
+) -> Result<prep::corrections::Corrections> {
+    let mut all = prep::corrections::Corrections::default();
+    for p in paths {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read corrections {}", p.display()))?;
+        let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let found = if is_csv {
+            let before = Options {
+                confirmation: None,
+                corrections: all.clone(),
+                ..options.clone()
+            };
+            let review = prep::prepare::prepare_with(inputs, &before, |p, _| Ok(p.review))?;
+            prep::corrections::Corrections::from_queue_csv(&text, &review)
+        } else {
+            prep::corrections::Corrections::from_json(&text)
+        }
+        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        for c in found.cells {
+            all.set_cell(c);
+        }
+        for o in found.owners {
+            all.set_owner(&o.owner, &o.email);
+        }
+    }
+    Ok(all)
 }
 
 /// Runs `loader prepare`.
@@ -117,11 +156,13 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
             _ => settings.limits.note = *n,
         }
     }
-    let options = Options {
+    let mut options = Options {
         mapping,
         settings,
         confirmation,
+        corrections: Default::default(),
     };
+    options.corrections = read_corrections(&args.corrections, &inputs, &options)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -129,14 +170,25 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     // Notes are built one at a time while the bundle is written (the page does the same),
     // so a large export's notes are never all in memory.
-    let (prepared, manifest) = prep::prepare::prepare_with(&inputs, &options, |p, notes| {
+    let written = prep::prepare::prepare_with(&inputs, &options, |p, notes| {
+        if p.confirmation.is_some() {
+            prep::checks::refuse_blocking(&p.problems)?;
+        }
         let mut w = BufWriter::new(file);
         bundle::write_streaming(&p, notes, &mut w)?;
         w.flush()?;
         w.get_ref().sync_all()?;
         let manifest = bundle::manifest_with(&p, notes);
         Ok((p, manifest))
-    })?;
+    });
+    let (prepared, manifest) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            // Nothing half-written is left behind.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
     std::fs::rename(&tmp, &args.out)?;
     let mut summary = Summary::of(&manifest);
     let (written, _) = bundle::verify(BufReader::new(File::open(&args.out)?))?;
@@ -345,6 +397,7 @@ pub fn demo(out_dir: &Path) -> Result<PathBuf> {
         limits: Vec::new(),
         // The generator's accounts are in the US Midwest.
         time_zone: Some("America/Chicago".into()),
+        corrections: Vec::new(),
     })?;
     println!("\n== inspect {}", out.display());
     inspect(&out, false)?;

@@ -252,3 +252,116 @@ fn loader_sandbox_prints_its_url_and_serves_the_api() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_blocking_mapping_cannot_be_confirmed_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("m.json");
+    std::fs::write(
+        &mapping,
+        r#"{"format_version":1,"columns":{"contacts":[
+            {"source":"Company","target":"email"},{"source":"Email","target":"ignore"}]}}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("b.jsonl.gz");
+    let m = mapping.to_str().unwrap();
+    let run = prepare(&out, &["--mapping", m, "--confirmed-by", "Pat"]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("cannot confirm") && err.contains("“Company” → Email: 0 of"),
+        "{err}"
+    );
+    assert!(!out.exists() && !dir.path().join("b.partial").exists());
+    // As a draft it is written, and says what blocks.
+    ok(&prepare(&out, &["--mapping", m]));
+    assert!(out.exists());
+}
+
+#[test]
+fn corrections_from_json_or_an_edited_review_csv_give_the_same_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("draft/b.jsonl.gz");
+    ok(&prepare(&draft, &[]));
+    // The customer fixes the first invalid email of the queue in a spreadsheet.
+    let queue_path = dir.path().join("draft/b.review/invalid_email.csv");
+    let queue = std::fs::read_to_string(&queue_path).unwrap();
+    assert!(
+        queue.starts_with('\u{feff}'),
+        "the queue CSV has a BOM for Excel"
+    );
+    let mut r = csv::Reader::from_reader(queue.trim_start_matches('\u{feff}').as_bytes());
+    let headers = r.headers().unwrap().clone();
+    assert!(
+        headers.iter().any(|h| h == "First Name"),
+        "one column per source column: {headers:?}"
+    );
+    let first = r.records().next().unwrap().unwrap();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (file, row, column, bad) = (
+        first[at("File")].to_string(),
+        first[at("Row")].parse::<u64>().unwrap(),
+        first[at("Column")].to_string(),
+        first[at("Value")].to_string(),
+    );
+    let edited = queue.replacen(&format!(",{bad},"), ",fixed.by.csv@example.com,", 2);
+    let csv_fix = dir.path().join("fixed.csv");
+    std::fs::write(&csv_fix, edited).unwrap();
+    let json_fix = dir.path().join("fixes.json");
+    std::fs::write(
+        &json_fix,
+        serde_json::json!({"format_version": 1, "cells": [{
+            "file": file, "row": row, "column": column, "original": bad,
+            "value": "fixed.by.csv@example.com"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let confirm = [
+        "--confirmed-by",
+        "Pat",
+        "--confirmed-at",
+        "2026-11-25T12:00:00Z",
+    ];
+    let mut bundles = Vec::new();
+    for (name, fix) in [("csv", &csv_fix), ("json", &json_fix)] {
+        let out = dir.path().join(format!("{name}/b.jsonl.gz"));
+        let mut args = vec!["--corrections", fix.to_str().unwrap()];
+        args.extend(confirm);
+        ok(&prepare(&out, &args));
+        bundles.push(std::fs::read(&out).unwrap());
+    }
+    assert!(
+        bundles[0] == bundles[1],
+        "the CSV and the JSON make the same bundle"
+    );
+    let (manifest, _) = prep::bundle::verify(&bundles[0][..]).unwrap();
+    assert_eq!(manifest.corrections.cells.len(), 1);
+    assert_eq!(manifest.corrections.cells[0].original, bad);
+    let draft = prep::bundle::verify(&std::fs::read(&draft).unwrap()[..])
+        .unwrap()
+        .0;
+    assert_eq!(
+        manifest.objects.contacts.held + 1,
+        draft.objects.contacts.held
+    );
+    // A correction made for another export is refused by file, row and column.
+    let stale = dir.path().join("stale.json");
+    std::fs::write(
+        &stale,
+        serde_json::json!({"format_version": 1, "cells": [{
+            "file": file, "row": row, "column": column, "original": "not what it says",
+            "value": "x@example.com"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let run = prepare(
+        &dir.path().join("stale/b.jsonl.gz"),
+        &["--corrections", stale.to_str().unwrap()],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains(&format!("{file}: row {row}, column '{column}'")),
+        "{err}"
+    );
+}

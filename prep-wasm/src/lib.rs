@@ -12,6 +12,7 @@ pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod worker;
 
+use prep::corrections::Corrections;
 use prep::kind::FileKind;
 use prep::mapping::Target;
 use prep::notes::NoteSource;
@@ -29,6 +30,14 @@ pub struct Analysis {
     pub mapping: Mapping,
     /// The first items of each review queue (the page shows these; the CSV has all).
     pub review: Vec<ReviewItem>,
+    /// Problems of the mapping; a blocking one keeps Confirm disabled.
+    pub problems: Vec<prep::checks::Problem>,
+    /// Real values of each column and what Freshsales receives for them.
+    pub samples: Vec<prep::samples::ColumnSamples>,
+    /// Team members from the users file (the people an unknown owner can be given to).
+    pub team_members: Vec<prep::model::TeamMember>,
+    /// The corrections in effect.
+    pub corrections: Corrections,
 }
 
 /// What confirming produces: the two files the customer downloads.
@@ -44,6 +53,7 @@ pub struct Confirmed {
 pub struct Workspace {
     files: Vec<InputFile>,
     settings: Settings,
+    corrections: Corrections,
     capacity: u64,
 }
 
@@ -71,6 +81,7 @@ impl Workspace {
         Ok(Workspace {
             files: Vec::new(),
             settings,
+            corrections: Corrections::default(),
             capacity: BROWSER_CAPACITY,
         })
     }
@@ -87,6 +98,35 @@ impl Workspace {
             name: name.to_string(),
             bytes,
         });
+    }
+
+    /// Adds a file once it is known to be readable as an export: a file that is not one
+    /// (an image, a PDF, a broken spreadsheet) is refused in plain words and not added, so
+    /// it never counts in the export.
+    pub fn add_export_file(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), PrepError> {
+        let file = InputFile {
+            name: name.to_string(),
+            bytes,
+        };
+        let refuse = |why: String| PrepError::Input {
+            file: name.to_string(),
+            message: format!("not added: {why}"),
+        };
+        let files = prep::archive::expand(std::slice::from_ref(&file)).map_err(|e| match e {
+            PrepError::Input { message, .. } => refuse(message),
+            other => refuse(other.to_string()),
+        })?;
+        for f in &files {
+            if prep::decode::decode(&f.bytes, None).is_err() {
+                return Err(refuse(
+                    "it is not a CSV, spreadsheet, zip or HTML export file (it holds binary data,                      such as an image or a document)"
+                        .into(),
+                ));
+            }
+        }
+        drop(files);
+        self.add_file(name, file.bytes);
+        Ok(())
     }
 
     /// Removes a file.
@@ -165,6 +205,7 @@ impl Workspace {
                 mapping,
                 settings: self.settings.clone(),
                 confirmation,
+                corrections: self.corrections.clone(),
             },
             then,
         )
@@ -190,7 +231,43 @@ impl Workspace {
             summary: Summary::of(&bundle::manifest_with(p, notes)),
             mapping: p.mapping_file(),
             review,
+            problems: p.problems.clone(),
+            samples: p.samples.clone(),
+            team_members: p.team_members.clone(),
+            corrections: p.corrections.clone(),
         }
+    }
+
+    /// Replaces the corrections (JSON of `prep::corrections::Corrections`).
+    pub fn set_corrections(&mut self, json: &str) -> Result<(), PrepError> {
+        self.corrections = Corrections::from_json(json)
+            .map_err(|e| PrepError::Mapping(format!("corrections: {e}")))?;
+        Ok(())
+    }
+
+    /// Finds contacts by name or email and previews one (`key`, else the first match) as
+    /// it will land in Freshsales.
+    pub fn preview(
+        &self,
+        mapping: Option<&str>,
+        query: &str,
+        key: Option<&str>,
+    ) -> Result<prep::preview::Preview, PrepError> {
+        self.run(mapping, None, |p, notes| {
+            Ok(prep::preview::find(&p, notes, query, key))
+        })
+    }
+
+    /// The corrections an edited review-queue CSV makes, beside those in effect (the page
+    /// adds them with its own).
+    pub fn corrections_from_queue(
+        &self,
+        mapping: Option<&str>,
+        csv: &str,
+    ) -> Result<Corrections, PrepError> {
+        self.run(mapping, None, |p, _| {
+            Corrections::from_queue_csv(csv, &p.review).map_err(PrepError::Mapping)
+        })
     }
 
     /// The confirmed bundle's bytes: identical to `loader prepare --mapping M --confirmed-by
@@ -211,6 +288,7 @@ impl Workspace {
             confirmed_at: confirmed_at.to_string(),
         };
         self.run(mapping, Some(confirmation), |p, notes| {
+            prep::checks::refuse_blocking(&p.problems)?;
             let mut out = Vec::new();
             bundle::write_streaming(&p, notes, &mut out)?;
             Ok(out)
@@ -251,6 +329,7 @@ impl Workspace {
             confirmed_at: confirmed_at.to_string(),
         };
         self.run(mapping, Some(confirmation), |p, notes| {
+            prep::checks::refuse_blocking(&p.problems)?;
             // The hash in the report is the one of the content actually written.
             let written = bundle::write_streaming(&p, notes, &mut *out)?;
             let mut summary = Summary::of(&bundle::manifest_with(&p, notes));
@@ -314,6 +393,28 @@ pub enum Request {
         /// When (RFC 3339).
         confirmed_at: String,
     },
+    /// Replace the corrections ([`Workspace::set_corrections`]).
+    Corrections {
+        /// JSON of the whole corrections.
+        corrections: String,
+    },
+    /// [`Workspace::preview`].
+    Preview {
+        /// Mapping JSON.
+        mapping: String,
+        /// What to search for.
+        query: String,
+        /// The contact to show (a key from an earlier answer), else the first match.
+        #[serde(default)]
+        key: Option<String>,
+    },
+    /// [`Workspace::corrections_from_queue`].
+    QueueCorrections {
+        /// Mapping JSON.
+        mapping: String,
+        /// The edited queue's CSV text.
+        csv: String,
+    },
     /// [`Workspace::review_csv`].
     Queue {
         /// Mapping JSON.
@@ -346,7 +447,7 @@ impl Workspace {
         };
         Ok(match request {
             Request::Add { name } => {
-                self.add_file(&name, bytes.unwrap_or_default());
+                self.add_export_file(&name, bytes.unwrap_or_default())?;
                 Answer::default()
             }
             Request::Remove { name } => {
@@ -380,6 +481,22 @@ impl Workspace {
                 }
             }
             Request::Queue { mapping, reason } => text(self.review_csv(Some(&mapping), &reason)?),
+            Request::Corrections { corrections } => {
+                self.set_corrections(&corrections)?;
+                Answer::default()
+            }
+            Request::Preview {
+                mapping,
+                query,
+                key,
+            } => {
+                let p = self.preview(Some(&mapping), &query, key.as_deref())?;
+                text(serde_json::to_string(&p).map_err(|e| PrepError::Mapping(e.to_string()))?)
+            }
+            Request::QueueCorrections { mapping, csv } => {
+                let c = self.corrections_from_queue(Some(&mapping), &csv)?;
+                text(serde_json::to_string(&c).map_err(|e| PrepError::Mapping(e.to_string()))?)
+            }
         })
     }
 }
@@ -620,6 +737,22 @@ mod tests {
         )
         .unwrap();
         assert!(ws.file_names().is_empty());
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_export_is_refused_and_not_counted() {
+        let mut ws = Workspace::new(None).unwrap();
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend((0..2000u32).map(|i| (i % 7) as u8));
+        let e = ws
+            .add_export_file("photo.png", png)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("photo.png: not added"), "{e}");
+        assert!(ws.file_names().is_empty());
+        ws.add_export_file("Contacts.csv", b"Email\r\na@x.com\r\n".to_vec())
+            .unwrap();
+        assert_eq!(ws.file_names(), ["Contacts.csv"]);
     }
 
     #[test]

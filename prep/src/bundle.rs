@@ -14,6 +14,7 @@ use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::corrections::Corrections;
 use crate::error::PrepError;
 use crate::fields::CustomFieldDef;
 use crate::mapping::Mapping;
@@ -71,6 +72,10 @@ pub struct Manifest {
     /// Where every input column's values go, with their counts (absent in older bundles).
     #[serde(default)]
     pub ledger: Vec<crate::ledger::ColumnLedger>,
+    /// The customer's corrections of the export (cells fixed, owners assigned), applied
+    /// before everything above was worked out; absent when there are none.
+    #[serde(default, skip_serializing_if = "Corrections::is_empty")]
+    pub corrections: Corrections,
     /// Settings used.
     pub settings: Settings,
     /// The customer's confirmation; `null` for a draft the loader will refuse.
@@ -193,6 +198,7 @@ pub fn manifest_with(p: &Prepared, notes: &dyn Notes) -> Manifest {
         review: p.review_counts(),
         warnings: p.warnings.clone(),
         ledger: p.ledger.clone(),
+        corrections: p.corrections.clone(),
         settings: p.settings.clone(),
         confirmation: p.confirmation.clone(),
     }

@@ -554,7 +554,7 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
                 ReviewItem::new(
                     Reason::MissingEmail,
                     sheet.file,
-                    "no email: loaded without a dedupe key",
+                    "no email: loaded, but a later re-run cannot recognise it",
                 )
                 .at(row.row, row.line),
             );

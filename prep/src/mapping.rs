@@ -256,7 +256,10 @@ fn propose_column(
             let mut column = mk(
                 Target::Field(f),
                 0.95,
-                format!("header alias of {}", f.as_str()),
+                format!(
+                    "the column's name is one AllClients uses for {}",
+                    crate::labels::field(f)
+                ),
             );
             // The order is recorded whenever it is not the US default, or is a guess: a
             // column of day-first dates must be read day-first (31/12/2020 and 01/02/2021
@@ -273,12 +276,20 @@ fn propose_column(
             };
         }
         Some(Alias::Std(f)) if kind == FileKind::Contacts => {
-            return custom(None, header, &format!("{} is already mapped", f.as_str()));
+            return custom(
+                None,
+                header,
+                &format!("{} already has a column", crate::labels::field(f)),
+            );
         }
         Some(Alias::Std(_)) => {}
         Some(Alias::Tags) => {
             return Proposal {
-                column: mk(Target::Tags, 0.9, "header alias of flags/tags".into()),
+                column: mk(
+                    Target::Tags,
+                    0.9,
+                    "the column's name is one AllClients uses for flags".into(),
+                ),
                 inferred: None,
                 dates: None,
             };

@@ -292,6 +292,8 @@ pub enum OwnerStatus {
     InUsersFile,
     /// Not found (or no users file): the engineer maps it by email.
     Unknown,
+    /// Assigned to a Freshsales user by the customer (a correction).
+    Assigned,
 }
 
 /// An owner referenced by contacts, tasks or appointments.

@@ -45,15 +45,20 @@ pub struct OwnerRef<'a> {
     pub row: u64,
 }
 
-/// Resolves every distinct owner value (trimmed, case-insensitive) against the users.
-pub fn resolve(refs: Vec<OwnerRef>, users: &[TeamMember]) -> (Vec<Owner>, Vec<ReviewItem>) {
+/// Resolves every distinct owner value (trimmed, case-insensitive) against the users;
+/// `assigned` (by lower-cased owner value) are the customer's choices, which win.
+pub fn resolve(
+    refs: Vec<OwnerRef>,
+    users: &[TeamMember],
+    assigned: &BTreeMap<String, String>,
+) -> (Vec<Owner>, Vec<ReviewItem>) {
     let mut by_key: BTreeMap<String, (Owner, String, u64)> = BTreeMap::new();
     for r in refs {
         let key = r.value.trim().to_lowercase();
         if key.is_empty() {
             continue;
         }
-        let entry = by_key.entry(key).or_insert_with(|| {
+        let entry = by_key.entry(key.clone()).or_insert_with(|| {
             let found = users.iter().find(|u| {
                 let v = r.value.trim();
                 u.email
@@ -64,15 +69,29 @@ pub fn resolve(refs: Vec<OwnerRef>, users: &[TeamMember]) -> (Vec<Owner>, Vec<Re
                         .as_deref()
                         .is_some_and(|n| squash(n).to_lowercase() == squash(v).to_lowercase())
             });
-            let owner = match found {
-                Some(u) => Owner {
+            let owner = match (assigned.get(&key), found) {
+                (Some(email), _) => Owner {
+                    source: r.value.trim().to_string(),
+                    email: Some(email.clone()),
+                    name: users
+                        .iter()
+                        .find(|u| {
+                            u.email
+                                .as_deref()
+                                .is_some_and(|e| email_key(e) == email_key(email))
+                        })
+                        .and_then(|u| u.name.clone()),
+                    status: OwnerStatus::Assigned,
+                    references: 0,
+                },
+                (None, Some(u)) => Owner {
                     source: r.value.trim().to_string(),
                     email: u.email.clone(),
                     name: u.name.clone(),
                     status: OwnerStatus::InUsersFile,
                     references: 0,
                 },
-                None => Owner {
+                (None, None) => Owner {
                     source: r.value.trim().to_string(),
                     email: is_valid_email(r.value.trim()).then(|| r.value.trim().to_string()),
                     name: None,

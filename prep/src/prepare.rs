@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::activities;
 use crate::contacts;
+use crate::corrections::{Corrections, apply_cells};
 use crate::decode::decode;
 use crate::error::PrepError;
 use crate::fields::{CustomFieldDef, FieldType, infer};
@@ -83,6 +84,8 @@ pub struct Options {
     pub settings: Settings,
     /// The confirmation, when the customer confirmed.
     pub confirmation: Option<Confirmation>,
+    /// The customer's corrections of the export.
+    pub corrections: Corrections,
 }
 
 /// What was read from one input file.
@@ -148,6 +151,12 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// Where every input column's values go, and what became of each.
     pub ledger: Vec<crate::ledger::ColumnLedger>,
+    /// The corrections applied.
+    pub corrections: Corrections,
+    /// Problems of the mapping (blocking ones stop a confirmation).
+    pub problems: Vec<crate::checks::Problem>,
+    /// Real values of each column and what Freshsales receives for them.
+    pub samples: Vec<crate::samples::ColumnSamples>,
 }
 
 struct Parsed {
@@ -195,6 +204,7 @@ pub fn prepare_with<R>(
     let mut out = Prepared {
         settings: settings.clone(),
         confirmation: options.confirmation.clone(),
+        corrections: options.corrections.clone(),
         ..Prepared::default()
     };
     let mut parsed: Vec<Parsed> = Vec::new();
@@ -237,7 +247,8 @@ pub fn prepare_with<R>(
             .as_deref()
             .map(|d| delimiter_byte(&input.name, d))
             .transpose()?;
-        let table = Table::parse(&input.name, &decoded.text, delimiter)?;
+        let mut table = Table::parse(&input.name, &decoded.text, delimiter)?;
+        apply_cells(&input.name, &mut table, &options.corrections.cells)?;
         let kind = over
             .kind
             .unwrap_or_else(|| detect(&input.name, &table.headers));
@@ -269,6 +280,8 @@ pub fn prepare_with<R>(
             table,
         });
     }
+    let names: Vec<&str> = parsed.iter().map(|p| p.name.as_str()).collect();
+    options.corrections.check_files(&names)?;
     if !parsed.iter().any(|p| p.kind == FileKind::Contacts) {
         let seen: Vec<String> = out
             .inputs
@@ -310,6 +323,8 @@ pub fn prepare_with<R>(
             &defs,
             &mut out.review,
         );
+        out.problems
+            .extend(crate::checks::columns(kind, &columns, &tables, &defs));
         out.mapping.columns.insert(kind, columns.clone());
         let list = of_kind
             .iter()
@@ -404,7 +419,8 @@ pub fn prepare_with<R>(
             });
         }
     }
-    let (owner_list, r) = owners::resolve(refs, &out.team_members);
+    let (owner_list, r) =
+        owners::resolve(refs, &out.team_members, &options.corrections.owner_map());
     out.owners = owner_list;
     out.review.extend(r);
 
@@ -439,6 +455,19 @@ pub fn prepare_with<R>(
         })
         .collect();
     out.ledger = crate::ledger::build(&ledger_inputs, &out.review);
+    out.samples = crate::samples::build(&crate::samples::Built {
+        sheets: &sheets,
+        contacts: &set.contacts,
+        accounts: &set.accounts,
+        owners: &out.owners,
+        tasks: &tasks,
+        appointments: &appointments,
+        review: &out.review,
+    });
+    out.problems.extend(crate::checks::overall(
+        &out.inputs,
+        out.objects.contacts.loaded,
+    ));
     let contact_keys = set.contacts.iter().map(|c| c.key.clone()).collect();
     out.accounts = set.accounts;
     out.contacts = set.contacts;
@@ -551,7 +580,7 @@ fn ambiguous_dates(
                 Reason::AmbiguousDate,
                 file,
                 format!(
-                    "{} values (e.g. {}) read both as month/day and day/month; read {read}: confirm the order in the mapping",
+                    "{} values (e.g. {}) read both as month/day and day/month; read {read} for now: choose the order",
                     ev.ambiguous,
                     ev.examples.join(", ")
                 ),

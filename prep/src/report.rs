@@ -269,6 +269,7 @@ impl Summary {
             let status = match w.status {
                 crate::model::OwnerStatus::InUsersFile => "in users file",
                 crate::model::OwnerStatus::Unknown => "**unknown**",
+                crate::model::OwnerStatus::Assigned => "assigned by you",
             };
             let _ = writeln!(
                 s,
@@ -366,36 +367,53 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-/// One review queue as CSV: reason, file, row, line, column, value, message, held, and the
-/// held row's cells as `header=value` lines.
+/// One review queue as CSV for a spreadsheet: UTF-8 with a byte-order mark (so Excel
+/// reads accents right), the problem, where it is and what happened
+/// ([`crate::corrections::QUEUE_COLUMNS`]), then one column per column of the held rows.
+/// Edited and loaded back, it becomes corrections
+/// ([`crate::corrections::Corrections::from_queue_csv`]).
 pub fn queue_csv(items: &[ReviewItem], reason: Reason) -> String {
+    let items: Vec<&ReviewItem> = items.iter().filter(|i| i.reason == reason).collect();
+    let mut sources: Vec<&str> = Vec::new();
+    for i in &items {
+        for (h, _) in &i.record {
+            if !sources.contains(&h.as_str()) {
+                sources.push(h);
+            }
+        }
+    }
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .flexible(true)
         .from_writer(Vec::new());
-    let _ = w.write_record([
-        "reason", "file", "row", "line", "column", "value", "message", "held", "record",
-    ]);
-    for i in items.iter().filter(|i| i.reason == reason) {
-        let record = i
-            .record
-            .iter()
-            .map(|(h, v)| format!("{h}={v}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let row = [
-            i.reason.as_str().to_string(),
+    let header = crate::corrections::QUEUE_COLUMNS
+        .iter()
+        .copied()
+        .chain(sources.iter().copied());
+    let _ = w.write_record(header.map(neutralise));
+    for i in items {
+        let mut row = vec![
+            reason.label().to_string(),
             i.file.clone(),
             i.row.map(|r| r.to_string()).unwrap_or_default(),
             i.line.map(|r| r.to_string()).unwrap_or_default(),
             i.column.clone().unwrap_or_default(),
             i.value.clone().unwrap_or_default(),
             i.message.clone(),
-            i.held.to_string(),
-            record,
+            if i.held { "yes" } else { "no" }.to_string(),
         ];
+        for h in &sources {
+            let cell = i
+                .record
+                .iter()
+                .find(|(k, _)| k == h)
+                .map(|(_, v)| v.as_str());
+            row.push(cell.unwrap_or("").to_string());
+        }
         let _ = w.write_record(row.iter().map(|c| neutralise(c)));
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    let body = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+    format!("\u{feff}{body}")
 }
 
 #[cfg(test)]

@@ -86,6 +86,87 @@ impl Reason {
         }
     }
 
+    /// A short name in plain words (the review CSV's *Problem* column).
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::OrphanNote => "Note without a contact",
+            Reason::OrphanTask => "To-do without a contact",
+            Reason::DuplicateEmail => "Same email as another contact",
+            Reason::InvalidEmail => "Email address not valid",
+            Reason::MissingEmail => "Contact without an email",
+            Reason::InvalidValue => "Value that does not fit its field",
+            Reason::UnknownOwner => "Owner not found",
+            Reason::AmbiguousDate => "Unclear date order",
+            Reason::RaggedRow => "Row with too many or too few cells",
+            Reason::TemplateImage => "Template image to re-host",
+            Reason::TemplateMergeToken => "Template merge field to translate",
+            Reason::NameJoin => "Matched to its contact by name only",
+            Reason::DuplicateMobile => "Mobile number shared with another contact",
+            Reason::OrphanAppointment => "Appointment without a contact",
+            Reason::UnrecognisedFile => "File that is not an AllClients export",
+            Reason::MissingDueDate => "To-do without a due date",
+        }
+    }
+
+    /// A heading in plain words for `n` items ("29 notes belong to no contact").
+    pub fn title(self, n: u64) -> String {
+        let (one, many) = match self {
+            Reason::OrphanNote => ("note belongs to no contact", "notes belong to no contact"),
+            Reason::OrphanTask => ("to-do belongs to no contact", "to-dos belong to no contact"),
+            Reason::DuplicateEmail => (
+                "contact row has the same email as another and is merged into it",
+                "contact rows have the same email as another and are merged into it",
+            ),
+            Reason::InvalidEmail => (
+                "contact has an email address that is not valid",
+                "contacts have an email address that is not valid",
+            ),
+            Reason::MissingEmail => ("contact has no email", "contacts have no email"),
+            Reason::InvalidValue => (
+                "value does not fit its Freshsales field",
+                "values do not fit their Freshsales field",
+            ),
+            Reason::UnknownOwner => (
+                "owner is not among your team members",
+                "owners are not among your team members",
+            ),
+            Reason::AmbiguousDate => (
+                "date column could be day/month or month/day",
+                "date columns could be day/month or month/day",
+            ),
+            Reason::RaggedRow => (
+                "row has more or fewer cells than the header",
+                "rows have more or fewer cells than the header",
+            ),
+            Reason::TemplateImage => (
+                "template image must be moved before AllClients closes",
+                "template images must be moved before AllClients closes",
+            ),
+            Reason::TemplateMergeToken => (
+                "template merge field needs translating by hand",
+                "template merge fields need translating by hand",
+            ),
+            Reason::NameJoin => (
+                "note or to-do was matched to its contact by name only",
+                "notes or to-dos were matched to their contact by name only",
+            ),
+            Reason::DuplicateMobile => (
+                "mobile number is also on another contact",
+                "mobile numbers are also on another contact",
+            ),
+            Reason::OrphanAppointment => (
+                "appointment belongs to no contact",
+                "appointments belong to no contact",
+            ),
+            Reason::UnrecognisedFile => (
+                "file is not an AllClients export we know",
+                "files are not AllClients exports we know",
+            ),
+            Reason::MissingDueDate => ("to-do has no due date", "to-dos have no due date"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+
     /// What the customer should understand, in one sentence.
     pub fn explain(self) -> &'static str {
         match self {
@@ -109,7 +190,7 @@ impl Reason {
                 "Owners not found in the users file: map each to a Freshsales user by email."
             }
             Reason::AmbiguousDate => {
-                "Date columns that read both as month/day and day/month: confirm the order in the mapping."
+                "Date columns that read both as month/day and day/month: choose the order here."
             }
             Reason::RaggedRow => {
                 "Rows with more or fewer cells than the header (rows with extra non-empty cells are held)."

@@ -207,6 +207,42 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
+
+    /// Replaces cells, each given as (index into `rows`, column, new text); a row shorter
+    /// than the column is padded with empty cells. The cell store is rebuilt once, so this
+    /// costs one copy of the table however many cells change.
+    pub fn replace_cells(&mut self, changes: &[(usize, usize, &str)]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut store = CellStore::default();
+        let mut firsts = Vec::with_capacity(self.rows.len());
+        for (index, row) in self.rows.iter().enumerate() {
+            let mine: Vec<&(usize, usize, &str)> =
+                changes.iter().filter(|c| c.0 == index).collect();
+            let len = mine
+                .iter()
+                .map(|c| c.1 + 1)
+                .fold(row.cells.len(), usize::max);
+            firsts.push((store.ends.len(), len));
+            for column in 0..len {
+                let cell = match mine.iter().rev().find(|c| c.1 == column) {
+                    Some(c) => c.2,
+                    None => row.cells.get(column).unwrap_or(""),
+                };
+                store.text.push_str(cell);
+                store.ends.push(store.text.len());
+            }
+        }
+        let store = Arc::new(store);
+        for (row, (first, len)) in self.rows.iter_mut().zip(firsts) {
+            row.cells = Cells {
+                store: Arc::clone(&store),
+                first,
+                len,
+            };
+        }
+    }
 }
 
 /// Header cells with repeats renamed `Email (2)`, `Email (3)`…: every column then has a

@@ -138,6 +138,18 @@ fn merge_tokens(html: &str) -> Vec<String> {
     out
 }
 
+/// A template flag in plain words.
+fn flag_words(kind: &str) -> &'static str {
+    match kind {
+        "data_image" => "an image stored inside the template, which Freshsales cannot import",
+        "hosted_image" => {
+            "an image on AllClients' servers, which stops working when the account closes"
+        }
+        "relative_image" => "an image linked by a relative path, which will not be found",
+        _ => "a merge field to replace with a Freshsales placeholder",
+    }
+}
+
 fn flag_items(t: &Template, row: Option<(u64, u64)>) -> Vec<ReviewItem> {
     t.flags
         .iter()
@@ -150,7 +162,7 @@ fn flag_items(t: &Template, row: Option<(u64, u64)>) -> Vec<ReviewItem> {
             let mut item = ReviewItem::new(
                 reason,
                 &t.source.file,
-                format!("template '{}': {}", t.name, f.kind),
+                format!("template '{}': {}", t.name, flag_words(&f.kind)),
             )
             .value("html", &f.value);
             if let Some((r, l)) = row {

@@ -18,16 +18,18 @@ pub(super) async fn confirm() {
         .unwrap_or_default();
     let checked = by_id::<HtmlInputElement>("confirm-check").is_some_and(|c| c.checked());
     if name.trim().is_empty() {
-        error(Some("Type your name to confirm."));
+        notify("confirm", "Type your name to confirm.", true);
         if let Some(i) = by_id::<HtmlElement>("confirm-name") {
             let _ = i.focus();
         }
         return;
     }
     if !checked {
-        error(Some(
-            "Tick the box to confirm that you reviewed the mapping.",
-        ));
+        notify(
+            "confirm",
+            "Tick the box to confirm that you checked the mapping.",
+            true,
+        );
         if let Some(i) = by_id::<HtmlElement>("confirm-check") {
             let _ = i.focus();
         }
@@ -43,10 +45,10 @@ pub(super) async fn confirm() {
     })
     .flatten();
     let Some(mapping) = mapping else {
-        error(Some("Add your export files first."));
+        notify("confirm", "Add your export files first.", true);
         return;
     };
-    status("Writing the bundle…");
+    notify("confirm", "Writing the bundle…", false);
     let request = Request::Confirm {
         mapping,
         confirmed_by: name.clone(),
@@ -64,7 +66,7 @@ pub(super) async fn confirm() {
         Ok((Some(report), Some(bundle))) => {
             let report = object_url(report.as_bytes(), "text/markdown;charset=utf-8");
             let (Ok(bundle), Ok(report)) = (bundle, report) else {
-                error(Some("Could not make the downloads."));
+                notify("confirm", "Could not make the downloads.", true);
                 return;
             };
             for (id, url, file) in [
@@ -78,20 +80,23 @@ pub(super) async fn confirm() {
             }
             with_app(|a| a.urls = vec![bundle, report]);
             show("downloads", true);
-            error(None);
             if let Some(body) = doc().body() {
                 set_attr(&body, "data-state", "confirmed");
             }
-            status(&format!(
-                "Confirmed by {} at {at}. Download the bundle and the scope report below.",
-                name.trim()
-            ));
+            notify(
+                "confirm",
+                &format!(
+                    "Confirmed by {} at {at}. Download the bundle and the scope report below.",
+                    name.trim()
+                ),
+                false,
+            );
             if let Some(link) = by_id::<HtmlElement>("download-bundle") {
                 let _ = link.focus();
             }
         }
-        Ok(_) => error(Some("The preparer returned no bundle.")),
-        Err(e) => error(Some(&e)),
+        Ok(_) => notify("confirm", "The preparer returned no bundle.", true),
+        Err(e) => notify("confirm", &e, true),
     }
 }
 
@@ -116,5 +121,9 @@ pub(super) fn unconfirm() {
     if let Some(body) = doc().body() {
         let _ = body.remove_attribute("data-state");
     }
-    status("The confirmation was withdrawn because something changed: confirm again.");
+    notify(
+        "confirm",
+        "The confirmation was withdrawn because something changed: confirm again.",
+        false,
+    );
 }

@@ -58,6 +58,52 @@ pub(super) fn error(msg: Option<&str>) {
     }
 }
 
+/// A message next to the action that caused it: `area` is the step (`files`, `mapping`,
+/// `preview`, `review`, `confirm`), shown in that step's `msg-<area>` line.
+pub(super) fn notify(area: &str, msg: &str, is_error: bool) {
+    if let Some(e) = by_id::<HtmlElement>(&format!("msg-{area}")) {
+        e.set_text_content(Some(msg));
+        let _ = e.class_list().toggle_with_force("error", is_error);
+        set_attr(&e, "role", if is_error { "alert" } else { "status" });
+    }
+}
+
+/// `table` in a box that scrolls sideways on a narrow screen, so the page never does.
+pub(super) fn scrolling(table: &Element) -> Element {
+    let wrap = el("div");
+    set_attr(&wrap, "class", "scroll");
+    append(&wrap, table);
+    wrap
+}
+
+/// A table box that scrolls sideways (a narrow screen) must be reachable by keyboard to be
+/// scrolled: it gets a tab stop and a name; one that fits loses them (no useless tab stops).
+pub(super) fn mark_scrollers() {
+    let Ok(list) = doc().query_selector_all(".scroll") else {
+        return;
+    };
+    for i in 0..list.length() {
+        let Some(e) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        if e.scroll_width() > e.client_width() + 1 {
+            let name = e
+                .query_selector("caption")
+                .ok()
+                .flatten()
+                .and_then(|c| c.text_content())
+                .unwrap_or_else(|| "Table".into());
+            set_attr(&e, "tabindex", "0");
+            set_attr(&e, "role", "region");
+            set_attr(&e, "aria-label", &format!("{name} (scrolls sideways)"));
+        } else {
+            for a in ["tabindex", "role", "aria-label"] {
+                let _ = e.remove_attribute(a);
+            }
+        }
+    }
+}
+
 pub(super) fn progress(done: f64, total: f64) {
     if let Some(p) = by_id::<HtmlProgressElement>("progress") {
         p.set_max(total.max(1.0));

@@ -4,22 +4,15 @@ use super::*;
 
 // Edits: each one changes `overrides` and re-runs the preparation.
 
-pub(super) fn control_value(e: &web_sys::Event) -> Option<(Element, String)> {
-    let target = e.target()?;
-    let value = if let Some(s) = target.dyn_ref::<HtmlSelectElement>() {
-        s.value()
-    } else if let Some(t) = target.dyn_ref::<HtmlTextAreaElement>() {
-        t.value()
+pub(super) fn control_value(target: &Element) -> Option<String> {
+    if let Some(s) = target.dyn_ref::<HtmlSelectElement>() {
+        Some(s.value())
     } else {
-        return None;
-    };
-    Some((target.dyn_into::<Element>().ok()?, value))
+        target.dyn_ref::<HtmlTextAreaElement>().map(|t| t.value())
+    }
 }
 
-pub(super) fn on_file_override(e: &web_sys::Event) {
-    let Some((control, value)) = control_value(e) else {
-        return;
-    };
+pub(super) fn on_file_override(control: &Element, value: String) {
     let (Some(file), Some(field)) = (
         control.get_attribute("data-file"),
         control.get_attribute("data-field"),
@@ -40,10 +33,7 @@ pub(super) fn on_file_override(e: &web_sys::Event) {
     spawn_local(reanalyse());
 }
 
-pub(super) fn on_mapping_change(e: &web_sys::Event) {
-    let Some((control, value)) = control_value(e) else {
-        return;
-    };
+pub(super) fn on_mapping_change(control: &Element, value: String) {
     let (Some(kind), Some(source), Some(field)) = (
         control.get_attribute("data-kind"),
         control.get_attribute("data-source"),
@@ -79,13 +69,36 @@ pub(super) fn on_mapping_change(e: &web_sys::Event) {
         match field.as_str() {
             "target" => match value.parse::<Target>() {
                 Ok(t) => cols[pos].target = t,
-                Err(e) => error(Some(&format!("{source}: {e}"))),
+                Err(e) => notify("mapping", &format!("{source}: {e}"), true),
             },
             "date_order" => cols[pos].date_order = parse_order(&value),
             _ => {}
         }
     });
-    status(&format!("Changed the mapping of {source}."));
+    notify(
+        "mapping",
+        &format!("Changed where “{source}” goes; checked again below."),
+        false,
+    );
+    spawn_local(reanalyse());
+}
+
+/// "Back to the suggestion": the column's edit is dropped.
+pub(super) fn revert_column(kind: &str, source: &str) {
+    let Ok(kind) = serde_json::from_value::<FileKind>(serde_json::Value::String(kind.into()))
+    else {
+        return;
+    };
+    with_app(|a| {
+        if let Some(cols) = a.overrides.columns.get_mut(&kind) {
+            cols.retain(|c| c.source != source);
+        }
+    });
+    notify(
+        "mapping",
+        &format!("“{source}” is back to the suggestion."),
+        false,
+    );
     spawn_local(reanalyse());
 }
 
@@ -93,10 +106,7 @@ pub(super) fn parse_order(value: &str) -> Option<DateOrder> {
     serde_json::from_value(serde_json::Value::String(value.to_string())).ok()
 }
 
-pub(super) fn on_custom_field_change(e: &web_sys::Event) {
-    let Some((control, value)) = control_value(e) else {
-        return;
-    };
+pub(super) fn on_custom_field_change(control: &Element, value: String) {
     let (Some(label), Some(field)) = (
         control.get_attribute("data-label"),
         control.get_attribute("data-field"),
@@ -173,6 +183,6 @@ pub(super) async fn download_queue(reason: String) {
             "text/csv;charset=utf-8",
             &file,
         ),
-        Err(e) => error(Some(&e)),
+        Err(e) => notify("review", &e, true),
     }
 }

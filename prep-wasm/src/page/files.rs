@@ -135,10 +135,15 @@ pub(super) async fn read_in_page(name: &str, file: File) -> Result<Vec<u8>, Stri
 
 pub(super) async fn add_files(files: Vec<(String, File)>) {
     if files.is_empty() {
-        status("No export files there (.csv, .tsv, .txt, .html).");
+        notify(
+            "files",
+            "No export files there (.csv, .txt, .xlsx, .xls, .ods, .zip, .html).",
+            true,
+        );
         return;
     }
     error(None);
+    notify("files", "", false);
     unconfirm();
     let total: f64 = files.iter().map(|(_, f)| f.size()).sum();
     READING.with(|r| {
@@ -149,14 +154,20 @@ pub(super) async fn add_files(files: Vec<(String, File)>) {
         }
     });
     show("progress-area", true);
+    let mut refused = Vec::new();
     for (name, file) in files {
         let size = file.size();
-        if let Err(e) = call(Request::Add { name: name.clone() }, Some(file)).await {
-            error(Some(&e));
-            return;
+        match call(Request::Add { name: name.clone() }, Some(file)).await {
+            // Not an export (an image, a document): said in plain words, never counted.
+            Err(e) => refused.push(e),
+            Ok(_) => {
+                with_app(|a| a.files.insert(name, size as u64));
+            }
         }
-        with_app(|a| a.files.insert(name, size as u64));
         READING.with(|r| r.borrow_mut().before += size);
+    }
+    if !refused.is_empty() {
+        notify("files", &refused.join(" "), true);
     }
     reanalyse().await;
 }
@@ -167,11 +178,19 @@ pub(super) async fn load_mapping(file: File) {
         Ok(text) => match Mapping::from_json(&text) {
             Ok(m) => {
                 with_app(|a| a.overrides = m);
-                status("Saved mapping loaded.");
+                notify("mapping", "Saved mapping loaded.", false);
                 reanalyse().await;
             }
-            Err(e) => error(Some(&format!("That mapping file cannot be used: {e}"))),
+            Err(e) => notify(
+                "mapping",
+                &format!("That mapping file cannot be used: {e}"),
+                true,
+            ),
         },
-        Err(e) => error(Some(&format!("Could not read the mapping file: {e}"))),
+        Err(e) => notify(
+            "mapping",
+            &format!("Could not read the mapping file: {e}"),
+            true,
+        ),
     }
 }

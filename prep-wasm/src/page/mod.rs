@@ -39,7 +39,12 @@ mod draw;
 mod edits;
 mod engine;
 mod files;
+mod fixes;
+mod keys;
+mod mapping;
+mod preview;
 mod scope;
+mod summary;
 
 use confirm::*;
 use dom::*;
@@ -47,7 +52,11 @@ use draw::*;
 use edits::*;
 use engine::*;
 use files::*;
+use fixes::*;
+use keys::*;
+use mapping::*;
 use scope::*;
+use summary::*;
 
 /// Files are read in slices of this size, so a large export never sits in memory twice as a
 /// JS string and the progress bar moves.
@@ -105,6 +114,9 @@ struct App {
     /// keeps showing the proposal's confidence and reason for everything else.
     overrides: Mapping,
     analysis: Option<Analysis>,
+    /// The customer's corrections (values fixed, owners assigned), sent to the workspace
+    /// whole after every change.
+    corrections: prep::corrections::Corrections,
     /// Object URLs of the confirmed downloads, revoked when the confirmation lapses.
     urls: Vec<String>,
 }
@@ -134,6 +146,7 @@ pub fn start() -> Result<(), JsValue> {
             groups_label: groups_label.clone(),
             overrides: Mapping::default(),
             analysis: None,
+            corrections: Default::default(),
             urls: Vec::new(),
         })
     });
@@ -231,7 +244,7 @@ fn wire(doc: &Document) {
         })
         .forget();
     }
-    listen("files-table", "change", on_file_override);
+    listen("files-table", "change", guarded(on_file_override));
     listen("files-table", "click", |e| {
         if let Some(name) = data_of(e, "data-remove") {
             with_app(|a| {
@@ -247,8 +260,67 @@ fn wire(doc: &Document) {
             });
         }
     });
-    listen("mapping-table", "change", on_mapping_change);
-    listen("custom-fields", "change", on_custom_field_change);
+    listen("mapping-table", "change", guarded(on_mapping_change));
+    listen("mapping-table", "click", |e| {
+        if let (Some(kind), Some(source)) = (
+            data_of(e, "data-revert-kind"),
+            data_of(e, "data-revert-source"),
+        ) {
+            revert_column(&kind, &source);
+        }
+    });
+    listen("custom-fields", "change", guarded(on_custom_field_change));
+    listen(
+        "queues",
+        "change",
+        guarded(|control, value| {
+            if control.has_attribute("data-label") {
+                on_custom_field_change(control, value)
+            } else {
+                on_mapping_change(control, value)
+            }
+        }),
+    );
+    listen("queues", "submit", |e| {
+        e.prevent_default();
+        if let Some(form) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+            on_fix(&form);
+        }
+    });
+    listen("corrections-download", "click", |_| save_corrections());
+    listen("corrections-load", "change", |e| {
+        if let Some(input) = e
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            && let Some(file) = input.files().and_then(|f| f.get(0))
+        {
+            input.set_value("");
+            spawn_local(load_corrections(file));
+        }
+    });
+    listen("record-form", "submit", |e| {
+        e.prevent_default();
+        spawn_local(preview::search(None));
+    });
+    listen("record-matches", "click", |e| {
+        if let Some(key) = data_of(e, "data-key") {
+            spawn_local(preview::search(Some(key)));
+        }
+    });
+    wire_keys(doc);
+    if let Some(w) = web_sys::window() {
+        EventListener::new(&w, "resize", |_| mark_scrollers()).forget();
+    }
+    // Leaving or reloading the page loses the files and every edit: the browser asks first.
+    if let Some(w) = web_sys::window() {
+        EventListener::new(&w, "beforeunload", |e| {
+            if with_app(|a| !a.files.is_empty()).unwrap_or(false) {
+                e.prevent_default();
+                let _ = Reflect::set(e, &"returnValue".into(), &"".into());
+            }
+        })
+        .forget();
+    }
     listen("time-zone", "change", |e| {
         if let Some(input) = e
             .target()
@@ -310,6 +382,8 @@ fn wire(doc: &Document) {
     listen("step-review", "click", |e| {
         if let Some(reason) = data_of(e, "data-reason") {
             spawn_local(download_queue(reason));
+        } else {
+            on_undo(e);
         }
     });
     listen("confirm-button", "click", |_| spawn_local(confirm()));

@@ -1,91 +1,6 @@
-//! Drawing the review queues (counts, first rows, CSV downloads) and the scope summary.
+//! Drawing the scope: records per object, tags, owners, custom fields and notices.
 
 use super::*;
-
-pub(super) fn draw_queues(an: &Analysis) {
-    let Some(root) = by_id::<Element>("queues") else {
-        return;
-    };
-    clear(&root);
-    let mut any = false;
-    for reason in Reason::ALL {
-        let count = an.summary.review.get(reason.as_str()).copied().unwrap_or(0);
-        if count == 0 {
-            continue;
-        }
-        any = true;
-        let section = el("section");
-        set_attr(&section, "class", "queue");
-        set_attr(&section, "data-queue", reason.as_str());
-        append(
-            &section,
-            &text_el(
-                "h3",
-                &format!("{} ({count})", reason.as_str().replace('_', " ")),
-            ),
-        );
-        append(&section, &text_el("p", reason.explain()));
-        let items: Vec<_> = an
-            .review
-            .iter()
-            .filter(|i| i.reason == reason)
-            .take(PREVIEW_ROWS)
-            .collect();
-        let table = el("table");
-        append(
-            &table,
-            &text_el("caption", &format!("First {} of {count}", items.len())),
-        );
-        append(
-            &table,
-            &header_row(&[
-                "File",
-                "Row",
-                "Column",
-                "Value",
-                "What happened",
-                "Row content",
-            ]),
-        );
-        let body = el("tbody");
-        for item in items {
-            append(
-                &body,
-                &row(&[
-                    td(&item.file),
-                    td(&item.row.map(|r| r.to_string()).unwrap_or_default()),
-                    td(item.column.as_deref().unwrap_or("")),
-                    td(item.value.as_deref().unwrap_or("")),
-                    td(&item.message),
-                    td(&record_text(&item.record)),
-                ]),
-            );
-        }
-        append(&table, &body);
-        let wrap = el("div");
-        set_attr(&wrap, "class", "scroll");
-        append(&wrap, &table);
-        append(&section, &wrap);
-        let button = text_el("button", &format!("Download all {count} as CSV"));
-        set_attr(&button, "type", "button");
-        set_attr(&button, "data-reason", reason.as_str());
-        append(&section, &button);
-        append(&root, &section);
-    }
-    if !any {
-        append(&root, &text_el("p", "Nothing to review."));
-    }
-}
-
-/// A held or merged row as `Header: cell` pairs (empty cells left out), shown as text.
-pub(super) fn record_text(record: &[(String, String)]) -> String {
-    record
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(h, v)| format!("{h}: {v}"))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
 
 pub(super) fn draw_scope(an: &Analysis) {
     let Some(root) = by_id::<Element>("scope") else {
@@ -134,7 +49,7 @@ pub(super) fn draw_scope(an: &Analysis) {
         ]),
     );
     append(&table, &body);
-    append(&root, &table);
+    append(&root, &scrolling(&table));
 
     append(&root, &text_el("h3", &format!("Tags ({})", s.tags.len())));
     append(
@@ -156,13 +71,25 @@ pub(super) fn draw_scope(an: &Analysis) {
     let table = el("table");
     append(
         &table,
-        &header_row(&["As exported", "Email", "Name", "Status", "Records"]),
+        &header_row(&[
+            "Owner in AllClients",
+            "Freshsales user",
+            "Name",
+            "Status",
+            "Records",
+        ]),
     );
     let body = el("tbody");
     for owner in &s.owners {
         let status = serde_json::to_value(owner.status)
             .ok()
-            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+            .and_then(|v| {
+                v.as_str().map(|s| match s {
+                    "in_users_file" => "found in your team members".to_string(),
+                    "assigned" => "assigned by you".to_string(),
+                    _ => "not found: choose a user in step 4".to_string(),
+                })
+            })
             .unwrap_or_default();
         append(
             &body,
@@ -176,7 +103,7 @@ pub(super) fn draw_scope(an: &Analysis) {
         );
     }
     append(&table, &body);
-    append(&root, &table);
+    append(&root, &scrolling(&table));
 
     append(
         &root,

@@ -2,6 +2,8 @@
 //! server on 127.0.0.1, a chromedriver child process, and a WebDriver session whose downloads
 //! land in a known folder. Nothing here reaches beyond the loopback interface.
 
+use std::ffi::OsStr;
+use std::future::Future;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -9,8 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use prep::bundle::Manifest;
+use serde_json::{Value, json};
 
 /// The workspace root (two levels above this crate).
 pub fn root() -> PathBuf {
@@ -195,7 +199,7 @@ pub async fn browser(
     driver: &Driver,
     profile: &Path,
     downloads: &Path,
-) -> Result<Client, Box<dyn std::error::Error>> {
+) -> Result<Client> {
     let caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -264,4 +268,256 @@ pub fn loader(args: &[&std::ffi::OsStr]) -> std::io::Result<std::process::Output
         }
     };
     cmd.current_dir(root()).args(args).output()
+}
+
+/// A test's result.
+pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// How long a test waits for the page.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// Runs `script` in the page and returns its value.
+pub async fn js(c: &Client, script: &str) -> Result<Value> {
+    Ok(c.execute(script, vec![]).await?)
+}
+
+/// Polls `script` (returning a boolean) until it is true.
+pub async fn until(c: &Client, script: &str, what: &str) -> Result {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if js(c, script).await? == Value::Bool(true) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            let status = js(c, "return document.getElementById('status')?.textContent + ' / ' + document.getElementById('error')?.textContent").await?;
+            return Err(format!("timed out waiting for {what} (page says: {status})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs `flow` against a fresh browser and server; on failure saves a screenshot and the
+/// page's text for whoever reads the CI log.
+pub async fn session<F, Fut>(test: &str, failure_png: &str, flow: F) -> Result
+where
+    F: FnOnce(Client, StaticServer, PathBuf, PathBuf) -> Fut,
+    Fut: Future<Output = (Client, StaticServer, Result)>,
+{
+    let Some(env) = Env::detect(test) else {
+        return Ok(());
+    };
+    // One browser at a time: the machines have two cores, and each session starts its own
+    // chromedriver on a port picked just before.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = StaticServer::start(&env.dist)?;
+    let driver = Driver::start(&env.chromedriver)?;
+    let tmp = tempfile::tempdir()?;
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads)?;
+    let c = browser(&env, &driver, &tmp.path().join("profile"), &downloads).await?;
+    let (c, server, outcome) = flow(c, server, downloads, tmp.path().to_path_buf()).await;
+    if outcome.is_err() {
+        let dir = root().join("target/browser-artifacts");
+        if let (Ok(()), Ok(png)) = (std::fs::create_dir_all(&dir), c.screenshot().await) {
+            let _ = std::fs::write(dir.join(failure_png), png);
+        }
+        if let Ok(text) = js(&c, "return document.body.innerText").await {
+            eprintln!(
+                "page text at failure:\n{}",
+                text.as_str().unwrap_or_default()
+            );
+        }
+        eprintln!("requests: {:?}", server.requests());
+    }
+    let _ = c.close().await;
+    drop(driver);
+    outcome
+}
+
+/// Opens the page and waits for its worker to be ready.
+pub async fn open_page(c: &Client, server: &StaticServer) -> Result {
+    c.goto(&format!("{}/index.html", server.origin)).await?;
+    until(
+        c,
+        "return !document.getElementById('app').hidden",
+        "the page to start",
+    )
+    .await?;
+    // The preparation runs in a Web Worker (the page's fallback would say "in this page").
+    let status = js(c, "return document.getElementById('status').textContent").await?;
+    assert!(
+        status
+            .as_str()
+            .is_some_and(|s| s.contains("background worker")),
+        "status: {status}"
+    );
+    Ok(())
+}
+
+/// Waits for the mapping of a prepared export.
+pub async fn wait_for_mapping(c: &Client) -> Result {
+    until(
+        c,
+        "return document.querySelectorAll('[data-testid=mapping-table] select').length > 10 \
+         && document.getElementById('status').textContent.startsWith('Prepared')",
+        "the mapping table",
+    )
+    .await
+}
+
+/// WebDriver's code for the Enter key.
+pub const ENTER: &str = "\u{E007}";
+/// WebDriver's code for the Tab key.
+pub const TAB: &str = "\u{E004}";
+/// WebDriver's code for the down arrow.
+pub const ARROW_DOWN: &str = "\u{E015}";
+/// Presses keys as the keyboard does (WebDriver actions, to whatever has focus): unlike an
+/// element's `send_keys`, this works on any element, a file input included.
+pub async fn press(c: &Client, keys: &str) -> Result {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for k in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    c.perform_actions(actions).await?;
+    Ok(())
+}
+
+/// WebDriver's code for the up arrow.
+pub const ARROW_UP: &str = "\u{E013}";
+
+/// What the customer takes away: the saved mapping, the bundle and the scope report.
+pub struct Downloads {
+    /// The saved mapping.
+    pub mapping: Vec<u8>,
+    /// The bundle.
+    pub bundle: Vec<u8>,
+    /// The scope report.
+    pub report: Vec<u8>,
+}
+
+/// Saves the mapping, confirms as `name` (trying once without the checkbox, which must be
+/// refused) and downloads the bundle and the report, with the mouse or the keyboard only.
+pub async fn confirm_and_download(
+    c: &Client,
+    downloads: &Path,
+    name: &str,
+    keyboard: bool,
+) -> Result<Downloads> {
+    let press = |id: &'static str| async move {
+        let e = c.find(Locator::Css(id)).await?;
+        if keyboard {
+            // Space toggles a checkbox; Enter activates buttons and links.
+            let key = if id.contains("check") { " " } else { ENTER };
+            e.send_keys(key).await
+        } else {
+            e.click().await
+        }
+    };
+    press("#save-mapping").await?;
+    let mapping = wait_for_download(downloads, "allclients.mapping.json", WAIT)?;
+    c.find(Locator::Css("[data-testid=confirm-name]"))
+        .await?
+        .send_keys(name)
+        .await?;
+    press("[data-testid=confirm-button]").await?;
+    until(
+        c,
+        "return document.getElementById('msg-confirm').textContent.includes('Tick the box')",
+        "the refusal without the checkbox",
+    )
+    .await?;
+    assert_ne!(
+        js(c, "return document.body.dataset.state ?? null").await?,
+        json!("confirmed"),
+        "confirmed without the checkbox"
+    );
+    press("[data-testid=confirm-check]").await?;
+    press("[data-testid=confirm-button]").await?;
+    until(
+        c,
+        "return document.body.dataset.state === 'confirmed'",
+        "the confirmation",
+    )
+    .await?;
+    press("[data-testid=download-bundle]").await?;
+    let bundle = wait_for_download(downloads, "allclients.bundle.jsonl.gz", WAIT)?;
+    press("[data-testid=download-report]").await?;
+    let report = wait_for_download(downloads, "allclients.bundle.scope.md", WAIT)?;
+    Ok(Downloads {
+        mapping,
+        bundle,
+        report,
+    })
+}
+
+/// Checks the page's downloads against `loader prepare --input INPUTS… --mapping M
+/// --confirmed-by NAME --confirmed-at T EXTRA…` (T taken from the page's bundle): the same
+/// bundle bytes and the same scope report.
+pub fn same_as_cli(
+    got: &Downloads,
+    inputs: &[&Path],
+    extra: &[&OsStr],
+    name: &str,
+    tmp: &Path,
+) -> Result<Manifest> {
+    let (manifest, _) = prep::bundle::verify(&got.bundle[..])?;
+    let confirmation = manifest
+        .confirmation
+        .clone()
+        .ok_or("the page's bundle is not confirmed")?;
+    assert_eq!(confirmation.confirmed_by, name);
+    let at = confirmation.confirmed_at;
+    assert!(
+        at.len() == 20 && at.ends_with('Z'),
+        "RFC 3339 whole seconds: {at}"
+    );
+    let m = tmp.join("page.mapping.json");
+    std::fs::write(&m, &got.mapping)?;
+    let out = tmp.join("cli/sample.bundle.jsonl.gz");
+    let mut args: Vec<&OsStr> = vec![OsStr::new("prepare")];
+    for input in inputs {
+        args.extend([OsStr::new("--input"), input.as_os_str()]);
+    }
+    args.extend([
+        OsStr::new("--out"),
+        out.as_os_str(),
+        OsStr::new("--mapping"),
+        m.as_os_str(),
+        OsStr::new("--confirmed-by"),
+        OsStr::new(name),
+        OsStr::new("--confirmed-at"),
+        OsStr::new(&at),
+    ]);
+    // The page proposes the browser's own time zone; the CLI is told the same.
+    let zone = manifest
+        .settings
+        .time_zone
+        .clone()
+        .ok_or("the page's bundle states no time zone")?;
+    args.extend([OsStr::new("--time-zone"), OsStr::new(&zone)]);
+    args.extend(extra);
+    let run = loader(&args)?;
+    assert!(
+        run.status.success(),
+        "loader prepare failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let cli = std::fs::read(&out)?;
+    assert!(
+        cli == got.bundle,
+        "the page's bundle ({} bytes) differs from the CLI's ({} bytes)",
+        got.bundle.len(),
+        cli.len()
+    );
+    let cli_report = std::fs::read(tmp.join("cli/sample.bundle.scope.md"))?;
+    assert_eq!(
+        String::from_utf8_lossy(&got.report),
+        String::from_utf8_lossy(&cli_report),
+        "the page's scope report is the CLI's"
+    );
+    Ok(manifest)
 }

@@ -3,19 +3,14 @@
 //! CLI byte for byte, that hostile text renders inert, and that the page fetched nothing but
 //! its own assets. Skips (with a message) when chromium, chromedriver or `dist/` is missing.
 
-use std::ffi::OsStr;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use browser_tests::{Driver, Env, StaticServer, browser, loader, root, wait_for_download};
+use browser_tests::{
+    Result, StaticServer, WAIT, confirm_and_download, js, open_page, root, same_as_cli, session,
+    until, wait_for_download, wait_for_mapping,
+};
 use fantoccini::{Client, Locator};
-use prep::bundle::Manifest;
-use serde_json::{Value, json};
-
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-const WAIT: Duration = Duration::from_secs(60);
+use serde_json::json;
 
 /// The page's own assets: the only paths the static server may see.
 const ASSETS: [&str; 8] = [
@@ -28,219 +23,6 @@ const ASSETS: [&str; 8] = [
     "/favicon.svg",
     "/worker.js",
 ];
-
-async fn js(c: &Client, script: &str) -> Result<Value> {
-    Ok(c.execute(script, vec![]).await?)
-}
-
-/// Polls `script` (returning a boolean) until it is true.
-async fn until(c: &Client, script: &str, what: &str) -> Result {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if js(c, script).await? == Value::Bool(true) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            let status = js(c, "return document.getElementById('status')?.textContent + ' / ' + document.getElementById('error')?.textContent").await?;
-            return Err(format!("timed out waiting for {what} (page says: {status})").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Runs `flow` against a fresh browser and server; on failure saves a screenshot and the
-/// page's text for whoever reads the CI log.
-async fn session<F, Fut>(test: &str, failure_png: &str, flow: F) -> Result
-where
-    F: FnOnce(Client, StaticServer, PathBuf, PathBuf) -> Fut,
-    Fut: Future<Output = (Client, StaticServer, Result)>,
-{
-    let Some(env) = Env::detect(test) else {
-        return Ok(());
-    };
-    // One browser at a time: the machines have two cores, and each session starts its own
-    // chromedriver on a port picked just before.
-    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let server = StaticServer::start(&env.dist)?;
-    let driver = Driver::start(&env.chromedriver)?;
-    let tmp = tempfile::tempdir()?;
-    let downloads = tmp.path().join("downloads");
-    std::fs::create_dir_all(&downloads)?;
-    let c = browser(&env, &driver, &tmp.path().join("profile"), &downloads).await?;
-    let (c, server, outcome) = flow(c, server, downloads, tmp.path().to_path_buf()).await;
-    if outcome.is_err() {
-        let dir = root().join("target/browser-artifacts");
-        if let (Ok(()), Ok(png)) = (std::fs::create_dir_all(&dir), c.screenshot().await) {
-            let _ = std::fs::write(dir.join(failure_png), png);
-        }
-        if let Ok(text) = js(&c, "return document.body.innerText").await {
-            eprintln!(
-                "page text at failure:\n{}",
-                text.as_str().unwrap_or_default()
-            );
-        }
-        eprintln!("requests: {:?}", server.requests());
-    }
-    let _ = c.close().await;
-    drop(driver);
-    outcome
-}
-
-async fn open_page(c: &Client, server: &StaticServer) -> Result {
-    c.goto(&format!("{}/index.html", server.origin)).await?;
-    until(
-        c,
-        "return !document.getElementById('app').hidden",
-        "the page to start",
-    )
-    .await?;
-    // The preparation runs in a Web Worker (the page's fallback would say "in this page").
-    let status = js(c, "return document.getElementById('status').textContent").await?;
-    assert!(
-        status
-            .as_str()
-            .is_some_and(|s| s.contains("background worker")),
-        "status: {status}"
-    );
-    Ok(())
-}
-
-async fn wait_for_mapping(c: &Client) -> Result {
-    until(
-        c,
-        "return document.querySelectorAll('[data-testid=mapping-table] select').length > 10 \
-         && document.getElementById('status').textContent.startsWith('Prepared')",
-        "the mapping table",
-    )
-    .await
-}
-
-/// What the customer takes away: the saved mapping, the bundle and the scope report.
-struct Downloads {
-    mapping: Vec<u8>,
-    bundle: Vec<u8>,
-    report: Vec<u8>,
-}
-
-/// WebDriver's code for the Enter key.
-const ENTER: &str = "\u{E007}";
-
-/// Saves the mapping, confirms as `name` (trying once without the checkbox, which must be
-/// refused) and downloads the bundle and the report, with the mouse or the keyboard only.
-async fn confirm_and_download(
-    c: &Client,
-    downloads: &Path,
-    name: &str,
-    keyboard: bool,
-) -> Result<Downloads> {
-    let press = |id: &'static str| async move {
-        let e = c.find(Locator::Css(id)).await?;
-        if keyboard {
-            // Space toggles a checkbox; Enter activates buttons and links.
-            let key = if id.contains("check") { " " } else { ENTER };
-            e.send_keys(key).await
-        } else {
-            e.click().await
-        }
-    };
-    press("#save-mapping").await?;
-    let mapping = wait_for_download(downloads, "allclients.mapping.json", WAIT)?;
-    c.find(Locator::Css("[data-testid=confirm-name]"))
-        .await?
-        .send_keys(name)
-        .await?;
-    press("[data-testid=confirm-button]").await?;
-    until(
-        c,
-        "return document.getElementById('error').textContent.includes('Tick the box')",
-        "the refusal without the checkbox",
-    )
-    .await?;
-    assert_ne!(
-        js(c, "return document.body.dataset.state ?? null").await?,
-        json!("confirmed"),
-        "confirmed without the checkbox"
-    );
-    press("[data-testid=confirm-check]").await?;
-    press("[data-testid=confirm-button]").await?;
-    until(
-        c,
-        "return document.body.dataset.state === 'confirmed'",
-        "the confirmation",
-    )
-    .await?;
-    press("[data-testid=download-bundle]").await?;
-    let bundle = wait_for_download(downloads, "allclients.bundle.jsonl.gz", WAIT)?;
-    press("[data-testid=download-report]").await?;
-    let report = wait_for_download(downloads, "allclients.bundle.scope.md", WAIT)?;
-    Ok(Downloads {
-        mapping,
-        bundle,
-        report,
-    })
-}
-
-/// Checks the page's downloads against `loader prepare --input INPUTS… --mapping M
-/// --confirmed-by NAME --confirmed-at T` (T taken from the page's bundle): the same bundle
-/// bytes and the same scope report.
-fn same_as_cli(got: &Downloads, inputs: &[&Path], name: &str, tmp: &Path) -> Result<Manifest> {
-    let (manifest, _) = prep::bundle::verify(&got.bundle[..])?;
-    let confirmation = manifest
-        .confirmation
-        .clone()
-        .ok_or("the page's bundle is not confirmed")?;
-    assert_eq!(confirmation.confirmed_by, name);
-    let at = confirmation.confirmed_at;
-    assert!(
-        at.len() == 20 && at.ends_with('Z'),
-        "RFC 3339 whole seconds: {at}"
-    );
-    let m = tmp.join("page.mapping.json");
-    std::fs::write(&m, &got.mapping)?;
-    let out = tmp.join("cli/sample.bundle.jsonl.gz");
-    let mut args: Vec<&OsStr> = vec![OsStr::new("prepare")];
-    for input in inputs {
-        args.extend([OsStr::new("--input"), input.as_os_str()]);
-    }
-    args.extend([
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--mapping"),
-        m.as_os_str(),
-        OsStr::new("--confirmed-by"),
-        OsStr::new(name),
-        OsStr::new("--confirmed-at"),
-        OsStr::new(&at),
-    ]);
-    // The page proposes the browser's own time zone; the CLI is told the same.
-    let zone = manifest
-        .settings
-        .time_zone
-        .clone()
-        .ok_or("the page's bundle states no time zone")?;
-    args.extend([OsStr::new("--time-zone"), OsStr::new(&zone)]);
-    let run = loader(&args)?;
-    assert!(
-        run.status.success(),
-        "loader prepare failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let cli = std::fs::read(&out)?;
-    assert!(
-        cli == got.bundle,
-        "the page's bundle ({} bytes) differs from the CLI's ({} bytes)",
-        got.bundle.len(),
-        cli.len()
-    );
-    let cli_report = std::fs::read(tmp.join("cli/sample.bundle.scope.md"))?;
-    assert_eq!(
-        String::from_utf8_lossy(&got.report),
-        String::from_utf8_lossy(&cli_report),
-        "the page's scope report is the CLI's"
-    );
-    Ok(manifest)
-}
 
 #[tokio::test]
 async fn customer_flow_matches_the_cli_and_stays_offline() -> Result {
@@ -334,7 +116,7 @@ async fn picked_flow(c: &Client, server: &StaticServer, downloads: &Path, tmp: &
     wait_for_mapping(c).await?;
     let got = confirm_and_download(c, downloads, "Sam Picker", true).await?;
     let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let manifest = same_as_cli(&got, &inputs, "Sam Picker", tmp)?;
+    let manifest = same_as_cli(&got, &inputs, &[], "Sam Picker", tmp)?;
     assert!(manifest.inputs.iter().any(|i| i.file == "Welcome.html"));
 
     // Loading the saved mapping applies it whole (every column is now the customer's) and
@@ -347,7 +129,7 @@ async fn picked_flow(c: &Client, server: &StaticServer, downloads: &Path, tmp: &
         c,
         "return document.getElementById('status').textContent.startsWith('Prepared') \
          && [...document.querySelectorAll('[data-testid=mapping-table] tbody tr')] \
-              .every(tr => tr.textContent.includes('100 %'))",
+              .every(tr => tr.textContent.includes('Your choice'))",
         "the loaded mapping",
     )
     .await?;
@@ -382,7 +164,13 @@ async fn flow(c: &Client, server: &StaticServer, downloads: &Path, tmp: &Path) -
     std::fs::create_dir_all(&artifacts)?;
     std::fs::write(artifacts.join("files.png"), c.screenshot().await?)?;
 
-    // 2. Change one mapping: the Birthday column is not migrated.
+    // 2. Change one mapping: the Birthday column is not migrated (its section opened first,
+    // as a customer would).
+    js(
+        c,
+        "const d = document.getElementById('mapping-contacts'); d.open = true; return true",
+    )
+    .await?;
     let birthday = c
         .find(Locator::Css(
             "[data-testid=mapping-table] select[data-kind=contacts][data-source=Birthday]",
@@ -399,7 +187,7 @@ async fn flow(c: &Client, server: &StaticServer, downloads: &Path, tmp: &Path) -
     assert!(
         js(c, "return document.querySelector('select[data-source=Birthday]').closest('tr').textContent").await?
             .as_str()
-            .is_some_and(|t| t.contains("100 %")),
+            .is_some_and(|t| t.contains("Your choice")),
         "an edited column shows the customer's choice"
     );
 
@@ -413,7 +201,7 @@ async fn flow(c: &Client, server: &StaticServer, downloads: &Path, tmp: &Path) -
 
     // 3. Save the mapping, confirm, download; (a) byte-identical to the native CLI.
     let got = confirm_and_download(c, downloads, "Pat Owner", false).await?;
-    let manifest = same_as_cli(&got, &[sample.as_path()], "Pat Owner", tmp)?;
+    let manifest = same_as_cli(&got, &[sample.as_path()], &[], "Pat Owner", tmp)?;
 
     // The other screens, for people to look at.
     for (section, png) in [

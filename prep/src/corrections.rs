@@ -1,0 +1,380 @@
+//! The customer's corrections of their export: a value fixed in place (an invalid email, a
+//! bad date, a value outside a dropdown) and an unknown owner assigned to a Freshsales
+//! user. They are data, not edits of the files: the page records them, `loader prepare
+//! --corrections FILE` reads the same file, the preparation applies them to the parsed
+//! cells before anything else looks at them, and the bundle carries them (file, row,
+//! column, original value, new value) so the loaded data can be traced to the export.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PrepError;
+use crate::report::neutralise;
+use crate::review::{Reason, ReviewItem};
+use crate::table::Table;
+
+/// Version of the corrections file format.
+pub const CORRECTIONS_FORMAT_VERSION: u32 = 1;
+
+/// Every correction of one export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Corrections {
+    /// [`CORRECTIONS_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Cells replaced, in the order they were made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<CellFix>,
+    /// Owners assigned to a Freshsales user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<OwnerFix>,
+}
+
+impl Default for Corrections {
+    fn default() -> Self {
+        Corrections {
+            format_version: CORRECTIONS_FORMAT_VERSION,
+            cells: Vec::new(),
+            owners: Vec::new(),
+        }
+    }
+}
+
+/// One cell of the export, replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellFix {
+    /// The input file (as named in the bundle's inputs).
+    pub file: String,
+    /// 1-based record number (the header is row 1).
+    pub row: u64,
+    /// The column's header.
+    pub column: String,
+    /// The value the export has: a correction applies only while the file still says this,
+    /// so one made for an older export never changes the wrong value.
+    pub original: String,
+    /// The value to use instead (empty: leave the cell empty).
+    pub value: String,
+}
+
+/// An owner value of the export assigned to a Freshsales user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerFix {
+    /// The owner as written in the export.
+    pub owner: String,
+    /// The Freshsales user's email.
+    pub email: String,
+}
+
+impl Corrections {
+    /// Reads a corrections file's JSON.
+    pub fn from_json(json: &str) -> Result<Corrections, String> {
+        let c: Corrections = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        if c.format_version != CORRECTIONS_FORMAT_VERSION {
+            return Err(format!(
+                "corrections format {} is not supported (expected {CORRECTIONS_FORMAT_VERSION})",
+                c.format_version
+            ));
+        }
+        for o in &c.owners {
+            if !crate::values::is_valid_email(o.email.trim()) {
+                return Err(format!(
+                    "owner '{}': '{}' is not an email address",
+                    o.owner, o.email
+                ));
+            }
+        }
+        Ok(c)
+    }
+
+    /// Whether there is nothing to correct.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty() && self.owners.is_empty()
+    }
+
+    /// Records a cell's new value; a second fix of the same cell replaces the first (and
+    /// keeps the export's original). Setting the original back removes the fix.
+    pub fn set_cell(&mut self, fix: CellFix) {
+        let same = |c: &CellFix| c.file == fix.file && c.row == fix.row && c.column == fix.column;
+        let original = match self.cells.iter().position(same) {
+            Some(i) => self.cells.remove(i).original,
+            None => fix.original.clone(),
+        };
+        if fix.value != original {
+            self.cells.push(CellFix { original, ..fix });
+        }
+    }
+
+    /// Assigns `owner` to the user `email` (a blank email removes the assignment).
+    pub fn set_owner(&mut self, owner: &str, email: &str) {
+        self.owners.retain(|o| o.owner != owner);
+        if !email.trim().is_empty() {
+            self.owners.push(OwnerFix {
+                owner: owner.to_string(),
+                email: email.trim().to_string(),
+            });
+        }
+    }
+
+    /// The owner assignments by the owner value, trimmed and lower-cased (how owners are
+    /// matched).
+    pub fn owner_map(&self) -> BTreeMap<String, String> {
+        self.owners
+            .iter()
+            .map(|o| (o.owner.trim().to_lowercase(), o.email.clone()))
+            .collect()
+    }
+
+    /// Checks that every cell fix names a file among `files`.
+    pub fn check_files(&self, files: &[&str]) -> Result<(), PrepError> {
+        match self
+            .cells
+            .iter()
+            .find(|c| !files.contains(&c.file.as_str()))
+        {
+            Some(c) => Err(PrepError::Input {
+                file: c.file.clone(),
+                message: format!(
+                    "the corrections name this file (row {}, column '{}'), but it is not among the inputs",
+                    c.row, c.column
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads a review queue's CSV (as [`crate::report::queue_csv`] writes it) that the
+    /// customer edited in a spreadsheet: every cell that differs from what the queue held
+    /// becomes a cell fix. `items` are the review items of the preparation the CSV came
+    /// from (they hold the original values).
+    pub fn from_queue_csv(csv: &str, items: &[ReviewItem]) -> Result<Corrections, String> {
+        let csv = csv.strip_prefix('\u{feff}').unwrap_or(csv);
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(csv.as_bytes());
+        let headers = r.headers().map_err(|e| e.to_string())?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(file_at), Some(row_at), Some(_), Some(value_at)) =
+            (col("File"), col("Row"), col("Column"), col("Value"))
+        else {
+            return Err(
+                "not a review queue file: it needs the columns File, Row, Column and Value".into(),
+            );
+        };
+        let first_source =
+            col(QUEUE_COLUMNS[QUEUE_COLUMNS.len() - 1]).map_or(headers.len(), |i| i + 1);
+        let mut out = Corrections::default();
+        for (n, record) in r.records().enumerate() {
+            let record = record.map_err(|e| format!("line {}: {e}", n + 2))?;
+            let get = |i: usize| record.get(i).unwrap_or("");
+            let (file, row) = (unneutralise(get(file_at)), get(row_at));
+            let Ok(row) = row.parse::<u64>() else {
+                continue; // a file-level item: nothing to correct
+            };
+            let Some(item) = items
+                .iter()
+                .find(|i| i.file == file && i.row == Some(row) && fixable(i))
+            else {
+                continue;
+            };
+            let mut fix = |column: &str, original: &str, cell: &str| {
+                let value = unneutralise(cell);
+                if value != original {
+                    out.set_cell(CellFix {
+                        file: file.clone(),
+                        row,
+                        column: column.to_string(),
+                        original: original.to_string(),
+                        value,
+                    });
+                }
+            };
+            if let (Some(column), Some(value)) = (&item.column, &item.value) {
+                fix(column, value, get(value_at));
+            }
+            for (i, header) in headers.iter().enumerate().skip(first_source) {
+                if let Some((_, original)) = item.record.iter().find(|(h, _)| h == header)
+                    && Some(header) != item.column.as_deref()
+                {
+                    fix(header, original, get(i));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The fixed columns of a review queue CSV; the held row's own columns follow.
+pub const QUEUE_COLUMNS: [&str; 8] = [
+    "Problem",
+    "File",
+    "Row",
+    "Line",
+    "Column",
+    "Value",
+    "What happened",
+    "Held back",
+];
+
+/// A cell read back from a spreadsheet: the apostrophe [`neutralise`] added is taken off.
+fn unneutralise(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if neutralise(rest) == cell => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
+/// Whether the customer can fix this item by changing its value in place.
+pub fn fixable(item: &ReviewItem) -> bool {
+    item.row.is_some()
+        && item.column.is_some()
+        && matches!(
+            item.reason,
+            Reason::InvalidEmail | Reason::InvalidValue | Reason::MissingDueDate
+        )
+}
+
+/// Applies the fixes of `file` to its table. A fix whose row or column the file does not
+/// have, or whose original is not what the file holds, is refused by file, row and column.
+pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(), PrepError> {
+    let mine: Vec<&CellFix> = fixes.iter().filter(|f| f.file == file).collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let mut changes = Vec::with_capacity(mine.len());
+    for fix in mine {
+        let refuse = |message: String| PrepError::Input {
+            file: file.to_string(),
+            message: format!("row {}, column '{}': {message}", fix.row, fix.column),
+        };
+        let Some(column) = table.column(&fix.column) else {
+            return Err(refuse(
+                "the corrections name this column, but the file has none".into(),
+            ));
+        };
+        let Some(index) = table.rows.iter().position(|r| r.row == fix.row) else {
+            return Err(refuse(
+                "the corrections name this row, but the file has none".into(),
+            ));
+        };
+        let now = table.rows[index].get(column);
+        if now != fix.original {
+            return Err(refuse(format!(
+                "the correction expects '{}' but the file has '{now}': the export changed since \
+                 the correction was made; make it again",
+                fix.original
+            )));
+        }
+        changes.push((index, column, fix.value.as_str()));
+    }
+    table.replace_cells(&changes);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table::parse("C.csv", "Email,Name\r\nbad@,Ada\r\nbo@x.com,Bo\r\n", None).unwrap()
+    }
+
+    #[test]
+    fn a_fix_replaces_the_cell_and_nothing_else() {
+        let mut t = table();
+        let fix = CellFix {
+            file: "C.csv".into(),
+            row: 2,
+            column: "Email".into(),
+            original: "bad@".into(),
+            value: "ada@x.com".into(),
+        };
+        apply_cells("C.csv", &mut t, std::slice::from_ref(&fix)).unwrap();
+        assert_eq!(t.rows[0].get(0), "ada@x.com");
+        assert_eq!(t.rows[0].get(1), "Ada");
+        assert_eq!(t.rows[1].get(0), "bo@x.com");
+        assert_eq!(t.rows[0].row, 2);
+        // A second application finds the new value, not the original: refused by name.
+        let e = apply_cells("C.csv", &mut t, &[fix])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("C.csv: row 2, column 'Email': the correction expects 'bad@'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_rows_and_columns_are_refused() {
+        let mut t = table();
+        let mut fix = CellFix {
+            file: "C.csv".into(),
+            row: 9,
+            column: "Email".into(),
+            original: "x".into(),
+            value: "y".into(),
+        };
+        let e = apply_cells("C.csv", &mut t, std::slice::from_ref(&fix)).unwrap_err();
+        assert!(e.to_string().contains("name this row"), "{e}");
+        fix.row = 2;
+        fix.column = "Fax".into();
+        let e = apply_cells("C.csv", &mut t, &[fix]).unwrap_err();
+        assert!(e.to_string().contains("name this column"), "{e}");
+    }
+
+    #[test]
+    fn setting_a_cell_twice_keeps_the_original_and_back_removes_it() {
+        let mut c = Corrections::default();
+        let fix = |v: &str, original: &str| CellFix {
+            file: "C.csv".into(),
+            row: 2,
+            column: "Email".into(),
+            original: original.into(),
+            value: v.into(),
+        };
+        c.set_cell(fix("a@x.com", "bad@"));
+        c.set_cell(fix("b@x.com", "a@x.com"));
+        assert_eq!(c.cells, vec![fix("b@x.com", "bad@")]);
+        c.set_cell(fix("bad@", "b@x.com"));
+        assert!(c.is_empty());
+        c.set_owner("Jordan", "pat@agency.example");
+        c.set_owner("Jordan", "sam@agency.example");
+        assert_eq!(c.owner_map()["jordan"], "sam@agency.example");
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(Corrections::from_json(&json).unwrap(), c);
+        c.set_owner("Jordan", "not an email");
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(Corrections::from_json(&json).is_err());
+    }
+
+    #[test]
+    fn an_edited_queue_csv_becomes_corrections() {
+        let item = ReviewItem::new(Reason::InvalidEmail, "C.csv", "malformed")
+            .at(2, 2)
+            .value("Email", "bad@")
+            .hold(vec![
+                ("Email".into(), "bad@".into()),
+                ("Name".into(), "=Ada".into()),
+            ]);
+        let items = vec![item];
+        let csv = crate::report::queue_csv(&items, Reason::InvalidEmail);
+        assert!(csv.starts_with('\u{feff}'), "Excel reads UTF-8 with a BOM");
+        assert_eq!(
+            Corrections::from_queue_csv(&csv, &items).unwrap(),
+            Corrections::default(),
+            "an unedited queue corrects nothing (the apostrophe before =Ada included)"
+        );
+        let edited = csv.replace(",bad@,", ",ada@x.com,");
+        let c = Corrections::from_queue_csv(&edited, &items).unwrap();
+        assert_eq!(
+            c.cells,
+            vec![CellFix {
+                file: "C.csv".into(),
+                row: 2,
+                column: "Email".into(),
+                original: "bad@".into(),
+                value: "ada@x.com".into(),
+            }]
+        );
+        assert!(Corrections::from_queue_csv("a,b\r\n1,2\r\n", &items).is_err());
+    }
+}

@@ -1,0 +1,270 @@
+//! Real values next to each mapping row: up to three values of the column and what
+//! Freshsales will receive for each, read from the records the preparation actually built
+//! (after date parsing, phone placement, tag splitting, owner matching), so the page never
+//! shows a guess of its own.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates::DateOrder;
+use crate::fields::StdField;
+use crate::kind::FileKind;
+use crate::mapping::Target;
+use crate::model::{Account, Appointment, Contact, Owner, Task};
+use crate::review::ReviewItem;
+use crate::sheet::Sheet;
+use crate::values::split_list;
+
+/// How many values a mapping row shows.
+pub const PER_COLUMN: usize = 3;
+
+/// The sample values of one column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSamples {
+    /// The file kind.
+    pub kind: FileKind,
+    /// The column's header.
+    pub column: String,
+    /// Up to [`PER_COLUMN`] distinct non-empty values, in file order.
+    pub samples: Vec<Sample>,
+}
+
+/// One value and its fate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    /// As in the export.
+    pub value: String,
+    /// What Freshsales receives, in words ("Work: 555-0100", "held back: …").
+    pub becomes: String,
+}
+
+/// Everything the samples are read from.
+pub struct Built<'a> {
+    /// The sheets by kind, with their effective columns.
+    pub sheets: &'a BTreeMap<FileKind, Vec<Sheet<'a>>>,
+    #[allow(missing_docs)]
+    pub contacts: &'a [Contact],
+    #[allow(missing_docs)]
+    pub accounts: &'a [Account],
+    #[allow(missing_docs)]
+    pub owners: &'a [Owner],
+    #[allow(missing_docs)]
+    pub tasks: &'a [Task],
+    #[allow(missing_docs)]
+    pub appointments: &'a [Appointment],
+    #[allow(missing_docs)]
+    pub review: &'a [ReviewItem],
+}
+
+/// The samples of every column of every sheet.
+pub fn build(b: &Built) -> Vec<ColumnSamples> {
+    let mut contact_of: HashMap<(&str, u64), &Contact> = HashMap::new();
+    for c in b.contacts {
+        for s in &c.sources {
+            contact_of.insert((s.file.as_str(), s.row), c);
+        }
+    }
+    let task_of: HashMap<(&str, u64), &Task> = b
+        .tasks
+        .iter()
+        .map(|t| ((t.source.file.as_str(), t.source.row), t))
+        .collect();
+    let appt_of: HashMap<(&str, u64), &Appointment> = b
+        .appointments
+        .iter()
+        .map(|a| ((a.source.file.as_str(), a.source.row), a))
+        .collect();
+    let mut out = Vec::new();
+    for (kind, sheets) in b.sheets {
+        let Some(first) = sheets.first() else {
+            continue;
+        };
+        for col in &first.columns {
+            let order = col.date_order.unwrap_or_default();
+            let mut samples: Vec<Sample> = Vec::new();
+            'sheets: for sheet in sheets {
+                let Some(index) = sheet.table.column(&col.source) else {
+                    continue;
+                };
+                for row in &sheet.table.rows {
+                    let value = row.get(index);
+                    if value.trim().is_empty() || samples.iter().any(|s| s.value == value) {
+                        continue;
+                    }
+                    let at = (sheet.file, row.row);
+                    let becomes = match held(b.review, at, &col.source) {
+                        Some(why) => why,
+                        None => match kind {
+                            FileKind::Contacts => match contact_of.get(&at) {
+                                Some(c)
+                                    if c.sources[0].file != at.0 || c.sources[0].row != at.1 =>
+                                {
+                                    format!(
+                                        "merged into the contact of {} row {}",
+                                        c.sources[0].file, c.sources[0].row
+                                    )
+                                }
+                                Some(c) => contact_value(b, c, &col.target, value),
+                                None => "not loaded".into(),
+                            },
+                            FileKind::Tasks => match task_of.get(&at) {
+                                Some(t) => task_value(b, t, &col.target, value, order),
+                                None => "not loaded".into(),
+                            },
+                            FileKind::Appointments => match appt_of.get(&at) {
+                                Some(a) => appointment_value(a, &col.target, value, order),
+                                None => "not loaded".into(),
+                            },
+                            _ => generic(&col.target, value, order),
+                        },
+                    };
+                    samples.push(Sample {
+                        value: value.to_string(),
+                        becomes,
+                    });
+                    if samples.len() == PER_COLUMN {
+                        break 'sheets;
+                    }
+                }
+            }
+            out.push(ColumnSamples {
+                kind: *kind,
+                column: col.source.clone(),
+                samples,
+            });
+        }
+    }
+    out
+}
+
+/// Why a value does not arrive, when a review item holds it or its row.
+fn held(review: &[ReviewItem], (file, row): (&str, u64), column: &str) -> Option<String> {
+    let mine = review
+        .iter()
+        .filter(|i| i.file == file && i.row == Some(row));
+    for i in mine {
+        if i.held {
+            return Some(format!("held back: {}", i.reason.label().to_lowercase()));
+        }
+        if i.column.as_deref() == Some(column) && i.reason == crate::review::Reason::InvalidValue {
+            return Some(format!("held for review: {}", i.message));
+        }
+    }
+    None
+}
+
+fn text(v: Option<&str>) -> String {
+    v.map_or_else(|| "(empty)".into(), str::to_string)
+}
+
+fn owner_value(b: &Built, value: &str) -> String {
+    let v = value.trim().to_lowercase();
+    match b.owners.iter().find(|o| o.source.to_lowercase() == v) {
+        Some(Owner {
+            email: Some(e),
+            status: crate::model::OwnerStatus::InUsersFile | crate::model::OwnerStatus::Assigned,
+            ..
+        }) => format!("the user {e}"),
+        _ => "unknown user: choose one in the review below".into(),
+    }
+}
+
+fn contact_value(b: &Built, c: &Contact, target: &Target, value: &str) -> String {
+    let v = value.trim();
+    match target {
+        Target::Field(f) => match f {
+            StdField::FirstName => text(c.first_name.as_deref()),
+            StdField::LastName => text(c.last_name.as_deref()),
+            StdField::Email => text(c.email.as_deref()),
+            StdField::OtherEmail => c.other_emails.join(", "),
+            StdField::Company => c
+                .account
+                .as_ref()
+                .and_then(|k| b.accounts.iter().find(|a| &a.key == k))
+                .map_or_else(|| "(no account)".into(), |a| a.name.clone()),
+            StdField::JobTitle => text(c.job_title.as_deref()),
+            StdField::WorkNumber | StdField::MobileNumber | StdField::Phone => phone(c, v),
+            StdField::Address | StdField::Address2 => text(c.address.as_deref()),
+            StdField::City => text(c.city.as_deref()),
+            StdField::State => text(c.state.as_deref()),
+            StdField::Zipcode => text(c.zipcode.as_deref()),
+            StdField::Country => text(c.country.as_deref()),
+            StdField::Owner => owner_value(b, v),
+            StdField::CreatedAt => text(c.created_at.as_deref()),
+            StdField::UpdatedAt => text(c.updated_at.as_deref()),
+            StdField::ContactId => format!("External ID allclients:{v}"),
+            _ => v.to_string(),
+        },
+        Target::Tags => {
+            let wanted: Vec<String> = split_list(v).iter().map(|t| t.to_lowercase()).collect();
+            let tags: Vec<&str> = c
+                .tags
+                .iter()
+                .filter(|t| wanted.contains(&t.to_lowercase()))
+                .map(String::as_str)
+                .collect();
+            format!("tags: {}", tags.join(", "))
+        }
+        Target::TagIfTrue(tag) if c.tags.contains(tag) => format!("tag “{tag}”"),
+        Target::TagIfTrue(_) => "no tag".into(),
+        Target::Custom(label) => c
+            .custom_fields
+            .get(label.as_str())
+            .map_or_else(|| "(empty)".into(), crate::preview::shown),
+        Target::Append => v.to_string(),
+        Target::Ignore => "left behind".into(),
+    }
+}
+
+/// Where a phone went: Work, Mobile, or the text field named after its label.
+fn phone(c: &Contact, v: &str) -> String {
+    if c.work_number.as_deref() == Some(v) {
+        return format!("Work: {v}");
+    }
+    if c.mobile_number.as_deref() == Some(v) {
+        return format!("Mobile: {v}");
+    }
+    for (label, value) in &c.custom_fields {
+        if value.as_str() == Some(v) {
+            return format!("{label}: {v}");
+        }
+    }
+    v.to_string()
+}
+
+fn task_value(b: &Built, t: &Task, target: &Target, value: &str, order: DateOrder) -> String {
+    match target {
+        Target::Field(StdField::Title) => t.title.clone(),
+        Target::Field(StdField::DueDate) => text(t.due_date.as_deref()),
+        Target::Field(StdField::Owner) => owner_value(b, value),
+        Target::Field(StdField::Status) => format!("{:?}", t.status).to_lowercase(),
+        Target::Ignore => "left behind".into(),
+        _ => generic(target, value, order),
+    }
+}
+
+fn appointment_value(a: &Appointment, target: &Target, value: &str, order: DateOrder) -> String {
+    match target {
+        Target::Field(StdField::Title) => a.title.clone(),
+        Target::Field(StdField::Date | StdField::Start) => text(a.start.as_deref()),
+        Target::Field(StdField::End) => text(a.end.as_deref()),
+        Target::Ignore => "left behind".into(),
+        _ => generic(target, value, order),
+    }
+}
+
+/// For rows whose record is not kept at hand (notes are built one at a time): the field,
+/// and dates as read.
+fn generic(target: &Target, value: &str, order: DateOrder) -> String {
+    match target {
+        Target::Ignore => "left behind".into(),
+        Target::Field(f) if f.is_date() => {
+            match crate::dates::parse_raw(value).and_then(|d| d.settle(order)) {
+                Some(d) => d.to_iso(),
+                None => "not a date".into(),
+            }
+        }
+        t => crate::labels::target(t),
+    }
+}

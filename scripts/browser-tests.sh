@@ -17,6 +17,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v wasm-opt >/dev/null || missing+=(binaryen)
+command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
@@ -39,6 +40,14 @@ if ! has_version wasm-pack "$WASM_PACK_VERSION"; then
 fi
 if ! has_version trunk "$TRUNK_VERSION"; then
   cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+# axe-core (the accessibility checker the page tests run through WebDriver), from npm.
+AXE_VERSION=4.11.0
+axe=target/browser-tools/node_modules/axe-core
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json"; then
+  mkdir -p target/browser-tools
+  npm install --no-audit --no-fund --prefix target/browser-tools "axe-core@$AXE_VERSION"
 fi
 
 echo "== page (trunk build --release --offline → dist/)"

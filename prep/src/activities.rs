@@ -308,11 +308,7 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
                 Join::Found(i, by) => (i, by),
                 Join::Missing(why) => {
                     counts.held += 1;
-                    review.push(
-                        ReviewItem::new(Reason::OrphanTask, sheet.file, why)
-                            .at(row.row, row.line)
-                            .hold(sheet.record(row)),
-                    );
+                    review.push(sheet.orphan(row, Reason::OrphanTask, why));
                     continue;
                 }
             };
@@ -423,14 +419,16 @@ pub fn appointments(
                 }
                 Join::Missing(why) => {
                     if has_ref {
-                        review.push(
-                            ReviewItem::new(
-                                Reason::OrphanAppointment,
-                                sheet.file,
-                                format!("{why}; loaded without a contact"),
-                            )
-                            .at(row.row, row.line),
-                        );
+                        let mut item = ReviewItem::new(
+                            Reason::OrphanAppointment,
+                            sheet.file,
+                            format!("{why}; loaded without a contact"),
+                        )
+                        .at(row.row, row.line);
+                        if let Some((header, value)) = sheet.link_cell(row) {
+                            item = item.value(header, &value);
+                        }
+                        review.push(item);
                     }
                     None
                 }

@@ -229,7 +229,12 @@ pub fn fixable(item: &ReviewItem) -> bool {
         && item.column.is_some()
         && matches!(
             item.reason,
-            Reason::InvalidEmail | Reason::InvalidValue | Reason::MissingDueDate
+            Reason::InvalidEmail
+                | Reason::InvalidValue
+                | Reason::MissingDueDate
+                | Reason::OrphanNote
+                | Reason::OrphanTask
+                | Reason::OrphanAppointment
         )
 }
 

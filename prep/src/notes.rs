@@ -102,11 +102,7 @@ pub fn plan(
                 Join::Found(i, by) => (i, by),
                 Join::Missing(why) => {
                     counts.held += 1;
-                    review.push(
-                        ReviewItem::new(Reason::OrphanNote, sheet.file, why)
-                            .at(row.row, row.line)
-                            .hold(sheet.record(row)),
-                    );
+                    review.push(sheet.orphan(row, Reason::OrphanNote, why));
                     continue;
                 }
             };

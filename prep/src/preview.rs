@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::Notes;
-use crate::contacts::full_name;
 use crate::fields::FieldValue;
 use crate::model::{Appointment, Contact, Note, Owner, OwnerStatus, Task};
 use crate::prepare::Prepared;
@@ -57,9 +56,18 @@ pub struct RecordPreview {
 }
 
 fn name_of(c: &Contact) -> String {
-    full_name(c.first_name.as_deref(), c.last_name.as_deref())
-        .or_else(|| c.email.clone())
-        .unwrap_or_else(|| c.key.clone())
+    let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        c.email.clone().unwrap_or_else(|| c.key.clone())
+    } else {
+        name
+    }
 }
 
 /// Searches the contacts of `p` (its notes from `notes`) for `query` (case-insensitive,

@@ -67,6 +67,35 @@ impl<'a> Sheet<'a> {
         self.all_std(field).first().copied()
     }
 
+    /// The cell that names a row's contact (its email, else its contact id, else its
+    /// name) as (header, value): what a customer corrects to join an orphan.
+    pub fn link_cell(&self, row: &Row) -> Option<(&str, String)> {
+        [
+            StdField::Email,
+            StdField::ContactId,
+            StdField::ContactName,
+            StdField::LastName,
+        ]
+        .into_iter()
+        .find_map(|f| {
+            let i = self.std(f)?;
+            let v = row.get(i);
+            (!v.trim().is_empty()).then(|| (self.table.headers[i].as_str(), v.to_string()))
+        })
+    }
+
+    /// A row held because it names no loaded contact, carrying the cell that names one (so
+    /// the customer can correct it in place).
+    pub fn orphan(&self, row: &Row, reason: Reason, why: String) -> ReviewItem {
+        let mut item = ReviewItem::new(reason, self.file, why)
+            .at(row.row, row.line)
+            .hold(self.record(row));
+        if let Some((header, value)) = self.link_cell(row) {
+            item = item.value(header, &value);
+        }
+        item
+    }
+
     /// Indexes of all columns mapped to `field`, in column order.
     pub fn all_std(&self, field: StdField) -> &[usize] {
         self.by_field.get(field as usize).map_or(&[], Vec::as_slice)

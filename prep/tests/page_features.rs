@@ -249,3 +249,40 @@ fn a_preview_carries_the_contacts_notes_tasks_and_review_items() {
         "{review:?}"
     );
 }
+
+#[test]
+fn an_orphan_note_fixed_in_place_joins_its_contact() {
+    let files = sample();
+    let before = prepare(&files, &confirmed()).unwrap();
+    let orphan = before
+        .review
+        .iter()
+        .find(|i| i.reason == Reason::OrphanNote && i.column.is_some())
+        .expect("orphan notes name the cell that links them")
+        .clone();
+    assert!(prep::corrections::fixable(&orphan));
+    let contact = before.contacts.iter().find(|c| c.email.is_some()).unwrap();
+    let mut corrections = Corrections::default();
+    corrections.set_cell(CellFix {
+        file: orphan.file.clone(),
+        row: orphan.row.unwrap(),
+        column: orphan.column.clone().unwrap(),
+        original: orphan.value.clone().unwrap(),
+        value: contact.email.clone().unwrap(),
+    });
+    let after = prepare(
+        &files,
+        &Options {
+            corrections,
+            ..confirmed()
+        },
+    )
+    .unwrap();
+    assert_eq!(after.objects.notes.loaded, before.objects.notes.loaded + 1);
+    assert!(
+        after
+            .notes
+            .iter()
+            .any(|n| n.contact == contact.key && n.source.row == orphan.row.unwrap())
+    );
+}

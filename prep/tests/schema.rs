@@ -34,6 +34,24 @@ fn sample_bundle_validates_against_the_schema() {
         }),
         ..Options::default()
     };
+    // With corrections (a fixed cell, an assigned owner), so those parts are checked too.
+    let draft = prepare(&inputs, &Options::default()).unwrap();
+    let bad = draft
+        .review
+        .iter()
+        .find(|i| i.reason == prep::review::Reason::InvalidEmail)
+        .unwrap();
+    let mut options = options;
+    options.corrections.set_cell(prep::corrections::CellFix {
+        file: bad.file.clone(),
+        row: bad.row.unwrap(),
+        column: bad.column.clone().unwrap(),
+        original: bad.value.clone().unwrap(),
+        value: "fixed@example.com".into(),
+    });
+    options
+        .corrections
+        .set_owner("Jordan Unknown", "pat@agency.example");
     let bytes = bundle::to_bytes(&prepare(&inputs, &options).unwrap()).unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(

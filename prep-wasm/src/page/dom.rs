@@ -146,6 +146,19 @@ pub(super) fn row(cells: &[Element]) -> Element {
     tr
 }
 
+/// Cells that carry their column's name (`data-label`), which a narrow screen shows beside
+/// each value when the table's rows are stacked as cards.
+pub(super) fn labelled<I: IntoIterator<Item = Element>>(cells: I, names: &[&str]) -> Vec<Element> {
+    cells
+        .into_iter()
+        .zip(names)
+        .map(|(c, n)| {
+            set_attr(&c, "data-label", n);
+            c
+        })
+        .collect()
+}
+
 pub(super) fn td(text: &str) -> Element {
     text_el("td", text)
 }

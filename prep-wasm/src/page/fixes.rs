@@ -47,6 +47,7 @@ pub(super) fn draw_queues(an: &Analysis) {
             .take(PREVIEW_ROWS)
             .collect();
         let table = el("table");
+        set_attr(&table, "class", "stack");
         append(
             &table,
             &text_el("caption", &format!("The first {} of {count}", items.len())),
@@ -87,7 +88,7 @@ pub(super) fn draw_queues(an: &Analysis) {
             if has_row {
                 cells.push(td(&record_text(&item.record)));
             }
-            append(&body, &row(&cells));
+            append(&body, &row(&labelled(cells, &names)));
         }
         append(&table, &body);
         let wrap = el("div");

@@ -4,6 +4,14 @@
 
 use super::*;
 
+/// The mapping table's columns.
+const HEADERS: [&str; 4] = [
+    "Your column",
+    "Freshsales field",
+    "Real values → in Freshsales",
+    "Check",
+];
+
 /// Proposals below this confidence are marked for the customer to look at.
 const SURE: f64 = 0.8;
 
@@ -73,15 +81,8 @@ pub(super) fn draw_mapping(an: &Analysis, overrides: &Mapping) {
         }
         append(&details, &text_el("summary", &title));
         let table = el("table");
-        append(
-            &table,
-            &header_row(&[
-                "Your column",
-                "Freshsales field",
-                "Real values → in Freshsales",
-                "Check",
-            ]),
-        );
+        set_attr(&table, "class", "stack");
+        append(&table, &header_row(&HEADERS));
         let body = el("tbody");
         for col in columns {
             n += 1;
@@ -176,7 +177,10 @@ pub(super) fn draw_mapping(an: &Analysis, overrides: &Mapping) {
                 };
                 append(&check, &text_el("p", &text));
             }
-            let tr = row(&[source, field_cell, td_with(&samples), check]);
+            let tr = row(&labelled(
+                [source, field_cell, td_with(&samples), check],
+                &HEADERS,
+            ));
             if mine.iter().any(|p| p.blocking) {
                 set_attr(&tr, "class", "blocking");
             } else if !chosen && col.confidence < SURE {

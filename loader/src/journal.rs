@@ -139,6 +139,16 @@ pub enum Entry {
         #[allow(missing_docs)]
         phase: Phase,
     },
+    /// `loader plan --probe` learnt which request forms the account accepts; a push uses
+    /// them unless told otherwise (the last probe wins).
+    Probe {
+        /// Where it probed (the base URL; never the key).
+        target: String,
+        /// RFC 3339.
+        at: String,
+        /// The forms accepted.
+        forms: crate::payload::Forms,
+    },
     /// Rollback undid a record (deleted, restored, or kept because someone edited it).
     RolledBack {
         #[allow(missing_docs)]
@@ -283,6 +293,8 @@ pub struct State {
     pub phases_done: Vec<Phase>,
     /// Records rolled back.
     pub rolled_back: HashMap<String, String>,
+    /// The forms the last probe found, and the target it probed.
+    pub probed: Option<(String, crate::payload::Forms)>,
     /// Every Freshsales id a landed write answers for (kept as entries are applied, so
     /// "is this record already someone's?" costs nothing per record).
     pub claimed: std::collections::HashSet<i64>,
@@ -339,6 +351,9 @@ impl State {
             }
             Entry::RolledBack { key, action } => {
                 self.rolled_back.insert(key.clone(), action.clone());
+            }
+            Entry::Probe { target, forms, .. } => {
+                self.probed = Some((target.clone(), forms.clone()));
             }
         }
     }

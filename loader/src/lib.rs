@@ -8,6 +8,7 @@ pub mod journal;
 pub mod manual;
 pub mod payload;
 pub mod plan;
+pub mod probe;
 pub mod progress;
 pub mod push;
 pub mod ratelimit;

@@ -35,34 +35,60 @@ pub struct PlanArgs {
     /// Print the plan as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Learn which request forms this account accepts, with a canary contact (and one note,
+    /// to-do and appointment) that is deleted and forgotten again; needs `--consent-canary`.
+    /// The forms found go into the journal, and `push` uses them.
+    #[arg(long, requires = "consent_canary")]
+    pub probe: bool,
+    /// The account owner agrees that the probe creates and then deletes one canary contact
+    /// named `zz-migration-probe-…@example.invalid` with one note, to-do and appointment.
+    #[arg(long)]
+    pub consent_canary: bool,
 }
 
-/// Payload forms for what Freshsales' docs leave open.
-#[derive(Args, Clone)]
+/// Payload forms for what Freshsales' docs leave open. Each one given here wins; the others
+/// come from the last `loader plan --probe` of this load (its journal), else the defaults.
+#[derive(Args, Clone, Default)]
 pub struct FormArgs {
-    /// How to send emails.
-    #[arg(long, value_enum, default_value_t = EmailForm::Auto)]
-    pub email_form: EmailForm,
-    /// How to send dropdown values (choice text or id).
-    #[arg(long, value_enum, default_value_t = DropdownForm::Text)]
-    pub dropdown_form: DropdownForm,
-    /// How to send multi-select values.
-    #[arg(long, value_enum, default_value_t = MultiSelectForm::Semicolon)]
-    pub multi_select_form: MultiSelectForm,
-    /// Also send appointments' `owner_id` (some clients do; unverified upstream). The owner
-    /// is an attendee either way.
-    #[arg(long)]
-    pub appointment_owner_id: bool,
+    /// How to send emails (default `auto`: one address as a string).
+    #[arg(long, value_enum)]
+    pub email_form: Option<EmailForm>,
+    /// How to send dropdown values: choice text or id (default `text`).
+    #[arg(long, value_enum)]
+    pub dropdown_form: Option<DropdownForm>,
+    /// How to send multi-select values (default `semicolon`).
+    #[arg(long, value_enum)]
+    pub multi_select_form: Option<MultiSelectForm>,
+    /// Also send appointments' `owner_id` (`--appointment-owner-id=false` to not): some
+    /// clients do; unverified upstream. The owner is an attendee either way.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub appointment_owner_id: Option<bool>,
 }
 
 impl FormArgs {
-    fn forms(&self) -> Forms {
+    /// The forms to use: each given one, else the probe's (when it probed this target),
+    /// else the default.
+    fn forms_over(&self, probed: Option<&Forms>) -> Forms {
+        let base = probed.cloned().unwrap_or_default();
         Forms {
-            email: self.email_form,
-            dropdown: self.dropdown_form,
-            multi_select: self.multi_select_form,
-            appointment_owner_id: self.appointment_owner_id,
+            email: self.email_form.unwrap_or(base.email),
+            dropdown: self.dropdown_form.unwrap_or(base.dropdown),
+            multi_select: self.multi_select_form.unwrap_or(base.multi_select),
+            appointment_owner_id: self
+                .appointment_owner_id
+                .unwrap_or(base.appointment_owner_id),
         }
+    }
+
+    /// [`FormArgs::forms_over`] with the probe recorded in `bundle`'s journal for `target`.
+    fn forms(&self, bundle: &Path, target: &str) -> Forms {
+        let (journal, _) = run_paths(bundle);
+        let probed = loader::journal::read(&journal)
+            .ok()
+            .and_then(|entries| loader::journal::State::replay(&entries).probed)
+            .filter(|(t, _)| t == target)
+            .map(|(_, f)| f);
+        self.forms_over(probed.as_ref())
     }
 }
 
@@ -201,16 +227,66 @@ fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
 pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let client = args.target.client()?;
     let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
+    let probe = if args.probe {
+        let report = loader::probe::probe(&client, &pre, &loader::now_rfc3339()).await?;
+        let (journal, _) = run_paths(&args.bundle);
+        let mut j = loader::journal::Journal::open(&journal)?;
+        j.append(&Entry::Probe {
+            target: client.base().to_string(),
+            at: loader::now_rfc3339(),
+            forms: report.forms.clone(),
+        })?;
+        Some(report)
+    } else {
+        None
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&pre.plan)?);
+        let mut v = serde_json::to_value(&pre.plan)?;
+        if let (Some(p), Some(m)) = (&probe, v.as_object_mut()) {
+            m.insert("probe".into(), serde_json::to_value(p)?);
+        }
+        println!("{v}");
     } else {
         print_plan(&pre.plan, &run_paths(&args.bundle).1)?;
+        if let Some(p) = &probe {
+            print_probe(p);
+        }
+    }
+    if probe.as_ref().is_some_and(|p| !p.removed) {
+        anyhow::bail!(
+            "the probe's canary {} could not be confirmed gone: delete it in Freshsales",
+            probe.map(|p| p.canary).unwrap_or_default()
+        );
     }
     Ok(if pre.plan.blocking.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
+}
+
+fn print_probe(p: &loader::probe::ProbeReport) {
+    println!("\nprobe ({} calls, canary {}):", p.calls, p.canary);
+    for f in &p.findings {
+        println!(
+            "  {:<34} tried {:<28} accepted: {}{}",
+            f.what,
+            f.tried.join(", "),
+            f.accepted.as_deref().unwrap_or("none"),
+            if f.note.is_empty() || f.accepted.as_deref() == f.tried.first().map(String::as_str) {
+                String::new()
+            } else {
+                format!(" ({})", f.note)
+            }
+        );
+    }
+    if let Some(t) = &p.tags_on_update {
+        println!("  tags on update: {t}");
+    }
+    println!(
+        "  canary removed: {}; push will use these forms (recorded in the journal)",
+        if p.removed { "yes" } else { "NO" }
+    );
 }
 
 /// `loader push`.
@@ -245,7 +321,7 @@ pub async fn push(args: PushArgs) -> Result<ExitCode> {
     }
     let started = std::time::Instant::now();
     let opts = PushOptions {
-        forms: args.forms.forms(),
+        forms: args.forms.forms(&args.bundle, client.base()),
         concurrency: args.concurrency,
         since: args.since.clone(),
         mode,
@@ -327,7 +403,8 @@ async fn print_push(
 pub async fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let client = args.target.client()?;
     let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
-    let report = loader::verify::verify(&args.bundle, &client, &pre, &args.forms.forms()).await?;
+    let forms = args.forms.forms(&args.bundle, client.base());
+    let report = loader::verify::verify(&args.bundle, &client, &pre, &forms).await?;
     Ok(if print_verify(&args.bundle, &report)? {
         ExitCode::SUCCESS
     } else {
@@ -566,5 +643,31 @@ fn rate_limited(per_route: &serde_json::Value) -> u64 {
     match per_route {
         serde_json::Value::Object(m) => m.values().filter_map(|v| v.as_u64()).sum(),
         v => v.as_u64().unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_given_wins_over_the_probe_and_the_probe_over_the_default() {
+        let probed = Forms {
+            email: EmailForm::Array,
+            dropdown: DropdownForm::Id,
+            multi_select: MultiSelectForm::Array,
+            appointment_owner_id: false,
+        };
+        let given = FormArgs {
+            dropdown_form: Some(DropdownForm::Text),
+            appointment_owner_id: Some(true),
+            ..FormArgs::default()
+        };
+        let f = given.forms_over(Some(&probed));
+        assert_eq!(f.dropdown, DropdownForm::Text);
+        assert!(f.appointment_owner_id);
+        assert_eq!(f.email, EmailForm::Array);
+        assert_eq!(f.multi_select, MultiSelectForm::Array);
+        assert_eq!(FormArgs::default().forms_over(None), Forms::default());
     }
 }

@@ -47,7 +47,7 @@ pub enum MultiSelectForm {
 }
 
 /// Options of payload building.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Forms {
     /// Emails.
     pub email: EmailForm,

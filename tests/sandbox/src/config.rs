@@ -61,6 +61,24 @@ pub struct SandboxConfig {
     /// Whether `POST /filtered_search/:entity` exists (client-code evidence only, §17.3);
     /// when off it answers 404 and a client must look records up one by one.
     pub filtered_search: bool,
+    /// Whether `"emails": "a@b.com"` (one address as a string) is accepted; when off only
+    /// the array form is (sources disagree upstream).
+    pub email_string_form: bool,
+    /// Which multi-select write forms are accepted (sources disagree upstream).
+    pub multi_select_form: MultiSelectMode,
+}
+
+/// Accepted write forms of a multi-select value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiSelectMode {
+    /// `"A;B"` or `["A", "B"]`.
+    #[default]
+    Either,
+    /// Only `"A;B"`.
+    Semicolon,
+    /// Only `["A", "B"]`.
+    Array,
 }
 
 impl Default for SandboxConfig {
@@ -89,6 +107,8 @@ impl Default for SandboxConfig {
             appointment_owner_id: true,
             contact_appointments_list: true,
             filtered_search: true,
+            email_string_form: true,
+            multi_select_form: MultiSelectMode::Either,
         }
     }
 }

@@ -212,6 +212,39 @@ impl CustomField {
     }
 }
 
+/// Multi-select values written in a form the account does not take (`mode`), one message
+/// each.
+pub fn multi_select_form_errors(
+    defs: &[CustomField],
+    input: &Value,
+    mode: crate::config::MultiSelectMode,
+) -> Vec<String> {
+    use crate::config::MultiSelectMode as M;
+    let Some(obj) = input.as_object() else {
+        return Vec::new();
+    };
+    obj.iter()
+        .filter(|(key, value)| {
+            defs.iter()
+                .any(|d| &d.name == *key && d.kind == FieldKind::MultiSelect)
+                && matches!(
+                    (mode, value),
+                    (M::Semicolon, Value::Array(_)) | (M::Array, Value::String(_))
+                )
+        })
+        .map(|(key, _)| {
+            format!(
+                "Invalid value for {key}: send {}.",
+                if mode == M::Array {
+                    "a list of choices"
+                } else {
+                    "the choices joined by ';'"
+                }
+            )
+        })
+        .collect()
+}
+
 /// Merges a `custom_field` object into `target`, checking every key against `defs`.
 /// All problems are reported together.
 pub fn merge_custom_fields(

@@ -98,6 +98,13 @@ pub(super) fn apply_custom(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    if let Some(v) = input.get("custom_field") {
+        errors.extend(crate::fields::multi_select_form_errors(
+            defs,
+            v,
+            cfg.multi_select_form,
+        ));
+    }
     if let Some(v) = input.get("custom_field")
         && let Err(mut errs) = merge_custom_fields(
             defs,

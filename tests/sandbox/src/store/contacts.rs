@@ -123,6 +123,9 @@ fn apply_emails(
     ids: &mut Ids,
     errors: &mut Vec<String>,
 ) {
+    if !cfg.email_string_form && input.get("emails").is_some_and(Value::is_string) {
+        return errors.push("Invalid value for emails: send a list of {value, is_primary}.".into());
+    }
     let list = match parse_emails(input) {
         None => return,
         Some(Err(m)) => return errors.push(m),

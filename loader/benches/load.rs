@@ -103,6 +103,8 @@ fn main() -> anyhow::Result<()> {
                 since: None,
                 mode: Mode::Quiet,
                 fallback_due: None,
+                phases: Vec::new(),
+                leave_system_notes: false,
             },
         )
         .await?;

@@ -33,7 +33,10 @@ pub fn open_bundle(path: &Path) -> Result<(Manifest, BundleStats)> {
                 s.contacts_without_email += 1;
                 s.contacts_without_email_or_mobile += u64::from(c.mobile_number.is_none());
             }
-            Record::Note(_) => s.notes += 1,
+            Record::Note(n) => {
+                s.notes += 1;
+                s.system_notes += u64::from(n.system);
+            }
             Record::Task(t) => {
                 s.tasks += 1;
                 s.completed_tasks += u64::from(t.status == TaskStatus::Completed);
@@ -135,13 +138,15 @@ pub async fn preflight(
 ) -> Result<Preflight> {
     let (manifest, stats) = open_bundle(path)?;
     let account = read_account(client).await?;
-    let plan = plan::plan(
+    let mut plan = plan::plan(
         &manifest,
         &stats,
         &account,
         default_owner,
         client.rate().await,
     );
+    // Hours on the live account's clock, whatever a rehearsal's time scale.
+    plan.time = plan::time_plan(&plan.calls, &stats, client.budget_per_hour().await, 0.8);
     let mut targets = Targets::default();
     for m in &plan.fields {
         if let Some(name) = &m.name

@@ -199,6 +199,11 @@ impl Client {
         self.limiter.lock().await.eta_seconds(calls)
     }
 
+    /// Calls per hour the budget allows on a live account (unscaled).
+    pub async fn budget_per_hour(&self) -> f64 {
+        self.limiter.lock().await.per_real_hour()
+    }
+
     /// Calls per second the budget allows.
     pub async fn rate(&self) -> f64 {
         self.limiter.lock().await.rate()

@@ -115,8 +115,23 @@ pub struct PushArgs {
     /// upstream: Freshsales documents the route for custom modules only).
     #[arg(long)]
     pub create_fields: bool,
+    /// Run only these phases (comma-separated: accounts, contacts, notes, tasks,
+    /// appointments, manual), e.g. contacts first and their notes in a later run. A phase
+    /// whose parents are not loaded yet is refused.
+    #[arg(long, value_delimiter = ',', value_parser = parse_phase)]
+    pub phases: Vec<Phase>,
+    /// Leave behind the notes AllClients wrote itself (emails sent, status changes): not
+    /// sent, counted in the report as skipped by choice. Saves one call each.
+    #[arg(long)]
+    pub leave_system_notes: bool,
     #[command(flatten)]
     pub forms: FormArgs,
+}
+
+fn parse_phase(s: &str) -> std::result::Result<Phase, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
+        format!("'{s}' is not a phase (accounts, contacts, notes, tasks, appointments, manual)")
+    })
 }
 
 /// Arguments of `loader verify`.
@@ -205,6 +220,21 @@ fn print_plan(plan: &Plan, run_dir: &Path) -> Result<()> {
         c.total()
     );
     println!("ETA at the budget's pace: {}", hms(plan.eta_seconds));
+    let t = &plan.time;
+    println!(
+        "on the live account at {:.0} calls/hour: {}",
+        t.budget_per_hour,
+        t.hours
+            .iter()
+            .filter(|(_, h)| *h > 0.0)
+            .map(|(p, h)| format!("{p} {h:.1} h"))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + &format!(" = {:.1} h", t.total_hours)
+    );
+    for c in &t.choices {
+        println!("  to shorten it: {c}");
+    }
     for w in &plan.warnings {
         println!("warning: {w}");
     }
@@ -326,6 +356,8 @@ pub async fn push(args: PushArgs) -> Result<ExitCode> {
         since: args.since.clone(),
         mode,
         fallback_due: None,
+        phases: args.phases.clone(),
+        leave_system_notes: args.leave_system_notes,
     };
     let result = loader::push::push(&args.bundle, client.clone(), pre, &opts).await?;
     print_push(&result, &client, started, eta, args.json).await;
@@ -591,6 +623,8 @@ pub async fn demo(out_dir: PathBuf) -> Result<ExitCode> {
         since: None,
         mode: Mode::Bars,
         fallback_due: None,
+        phases: Vec::new(),
+        leave_system_notes: false,
     };
     let s = pre.stats;
     let records = s.accounts

@@ -95,6 +95,10 @@ pub struct BundleStats {
     /// Of those, appointments with no contact.
     #[serde(default)]
     pub appointments_without_contact: u64,
+    /// Notes AllClients wrote itself (email sent, status changed…), which
+    /// `push --leave-system-notes` leaves behind.
+    #[serde(default)]
+    pub system_notes: u64,
 }
 
 /// How a bundle custom field matched the account.
@@ -170,6 +174,85 @@ pub struct Plan {
     pub calls: Calls,
     /// Seconds the push will take at the budget's rate.
     pub eta_seconds: f64,
+    /// What the time is made of, and the choices that shorten it.
+    #[serde(default)]
+    pub time: TimePlan,
+}
+
+/// The truth about time: a load's wall time is its API calls at the budget.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimePlan {
+    /// The loader's budget, calls per (real) hour.
+    pub budget_per_hour: f64,
+    /// Hours per phase at that budget, in phase order.
+    pub hours: Vec<(String, f64)>,
+    /// All of them.
+    pub total_hours: f64,
+    /// What would shorten it, one line each.
+    pub choices: Vec<String>,
+}
+
+/// Freshsales plans' hourly API limits (Freshworks' API documentation; support can raise an
+/// account's limit for a migration window).
+pub const PLAN_LIMITS: [(&str, f64); 3] =
+    [("Growth", 1000.0), ("Pro", 2000.0), ("Enterprise", 5000.0)];
+
+fn hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{:.0} minutes", (h * 60.0).max(1.0))
+    } else {
+        format!("{h:.1} hours")
+    }
+}
+
+/// Hours per phase at `per_hour`, and the choices that shorten the load. `share` is the
+/// part of the plan limit the loader uses (0.8 by default: the budget is shared).
+pub fn time_plan(calls: &Calls, stats: &BundleStats, per_hour: f64, share: f64) -> TimePlan {
+    let at = |n: u64| n as f64 / per_hour.max(1.0);
+    let phases = [
+        ("preflight", calls.preflight),
+        ("accounts", calls.accounts),
+        ("contacts", calls.contacts),
+        ("notes", calls.notes),
+        ("tasks", calls.tasks),
+        ("appointments", calls.appointments),
+    ];
+    let total = at(calls.total());
+    let mut choices = Vec::new();
+    for (name, limit) in PLAN_LIMITS {
+        let faster = limit * share;
+        if faster > per_hour * 1.01 {
+            choices.push(format!(
+                "at {name}'s {limit:.0} calls/hour (or a temporary raise Freshworks support can grant for the migration window) it takes {} instead of {}",
+                hours(calls.total() as f64 / faster),
+                hours(total)
+            ));
+        }
+    }
+    let parents = calls.preflight + calls.accounts + calls.contacts;
+    if calls.notes + calls.tasks + calls.appointments > 0 {
+        choices.push(format!(
+            "`push --phases accounts,contacts` loads every contact first ({}); notes, to-dos and appointments follow in a later run (`--phases notes,tasks,appointments`, {})",
+            hours(at(parents)),
+            hours(at(calls.total() - parents))
+        ));
+    }
+    if stats.system_notes > 0 {
+        choices.push(format!(
+            "`push --leave-system-notes` leaves behind the {} notes AllClients wrote itself (emails sent, status changes): {} less, counted as left behind in the report",
+            stats.system_notes,
+            hours(at(stats.system_notes))
+        ));
+    }
+    TimePlan {
+        budget_per_hour: per_hour,
+        hours: phases
+            .iter()
+            .map(|(n, c)| (n.to_string(), at(*c)))
+            .collect(),
+        total_hours: total,
+        choices,
+    }
 }
 
 /// Calls the preflight itself makes: contact fields, account fields, owners.
@@ -398,6 +481,7 @@ pub fn plan(
         warnings,
         calls,
         eta_seconds: calls.total() as f64 / calls_per_second,
+        time: time_plan(&calls, stats, calls_per_second * 3600.0, 0.8),
     }
 }
 
@@ -442,6 +526,30 @@ mod tests {
                 .collect(),
             default: false,
         }
+    }
+
+    #[test]
+    fn phases_run_in_order_and_children_wait_for_their_contacts() {
+        use crate::journal::Phase::*;
+        assert_eq!(
+            crate::push::phases_to_run(&[], &[]).unwrap().len(),
+            6,
+            "all phases by default"
+        );
+        assert_eq!(
+            crate::push::phases_to_run(&[Contacts, Accounts], &[]).unwrap(),
+            [Accounts, Contacts]
+        );
+        let e = crate::push::phases_to_run(&[Notes], &[Accounts]).unwrap_err();
+        assert!(e.contains("the contacts phase must be loaded first"), "{e}");
+        assert_eq!(
+            crate::push::phases_to_run(&[Notes, Tasks], &[Accounts, Contacts]).unwrap(),
+            [Notes, Tasks]
+        );
+        assert_eq!(
+            crate::push::phases_to_run(&[Manual], &[]).unwrap(),
+            [Manual]
+        );
     }
 
     #[test]
@@ -495,8 +603,19 @@ mod tests {
             templates: 0,
             appointments: 2,
             appointments_without_contact: 1,
+            system_notes: 2,
         };
         let p = plan(&m, &stats, &account, None, 1.0);
+        // The time: 1 call/s is 3600/h, which Enterprise at 80 % (4000/h) beats.
+        assert_eq!(p.time.total_hours, p.calls.total() as f64 / 3600.0);
+        let choices = p.time.choices.join("\n");
+        assert!(
+            choices.contains("at Enterprise's 5000 calls/hour"),
+            "{choices}"
+        );
+        assert!(!choices.contains("Growth"), "{choices}");
+        assert!(choices.contains("--phases accounts,contacts"), "{choices}");
+        assert!(choices.contains("leaves behind the 2 notes"), "{choices}");
         let b = p.blocking.join("\n");
         assert!(
             b.contains("create field *Anniversary*, type Date, in Admin Settings → Contacts"),

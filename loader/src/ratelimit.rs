@@ -82,6 +82,12 @@ impl RateLimiter {
         (self.per_hour as f64 / self.hour_len).min(self.per_minute as f64 / self.minute_len)
     }
 
+    /// Calls per real hour of the budget, whatever the time scale (the pace on a live
+    /// account).
+    pub fn per_real_hour(&self) -> f64 {
+        (self.per_hour as f64).min(self.per_minute as f64 * 60.0)
+    }
+
     /// Seconds `calls` calls will take at the sustained rate.
     pub fn eta_seconds(&self, calls: u64) -> f64 {
         calls as f64 / self.rate()

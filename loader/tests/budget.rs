@@ -65,3 +65,72 @@ fn a_fresh_account_costs_one_call_per_contact_and_the_fallback_gives_the_same_re
         first_difference(&canonical(&batched), &canonical(&one_by_one)).unwrap_or_default()
     );
 }
+
+#[test]
+fn contacts_first_then_their_children_equals_one_push_and_system_notes_can_stay_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let (_, stats) = loader::account::open_bundle(&bundle).unwrap();
+    let sb = Sandbox::start(config(ready_seed(&bundle), FAST));
+    // Children before their contacts are refused before any write.
+    let o = push(&bundle, &sb, &["--phases", "notes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the accounts phase must be loaded first"),
+        "{}",
+        text(&o)
+    );
+    let o = push(&bundle, &sb, &["--phases", "accounts,contacts"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let half = sb.state();
+    assert!(
+        half["notes"].as_array().is_none_or(Vec::is_empty)
+            && half["notes"].as_object().is_none_or(|n| n.is_empty()),
+        "no note yet"
+    );
+    let o = push(&bundle, &sb, &["--phases", "notes,tasks,appointments"]);
+    assert!(
+        o.status.success(),
+        "the refused contacts were this run's: {}",
+        text(&o)
+    );
+    let both = canonical(&sb.state());
+    let once = clean_run(&bundle);
+    assert!(
+        both == once,
+        "{}",
+        first_difference(&once, &both).unwrap_or_default()
+    );
+
+    // Leaving AllClients' own notes behind: never sent, counted as skipped by choice.
+    let dir2 = tempfile::tempdir().unwrap();
+    let bundle2 = dir2.path().join("sample.bundle.jsonl.gz");
+    std::fs::copy(&bundle, &bundle2).unwrap();
+    let sb2 = Sandbox::start(config(ready_seed(&bundle2), FAST));
+    let o = push(&bundle2, &sb2, &["--leave-system-notes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let count = |v: &Value| {
+        v.as_array()
+            .map(Vec::len)
+            .or_else(|| v.as_object().map(|o| o.len()))
+            .unwrap_or(0) as u64
+    };
+    let notes = count(&sb2.state()["notes"]);
+    let loaded_all = count(&once["notes"]);
+    assert!(stats.system_notes > 0);
+    assert_eq!(
+        notes + stats.system_notes,
+        loaded_all,
+        "{notes} + {} system",
+        stats.system_notes
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir2.path().join("sample.bundle.load/report-notes.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report["skipped"]["system note left behind by choice (--leave-system-notes)"],
+        stats.system_notes,
+        "{report}"
+    );
+}

@@ -276,6 +276,9 @@ async fn update_previous(ctx: &Ctx, c: &Child, body: &Value, identity: &str) -> 
     }
 }
 
+/// Why a system note was not sent (`push --leave-system-notes`).
+const LEFT_BEHIND: &str = "system note left behind by choice (--leave-system-notes)";
+
 /// Logs and counts a record not sent.
 async fn skipped(ctx: &Ctx, c: &Child, reason: &str, journal: bool) -> Result<()> {
     if journal {
@@ -301,6 +304,12 @@ pub(super) async fn push_child(ctx: &Ctx, c: Child) -> Result<()> {
             skipped(ctx, &c, RESUMED, false).await?;
         }
         return Ok(());
+    }
+    if ctx.leave_system_notes
+        && let Child::Note(n) = &c
+        && n.system
+    {
+        return skipped(ctx, &c, LEFT_BEHIND, true).await;
     }
     let identity = c.identity(ctx);
     // A note's key is its contact, date and text, so a note the previous load has is the

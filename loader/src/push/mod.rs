@@ -40,6 +40,59 @@ pub struct PushOptions {
     pub mode: Mode,
     /// Due date for tasks that have none (RFC 3339; the confirmation time by default).
     pub fallback_due: Option<String>,
+    /// The phases to run (empty: all). A phase runs only once every earlier one is done,
+    /// in this run or a previous one of the same journal (children need their contacts).
+    pub phases: Vec<Phase>,
+    /// Leave the notes AllClients wrote itself behind: journalled and reported as skipped
+    /// by choice, never sent.
+    pub leave_system_notes: bool,
+}
+
+/// The phases of `wanted` (all when empty) in load order, once every earlier phase is done
+/// or wanted too; else what to run first.
+pub fn phases_to_run(wanted: &[Phase], done: &[Phase]) -> std::result::Result<Vec<Phase>, String> {
+    let order = [
+        Phase::Accounts,
+        Phase::Contacts,
+        Phase::Notes,
+        Phase::Tasks,
+        Phase::Appointments,
+        Phase::Manual,
+    ];
+    if wanted.is_empty() {
+        return Ok(order.to_vec());
+    }
+    let mut out = Vec::new();
+    for (i, p) in order.iter().enumerate() {
+        if !wanted.contains(p) {
+            continue;
+        }
+        // Children need their contacts and contacts their accounts; the manual pack needs
+        // nothing loaded.
+        let needs: &[Phase] = match p {
+            Phase::Accounts | Phase::Manual => &[],
+            Phase::Contacts => &order[..1],
+            _ => &order[..2],
+        };
+        if let Some(missing) = needs
+            .iter()
+            .find(|n| !wanted.contains(n) && !done.contains(n))
+        {
+            return Err(format!(
+                "--phases {}: the {} phase must be loaded first (run `push --phases {}` before, or leave --phases out)",
+                p.as_str(),
+                missing.as_str(),
+                order[..i]
+                    .iter()
+                    .filter(|q| needs.contains(q))
+                    .map(|q| q.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        out.push(*p);
+    }
+    Ok(out)
 }
 
 /// Where a bundle's run files go: `<stem>.journal.jsonl` and `<stem>.load/`.
@@ -79,6 +132,8 @@ struct Ctx {
     /// The bundle's accounts and contacts the account already holds, learned in batches
     /// before their phases (`None`: not learned; each is looked up on its own).
     known: Mutex<Option<known::Known>>,
+    /// [`PushOptions::leave_system_notes`].
+    leave_system_notes: bool,
 }
 
 enum Outcome {
@@ -290,6 +345,7 @@ pub async fn push(
     let mut journal = Journal::open(&journal_path)?;
     let entries = journal::read(&journal_path)?;
     let state = State::replay(&entries);
+    let run = phases_to_run(&opts.phases, &state.phases_done).map_err(anyhow::Error::msg)?;
     if let Some(h) = &state.bundle_sha256
         && h != &pre.manifest.content_sha256
     {
@@ -365,6 +421,7 @@ pub async fn push(
         fatal: Mutex::new(None),
         found: Mutex::new(children::Found::default()),
         known: Mutex::new(None),
+        leave_system_notes: opts.leave_system_notes,
     });
     known::learn(&ctx, bundle).await?;
     for (phase, total) in [
@@ -377,6 +434,9 @@ pub async fn push(
         (Phase::Tasks, stats.tasks),
         (Phase::Appointments, stats.appointments),
     ] {
+        if !run.contains(&phase) {
+            continue;
+        }
         ctx.reports.lock().await.entry(phase).or_default().phase = phase.as_str().into();
         let result = run_phase(
             ctx.clone(),
@@ -401,11 +461,13 @@ pub async fn push(
         }
         result?;
     }
-    crate::manual::write_pack(bundle, &run_dir)?;
-    ctx.log(Entry::PhaseDone {
-        phase: Phase::Manual,
-    })
-    .await?;
+    if run.contains(&Phase::Manual) {
+        crate::manual::write_pack(bundle, &run_dir)?;
+        ctx.log(Entry::PhaseDone {
+            phase: Phase::Manual,
+        })
+        .await?;
+    }
     let reports = ctx.reports.lock().await.clone();
     let errors = ctx.errors.lock().await.clone();
     Ok(PushResult {

@@ -92,8 +92,14 @@ pub fn columns(
                 kind,
                 column: Some(s.to_string()),
                 message: format!(
-                    "{names} all go to {}, which holds one value: choose another field for all but one of them",
-                    labels::target(target)
+                    "{names} {} go to {}, which holds one value: choose another field for {}",
+                    if sources.len() == 2 { "both" } else { "all" },
+                    labels::target(target),
+                    if sources.len() == 2 {
+                        "one of them"
+                    } else {
+                        "all but one of them"
+                    }
                 ),
                 blocking: true,
             });

@@ -172,6 +172,35 @@ fn owner_value(b: &Built, value: &str) -> String {
 
 fn contact_value(b: &Built, c: &Contact, target: &Target, value: &str) -> String {
     let v = value.trim();
+    // A plain text field holds one value: when it shows another column's, this one is not
+    // what Freshsales receives.
+    if let Target::Field(f) = target
+        && matches!(
+            f,
+            StdField::FirstName
+                | StdField::LastName
+                | StdField::Email
+                | StdField::JobTitle
+                | StdField::City
+                | StdField::State
+                | StdField::Zipcode
+                | StdField::Country
+        )
+    {
+        let shown = contact_value_of(b, c, target, v);
+        return if shown.eq_ignore_ascii_case(v) || shown == "(empty)" && v.is_empty() {
+            shown
+        } else {
+            format!(
+                "not used: {} is “{shown}” from another column",
+                crate::labels::field(*f)
+            )
+        };
+    }
+    contact_value_of(b, c, target, v)
+}
+
+fn contact_value_of(b: &Built, c: &Contact, target: &Target, v: &str) -> String {
     match target {
         Target::Field(f) => match f {
             StdField::FirstName => text(c.first_name.as_deref()),

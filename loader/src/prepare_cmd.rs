@@ -175,10 +175,11 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
             prep::checks::refuse_blocking(&p.problems)?;
         }
         let mut w = BufWriter::new(file);
-        bundle::write_streaming(&p, notes, &mut w)?;
+        // The writer hashes every line as it writes it and seals the bundle with that hash,
+        // so the file need not be read back to know it: it is synced, then renamed.
+        let manifest = bundle::write_streaming(&p, notes, &mut w)?;
         w.flush()?;
         w.get_ref().sync_all()?;
-        let manifest = bundle::manifest_with(&p, notes);
         Ok((p, manifest))
     });
     let (prepared, manifest) = match written {
@@ -190,9 +191,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         }
     };
     std::fs::rename(&tmp, &args.out)?;
-    let mut summary = Summary::of(&manifest);
-    let (written, _) = bundle::verify(BufReader::new(File::open(&args.out)?))?;
-    summary.content_sha256 = written.content_sha256;
+    let summary = Summary::of(&manifest);
     std::fs::write(
         sibling(&args.out, ".scope.md"),
         summary.markdown(&prepared.review),

@@ -62,7 +62,7 @@ fn prepare_then_inspect_json_follows_the_contract() {
     let stdout = ok(&loader(&["inspect", out.to_str().unwrap(), "--json"]));
     assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON object");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["content_sha256"].as_str().unwrap().len(), 64);
     let contacts = v["inputs"]
         .as_array()

@@ -1,10 +1,12 @@
 //! The bundle: one gzip-compressed JSON Lines file. Line 1 is the [`Manifest`]; every other
-//! line is one [`Record`] with a `kind`. Written and read as a stream, so neither side holds
-//! the whole bundle in memory.
+//! line is one [`Record`] with a `kind`, and (format 2) the last line is the [`Seal`].
+//! Written and read as a stream, so neither side holds the whole bundle in memory.
 //!
-//! Tamper evidence: `content_sha256` is the SHA-256 of the manifest line as written but with
-//! `content_sha256` empty, followed by every record line (each with its `\n`). Any change to
-//! any byte of the content, or a missing line, changes it.
+//! Tamper evidence: the content hash is the SHA-256 of the manifest line as written (its
+//! `content_sha256` empty), followed by every record line (each with its `\n`). Any change to
+//! any byte of the content, or a missing line, changes it. Format 2 puts the hash and the
+//! record count in a closing seal line, so the writer streams every record once; format 1
+//! (still read) put the hash in the manifest, so every record was built twice.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,8 +27,20 @@ use crate::notes::NoteSource;
 use crate::prepare::{Confirmation, InputSummary, Prepared, Settings};
 use crate::review::ReviewItem;
 
-/// Version of the bundle format. Readers refuse other versions.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the bundle format written. Readers take this one and format 1.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The last line of a format-2 bundle: the content hash and the record count, known only
+/// once every record is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    /// Always `"seal"`.
+    pub kind: String,
+    /// SHA-256 over the manifest line (as written) and every record line, hex.
+    pub content_sha256: String,
+    /// Number of record lines between the manifest and the seal.
+    pub records: u64,
+}
 
 /// The tool that wrote a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,20 +238,29 @@ pub fn write(p: &Prepared, w: impl Write) -> Result<Manifest, PrepError> {
     write_streaming(p, &p.notes, w)
 }
 
-/// [`write`] with the notes from `notes`. Records are serialised twice (hash, then write)
-/// rather than buffered, so memory stays flat however large the export.
+/// [`write`] with the notes from `notes`: every record is built and serialised once,
+/// hashed and compressed as it goes, and the hash closes the bundle in its [`Seal`], so
+/// memory stays flat however large the export. Returns the manifest with the hash filled
+/// in.
 pub fn write_streaming(
     p: &Prepared,
     notes: &dyn Notes,
     w: impl Write,
 ) -> Result<Manifest, PrepError> {
     let mut m = manifest_with(p, notes);
-    let json =
-        |v: &Manifest| serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()));
     let mut line = Vec::with_capacity(4096);
-    let serialise = |r: RecordRef, line: &mut Vec<u8>| -> Result<(), PrepError> {
+    let mut hasher = Sha256::new();
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(w, Compression::new(1));
+    let head = to_json(&m)?;
+    for part in [head.as_bytes(), b"\n"] {
+        hasher.update(part);
+        gz.write_all(part)?;
+    }
+    each_record(p, notes, &mut |r| {
         line.clear();
-        serde_json::to_writer(&mut *line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
+        serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
         line.push(b'\n');
         if line.len() > MAX_LINE_BYTES {
             // Readers refuse such a line, so it must not be written.
@@ -247,29 +270,24 @@ pub fn write_streaming(
                 MAX_LINE_BYTES >> 20
             )));
         }
-        Ok(())
-    };
-    let mut hasher = Sha256::new();
-    hasher.update(json(&m)?.as_bytes());
-    hasher.update(b"\n");
-    each_record(p, notes, &mut |r| {
-        serialise(r, &mut line)?;
         hasher.update(&line);
-        Ok(())
-    })?;
-    m.content_sha256 = format!("{:x}", hasher.finalize());
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(w, Compression::new(1));
-    gz.write_all(json(&m)?.as_bytes())?;
-    gz.write_all(b"\n")?;
-    each_record(p, notes, &mut |r| {
-        serialise(r, &mut line)?;
         gz.write_all(&line)?;
         Ok(())
     })?;
+    m.content_sha256 = format!("{:x}", hasher.finalize());
+    let seal = Seal {
+        kind: "seal".into(),
+        content_sha256: m.content_sha256.clone(),
+        records: m.records,
+    };
+    gz.write_all(to_json(&seal)?.as_bytes())?;
+    gz.write_all(b"\n")?;
     gz.finish()?.flush()?;
     Ok(m)
+}
+
+fn to_json(v: &impl Serialize) -> Result<String, PrepError> {
+    serde_json::to_string(v).map_err(|e| PrepError::Bundle(e.to_string()))
 }
 
 /// Writes `p` to a byte vector (for the page and tests).
@@ -308,15 +326,24 @@ impl<R: Read> Reader<R> {
         if manifest.kind != "manifest" {
             return Err(PrepError::Bundle("first line is not a manifest".into()));
         }
-        if manifest.format_version != FORMAT_VERSION {
-            return Err(PrepError::Bundle(format!(
-                "format_version {} is not supported (this tool reads {FORMAT_VERSION})",
-                manifest.format_version
-            )));
-        }
         let mut hasher = Sha256::new();
-        hasher.update(blank_hash(first.trim_end_matches('\n'))?.as_bytes());
-        hasher.update(b"\n");
+        match manifest.format_version {
+            1 => {
+                hasher.update(blank_hash(first.trim_end_matches('\n'))?.as_bytes());
+                hasher.update(b"\n");
+            }
+            2 if manifest.content_sha256.is_empty() => hasher.update(first.as_bytes()),
+            2 => {
+                return Err(PrepError::Bundle(
+                    "a format 2 manifest carries no hash (it is in the closing seal): the bundle was altered".into(),
+                ));
+            }
+            v => {
+                return Err(PrepError::Bundle(format!(
+                    "format_version {v} is not supported (this tool reads 1 and {FORMAT_VERSION})"
+                )));
+            }
+        }
         Ok(Reader {
             lines,
             manifest,
@@ -327,9 +354,14 @@ impl<R: Read> Reader<R> {
         })
     }
 
-    /// The manifest (not yet verified until all records are read).
+    /// The manifest (not yet verified until all records are read; in a format-2 bundle
+    /// its `content_sha256` is filled in from the seal once it is reached).
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    fn sealed(&self) -> bool {
+        self.manifest.format_version >= 2
     }
 
     /// The next record; `Ok(None)` at the end once the content hash matched.
@@ -341,27 +373,46 @@ impl<R: Read> Reader<R> {
         let n = read_capped_line(&mut self.lines, &mut self.buf)
             .map_err(|e| io_error(&format!("line {}", self.seen + 2), e))?;
         if n == 0 {
+            if self.sealed() {
+                return Err(PrepError::Bundle(format!(
+                    "truncated: the bundle ends after {} records without its closing seal",
+                    self.seen
+                )));
+            }
             self.done = true;
             let got = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
-            if self.seen != self.manifest.records {
-                return Err(PrepError::Bundle(format!(
-                    "truncated or altered: {} records where the manifest says {}",
-                    self.seen, self.manifest.records
-                )));
-            }
-            if got != self.manifest.content_sha256 {
-                return Err(PrepError::Bundle(format!(
-                    "content does not match its SHA-256 (manifest {}, content {got}): the bundle was altered",
-                    self.manifest.content_sha256
-                )));
-            }
-            return Ok(None);
+            return self.check_end(&got, &self.manifest.content_sha256.clone(), self.seen);
         }
         if !self.buf.ends_with('\n') {
             return Err(PrepError::Bundle(format!(
                 "line {} is cut short: the bundle is truncated",
                 self.seen + 2
             )));
+        }
+        if self.sealed() && self.buf.starts_with("{\"kind\":\"seal\"") {
+            let seal: Seal = serde_json::from_str(self.buf.trim_end_matches('\n'))
+                .map_err(|e| PrepError::Bundle(format!("the seal is not valid: {e}")))?;
+            self.done = true;
+            let got = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
+            if seal.records != self.manifest.records {
+                return Err(PrepError::Bundle(format!(
+                    "the seal counts {} records where the manifest says {}: the bundle was altered",
+                    seal.records, self.manifest.records
+                )));
+            }
+            self.check_end(&got, &seal.content_sha256, self.seen)?;
+            let mut rest = String::new();
+            if read_capped_line(&mut self.lines, &mut rest)
+                .map_err(|e| io_error("after the seal", e))?
+                > 0
+            {
+                return Err(PrepError::Bundle(format!(
+                    "line {} is beyond the seal that closes the bundle: the bundle was altered",
+                    self.seen + 3
+                )));
+            }
+            self.manifest.content_sha256 = got;
+            return Ok(None);
         }
         if self.seen == self.manifest.records {
             return Err(PrepError::Bundle(format!(
@@ -375,6 +426,22 @@ impl<R: Read> Reader<R> {
         serde_json::from_str(self.buf.trim_end_matches('\n'))
             .map(Some)
             .map_err(|e| PrepError::Bundle(format!("line {}: {e}", self.seen + 1)))
+    }
+
+    /// The end: the count and the hash must be the ones promised.
+    fn check_end(&self, got: &str, promised: &str, seen: u64) -> Result<Option<Record>, PrepError> {
+        if seen != self.manifest.records {
+            return Err(PrepError::Bundle(format!(
+                "truncated or altered: {seen} records where the manifest says {}",
+                self.manifest.records
+            )));
+        }
+        if got != promised {
+            return Err(PrepError::Bundle(format!(
+                "content does not match its SHA-256 (sealed {promised}, content {got}): the bundle was altered"
+            )));
+        }
+        Ok(None)
     }
 }
 

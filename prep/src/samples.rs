@@ -75,6 +75,12 @@ pub fn build(b: &Built) -> Vec<ColumnSamples> {
         .iter()
         .map(|a| ((a.source.file.as_str(), a.source.row), a))
         .collect();
+    let mut review_of: HashMap<(&str, u64), Vec<&ReviewItem>> = HashMap::new();
+    for i in b.review {
+        if let Some(row) = i.row {
+            review_of.entry((i.file.as_str(), row)).or_default().push(i);
+        }
+    }
     let mut out = Vec::new();
     for (kind, sheets) in b.sheets {
         let Some(first) = sheets.first() else {
@@ -93,7 +99,8 @@ pub fn build(b: &Built) -> Vec<ColumnSamples> {
                         continue;
                     }
                     let at = (sheet.file, row.row);
-                    let becomes = match held(b.review, at, &col.source) {
+                    let items = review_of.get(&at).map(Vec::as_slice).unwrap_or_default();
+                    let becomes = match held(items, &col.source) {
                         Some(why) => why,
                         None => match kind {
                             FileKind::Contacts => match contact_of.get(&at) {
@@ -138,12 +145,9 @@ pub fn build(b: &Built) -> Vec<ColumnSamples> {
     out
 }
 
-/// Why a value does not arrive, when a review item holds it or its row.
-fn held(review: &[ReviewItem], (file, row): (&str, u64), column: &str) -> Option<String> {
-    let mine = review
-        .iter()
-        .filter(|i| i.file == file && i.row == Some(row));
-    for i in mine {
+/// Why a value does not arrive, when one of its row's review items holds it or the row.
+fn held(items: &[&ReviewItem], column: &str) -> Option<String> {
+    for i in items {
         if i.held {
             return Some(format!("held back: {}", i.reason.label().to_lowercase()));
         }

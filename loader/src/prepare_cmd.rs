@@ -105,6 +105,9 @@ fn read_corrections(
         for o in found.owners {
             all.set_owner(&o.owner, &o.email);
         }
+        for r in found.rows_left {
+            all.leave_row(&r.file, r.row);
+        }
     }
     Ok(all)
 }

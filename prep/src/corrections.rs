@@ -28,6 +28,9 @@ pub struct Corrections {
     /// Owners assigned to a Freshsales user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<OwnerFix>,
+    /// Rows left behind by the customer's choice: held whole, not loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows_left: Vec<RowLeft>,
 }
 
 impl Default for Corrections {
@@ -36,8 +39,18 @@ impl Default for Corrections {
             format_version: CORRECTIONS_FORMAT_VERSION,
             cells: Vec::new(),
             owners: Vec::new(),
+            rows_left: Vec::new(),
         }
     }
+}
+
+/// A row of the export the customer chose not to migrate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowLeft {
+    /// The input file.
+    pub file: String,
+    /// 1-based record number (the header is row 1).
+    pub row: u64,
 }
 
 /// One cell of the export, replaced.
@@ -88,7 +101,21 @@ impl Corrections {
 
     /// Whether there is nothing to correct.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty() && self.owners.is_empty()
+        self.cells.is_empty() && self.owners.is_empty() && self.rows_left.is_empty()
+    }
+
+    /// Leaves a row behind (once).
+    pub fn leave_row(&mut self, file: &str, row: u64) {
+        if !self
+            .rows_left
+            .iter()
+            .any(|r| r.file == file && r.row == row)
+        {
+            self.rows_left.push(RowLeft {
+                file: file.to_string(),
+                row,
+            });
+        }
     }
 
     /// Records a cell's new value; a second fix of the same cell replaces the first (and
@@ -273,6 +300,49 @@ pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(
     }
     table.replace_cells(&changes);
     Ok(())
+}
+
+/// Takes the rows of `file` the customer left behind out of its table (so nothing builds a
+/// record from them) and returns them, each as a held review item carrying the whole row.
+/// A row the file does not have is refused by file and row.
+pub fn take_rows_left(
+    file: &str,
+    table: &mut Table,
+    left: &[RowLeft],
+) -> Result<Vec<ReviewItem>, PrepError> {
+    let mine: Vec<u64> = left
+        .iter()
+        .filter(|r| r.file == file)
+        .map(|r| r.row)
+        .collect();
+    let mut out = Vec::new();
+    for row in &mine {
+        let Some(i) = table.rows.iter().position(|r| r.row == *row) else {
+            return Err(PrepError::Input {
+                file: file.to_string(),
+                message: format!(
+                    "row {row}: the corrections leave this row behind, but the file has none"
+                ),
+            });
+        };
+        let r = table.rows.remove(i);
+        let record = table
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(c, h)| (h.clone(), r.get(c).to_string()))
+            .collect();
+        out.push(
+            ReviewItem::new(
+                Reason::LeftBehind,
+                file,
+                "left behind by your choice (a correction)",
+            )
+            .at(r.row, r.line)
+            .hold(record),
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

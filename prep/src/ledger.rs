@@ -227,7 +227,10 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
                     *l.held
                         .entry(Reason::UnrecognisedFile.as_str().into())
                         .or_default() += 1;
-                } else if target == Some(Target::Ignore) || reference {
+                } else if target == Some(Target::Ignore)
+                    || reference
+                    || fates.held_rows.get(&at) == Some(&Reason::LeftBehind)
+                {
                     l.left_behind += 1;
                 } else if let Some(r) = fates.held_rows.get(&at) {
                     *l.held.entry(r.as_str().into()).or_default() += 1;

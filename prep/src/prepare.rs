@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::activities;
 use crate::contacts;
-use crate::corrections::{Corrections, apply_cells};
+use crate::corrections::{Corrections, apply_cells, take_rows_left};
 use crate::decode::decode;
 use crate::error::PrepError;
 use crate::fields::{CustomFieldDef, FieldType, infer};
@@ -162,7 +162,10 @@ pub struct Prepared {
 struct Parsed {
     name: String,
     kind: FileKind,
+    /// The rows records are built from (those the customer left behind taken out).
     table: Table,
+    /// Every row, when some were left behind: the ledger counts their values too.
+    full: Option<Table>,
 }
 
 fn delimiter_byte(name: &str, d: &str) -> Result<u8, PrepError> {
@@ -208,6 +211,8 @@ pub fn prepare_with<R>(
         ..Prepared::default()
     };
     let mut parsed: Vec<Parsed> = Vec::new();
+    // Rows left behind by the customer, with their file's kind.
+    let mut left: Vec<(FileKind, ReviewItem)> = Vec::new();
     let mut html_templates = Vec::new();
     let expanded = crate::archive::expand(inputs)?;
     let mut sorted: Vec<&InputFile> = expanded.iter().map(|f| f.as_ref()).collect();
@@ -274,10 +279,20 @@ pub fn prepare_with<R>(
             rows: table.rows.len() as u64,
             headers: table.headers.clone(),
         });
+        let full = options
+            .corrections
+            .rows_left
+            .iter()
+            .any(|r| r.file == input.name)
+            .then(|| table.clone());
+        for item in take_rows_left(&input.name, &mut table, &options.corrections.rows_left)? {
+            left.push((kind, item));
+        }
         parsed.push(Parsed {
             name: input.name.clone(),
             kind,
             table,
+            full,
         });
     }
     let names: Vec<&str> = parsed.iter().map(|p| p.name.as_str()).collect();
@@ -445,12 +460,28 @@ pub fn prepare_with<R>(
             loaded: set.accounts.len() as u64,
         },
     };
+    // A row left behind is an input row held back (by choice), with its review item.
+    for (kind, item) in left {
+        let counts = match kind {
+            FileKind::Contacts => Some(&mut out.objects.contacts),
+            FileKind::Notes => Some(&mut out.objects.notes),
+            FileKind::Tasks => Some(&mut out.objects.tasks),
+            FileKind::Appointments => Some(&mut out.objects.appointments),
+            FileKind::Templates => Some(&mut out.objects.templates),
+            _ => None,
+        };
+        if let Some(c) = counts {
+            c.rows_in += 1;
+            c.held += 1;
+        }
+        out.review.push(item);
+    }
     let ledger_inputs: Vec<crate::ledger::Input> = parsed
         .iter()
         .map(|p| crate::ledger::Input {
             file: &p.name,
             kind: p.kind,
-            table: &p.table,
+            table: p.full.as_ref().unwrap_or(&p.table),
             columns: out.mapping.columns.get(&p.kind).map(Vec::as_slice),
         })
         .collect();

@@ -41,11 +41,13 @@ pub enum Reason {
     UnrecognisedFile,
     /// A to-do without a due date: Freshsales needs one, so it gets the confirmation date.
     MissingDueDate,
+    /// A row the customer chose to leave behind (a correction): held, not loaded.
+    LeftBehind,
 }
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 17] = [
         Reason::OrphanNote,
         Reason::OrphanTask,
         Reason::DuplicateEmail,
@@ -62,6 +64,7 @@ impl Reason {
         Reason::OrphanAppointment,
         Reason::UnrecognisedFile,
         Reason::MissingDueDate,
+        Reason::LeftBehind,
     ];
 
     /// The snake_case word used in reports and the bundle.
@@ -83,6 +86,7 @@ impl Reason {
             Reason::OrphanAppointment => "orphan_appointment",
             Reason::UnrecognisedFile => "unrecognised_file",
             Reason::MissingDueDate => "missing_due_date",
+            Reason::LeftBehind => "left_behind",
         }
     }
 
@@ -105,6 +109,7 @@ impl Reason {
             Reason::OrphanAppointment => "Appointment without a contact",
             Reason::UnrecognisedFile => "File that is not an AllClients export",
             Reason::MissingDueDate => "To-do without a due date",
+            Reason::LeftBehind => "Left behind by your choice",
         }
     }
 
@@ -163,6 +168,10 @@ impl Reason {
                 "files are not AllClients exports we know",
             ),
             Reason::MissingDueDate => ("to-do has no due date", "to-dos have no due date"),
+            Reason::LeftBehind => (
+                "row is left behind by your choice",
+                "rows are left behind by your choice",
+            ),
         };
         format!("{n} {}", if n == 1 { one } else { many })
     }
@@ -213,6 +222,9 @@ impl Reason {
             }
             Reason::MissingDueDate => {
                 "To-dos without a due date: Freshsales needs one, so they will be due on the day the mapping is confirmed."
+            }
+            Reason::LeftBehind => {
+                "Rows you chose to leave behind: not loaded, kept here whole. Undo the correction to load them after all."
             }
         }
     }

@@ -286,3 +286,76 @@ fn an_orphan_note_fixed_in_place_joins_its_contact() {
             .any(|n| n.contact == contact.key && n.source.row == orphan.row.unwrap())
     );
 }
+
+#[test]
+fn a_row_left_behind_is_held_whole_and_every_value_still_accounted_for() {
+    let files = sample();
+    let before = prepare(&files, &confirmed()).unwrap();
+    // A contact row that loads on its own (not merged, not held).
+    let c = before
+        .contacts
+        .iter()
+        .find(|c| c.sources.len() == 1 && c.email.is_some())
+        .unwrap();
+    let (file, row) = (c.sources[0].file.clone(), c.sources[0].row);
+    let mut corrections = Corrections::default();
+    corrections.leave_row(&file, row);
+    let after = prepare(
+        &files,
+        &Options {
+            corrections: corrections.clone(),
+            ..confirmed()
+        },
+    )
+    .unwrap();
+    assert!(after.balanced());
+    let (b, a) = (before.objects.contacts, after.objects.contacts);
+    assert_eq!(
+        (a.rows_in, a.loaded, a.held),
+        (b.rows_in, b.loaded - 1, b.held + 1)
+    );
+    assert!(!after.contacts.iter().any(|x| x.key == c.key));
+    let item = after
+        .review
+        .iter()
+        .find(|i| i.reason == Reason::LeftBehind)
+        .expect("a review item for the row");
+    assert_eq!((item.file.as_str(), item.row), (file.as_str(), Some(row)));
+    assert!(
+        item.held
+            && item
+                .record
+                .iter()
+                .any(|(_, v)| Some(v.as_str()) == c.email.as_deref())
+    );
+    let (tb, ta) = (
+        prep::ledger::totals(&before.ledger),
+        prep::ledger::totals(&after.ledger),
+    );
+    assert_eq!(ta.values, tb.values, "the row's values are still counted");
+    assert!(
+        after
+            .ledger
+            .iter()
+            .all(prep::ledger::ColumnLedger::balanced)
+    );
+    assert!(ta.left_behind > tb.left_behind);
+    let bytes = bundle::to_bytes(&after).unwrap();
+    assert_eq!(
+        bundle::verify(&bytes[..]).unwrap().0.corrections,
+        corrections
+    );
+
+    let mut stale = Corrections::default();
+    stale.leave_row(&file, 99_999);
+    let e = prepare(
+        &files,
+        &Options {
+            corrections: stale,
+            ..confirmed()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("row 99999") && e.contains("has none"), "{e}");
+}

@@ -55,7 +55,9 @@ pub(super) fn draw_queues(an: &Analysis) {
         // Only the columns this queue uses: a Fix column where something can be fixed, the
         // row's cells where rows are carried.
         let can_fix = items.iter().any(|i| {
-            fixable(i) || matches!(i.reason, Reason::UnknownOwner | Reason::AmbiguousDate)
+            fixable(i)
+                || leavable(i)
+                || matches!(i.reason, Reason::UnknownOwner | Reason::AmbiguousDate)
         });
         let has_row = items.iter().any(|i| !i.record.is_empty());
         let mut names = vec!["Where", "Value", "What happened"];
@@ -115,8 +117,43 @@ pub(super) fn draw_queues(an: &Analysis) {
     }
 }
 
-/// The fix control of one item, or an empty cell.
+/// Whether the item's row can be left behind (a row of data, not a file or a template).
+fn leavable(item: &ReviewItem) -> bool {
+    item.row.is_some()
+        && !matches!(
+            item.reason,
+            Reason::LeftBehind
+                | Reason::UnknownOwner
+                | Reason::AmbiguousDate
+                | Reason::TemplateImage
+                | Reason::TemplateMergeToken
+                | Reason::UnrecognisedFile
+        )
+}
+
+/// The fix control of one item, or an empty cell; rows get a "leave behind" too.
 fn fix_cell(an: &Analysis, item: &ReviewItem, n: usize) -> Element {
+    let cell = fix_control(an, item, n);
+    if leavable(item)
+        && let Some(row) = item.row
+    {
+        let b = text_el("button", "Leave this row behind");
+        set_attr(&b, "type", "button");
+        set_attr(&b, "class", "secondary");
+        set_attr(&b, "id", &format!("leave-{n}"));
+        set_attr(&b, "data-leave-file", &item.file);
+        set_attr(&b, "data-leave-row", &row.to_string());
+        set_attr(
+            &b,
+            "aria-label",
+            &format!("Leave {} row {row} behind: not migrated", item.file),
+        );
+        append(&cell, &b);
+    }
+    cell
+}
+
+fn fix_control(an: &Analysis, item: &ReviewItem, n: usize) -> Element {
     let cell = el("td");
     let form = |input: Element, what: &str| {
         let f = el("form");
@@ -275,7 +312,40 @@ pub(super) fn draw_corrections(c: &Corrections) {
         append(&li, &b);
         append(&ul, &li);
     }
+    for (i, r) in c.rows_left.iter().enumerate() {
+        let li = text_el("li", &format!("{} row {} left behind ", r.file, r.row));
+        let b = text_el("button", "Undo");
+        set_attr(&b, "type", "button");
+        set_attr(&b, "class", "secondary");
+        set_attr(&b, "id", &format!("undo-row-{i}"));
+        set_attr(&b, "data-undo-row", &i.to_string());
+        set_attr(
+            &b,
+            "aria-label",
+            &format!("Load {} row {} after all", r.file, r.row),
+        );
+        append(&li, &b);
+        append(&ul, &li);
+    }
     append(&root, &ul);
+}
+
+/// "Leave this row behind": a correction, checked again at once.
+pub(super) fn on_leave(e: &web_sys::Event) -> bool {
+    let (Some(file), Some(row)) = (
+        data_of(e, "data-leave-file"),
+        data_of(e, "data-leave-row").and_then(|r| r.parse::<u64>().ok()),
+    ) else {
+        return false;
+    };
+    with_app(|a| a.corrections.leave_row(&file, row));
+    notify(
+        "review",
+        &format!("{file} row {row} is left behind; undo it in the list of corrections."),
+        false,
+    );
+    spawn_local(send_corrections());
+    true
 }
 
 /// A fix form was submitted: record the correction and prepare again.
@@ -334,7 +404,8 @@ pub(super) fn on_fix(form: &Element) {
 pub(super) fn on_undo(e: &web_sys::Event) -> bool {
     let cell = data_of(e, "data-undo-cell").and_then(|i| i.parse::<usize>().ok());
     let owner = data_of(e, "data-undo-owner").and_then(|i| i.parse::<usize>().ok());
-    if cell.is_none() && owner.is_none() {
+    let row = data_of(e, "data-undo-row").and_then(|i| i.parse::<usize>().ok());
+    if cell.is_none() && owner.is_none() && row.is_none() {
         return false;
     }
     with_app(|a| {
@@ -347,6 +418,11 @@ pub(super) fn on_undo(e: &web_sys::Event) -> bool {
             && i < a.corrections.owners.len()
         {
             a.corrections.owners.remove(i);
+        }
+        if let Some(i) = row
+            && i < a.corrections.rows_left.len()
+        {
+            a.corrections.rows_left.remove(i);
         }
     });
     notify("review", "Correction undone.", false);
@@ -404,13 +480,16 @@ pub(super) async fn load_corrections(file: File) {
     };
     match found {
         Ok((c, replace)) => {
-            let n = c.cells.len() + c.owners.len();
+            let n = c.cells.len() + c.owners.len() + c.rows_left.len();
             with_app(|a| {
                 if replace {
                     a.corrections = c;
                 } else {
                     for fix in c.cells {
                         a.corrections.set_cell(fix);
+                    }
+                    for r in c.rows_left {
+                        a.corrections.leave_row(&r.file, r.row);
                     }
                 }
             });

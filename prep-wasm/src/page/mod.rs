@@ -382,7 +382,7 @@ fn wire(doc: &Document) {
     listen("step-review", "click", |e| {
         if let Some(reason) = data_of(e, "data-reason") {
             spawn_local(download_queue(reason));
-        } else {
+        } else if !on_leave(e) {
             on_undo(e);
         }
     });

@@ -165,6 +165,18 @@ async fn values_preview_and_fixes_reach_the_bundle_like_the_cli() -> Result {
                     "the owner assigned",
                 )
                 .await?;
+                // Leave one orphan note's row behind: a correction too, undoable.
+                let leave = c
+                    .find(Locator::Css("[data-queue=orphan_note] button[data-leave-row]"))
+                    .await?;
+                let left_row = leave.attr("data-leave-row").await?.unwrap_or_default();
+                leave.click().await?;
+                prepared_and(
+                    &c,
+                    "!!document.querySelector('[data-queue=left_behind]')",
+                    "the row left behind",
+                )
+                .await?;
                 std::fs::write(artifacts().join("fixed-1366.png"), c.screenshot().await?)?;
 
                 c.find(Locator::Css("[data-testid=corrections-download]"))
@@ -191,6 +203,9 @@ async fn values_preview_and_fixes_reach_the_bundle_like_the_cli() -> Result {
                     .find(|o| o.source == "Jordan Unknown")
                     .ok_or("Jordan Unknown")?;
                 assert_eq!(jordan.email.as_deref(), Some("pat@agency.example"));
+                assert_eq!(manifest.corrections.rows_left.len(), 1);
+                assert_eq!(manifest.corrections.rows_left[0].row.to_string(), left_row);
+                assert_eq!(manifest.review.get("left_behind"), Some(&1));
 
                 // The fixed row is a contact of the bundle, and the previewed contact is the
                 // bundle's record field for field.

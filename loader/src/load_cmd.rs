@@ -258,9 +258,10 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let client = args.target.client()?;
     let pre = preflight(&args.bundle, &client, args.default_owner.as_deref()).await?;
     let probe = if args.probe {
-        let report = loader::probe::probe(&client, &pre, &loader::now_rfc3339()).await?;
+        // Locked first: no probe runs beside a push of this load.
         let (journal, _) = run_paths(&args.bundle);
         let mut j = loader::journal::Journal::open(&journal)?;
+        let report = loader::probe::probe(&client, &pre, &loader::now_rfc3339()).await?;
         j.append(&Entry::Probe {
             target: client.base().to_string(),
             at: loader::now_rfc3339(),

@@ -117,8 +117,15 @@ fn refused(e: &CallError) -> String {
 }
 
 async fn send(client: &Client, method: Method, path: &str, body: &Value) -> Result<Value, String> {
+    // A create is not retried blindly (a lost answer would leave a second copy cleanup
+    // does not know about); updates are.
+    let kind = if method == Method::POST {
+        Idempotency::Create
+    } else {
+        Idempotency::Safe
+    };
     client
-        .call(method, path, Some(body), Idempotency::Safe)
+        .call(method, path, Some(body), kind)
         .await
         .map(|a| a.body)
         .map_err(|e| refused(&e))
@@ -141,9 +148,23 @@ pub async fn probe(client: &Client, pre: &Preflight, stamp: &str) -> anyhow::Res
     };
     let mut made = Made::default();
     let outcome = run(client, pre, &mut report, &mut made).await;
+    if made.contact.is_none() {
+        // The create may have landed with its answer lost: find the canary by its email.
+        made.contact = find_canary(client, &report.canary).await;
+    }
     report.removed = cleanup(client, &made).await;
     report.calls = client.stats().await.sent - before;
-    outcome?;
+    if let Err(e) = outcome {
+        anyhow::bail!(
+            "{e}; the probe's canary {} {}",
+            report.canary,
+            if report.removed {
+                "was removed again"
+            } else {
+                "may still be in the account: delete it in Freshsales"
+            }
+        );
+    }
     Ok(report)
 }
 
@@ -356,6 +377,16 @@ async fn run(
         }
     }
     Ok(())
+}
+
+/// The canary's id, looked up by its email (one call).
+async fn find_canary(client: &Client, email: &str) -> Option<i64> {
+    let path = format!("/lookup?q={email}&f=email&entities=contact");
+    let found = client.get(&path).await.ok()?;
+    found.body["contacts"]["contacts"]
+        .as_array()?
+        .iter()
+        .find_map(|c| c["id"].as_i64())
 }
 
 /// Deletes what the probe made, children first, then forgets the canary; true when every

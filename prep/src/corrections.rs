@@ -153,16 +153,16 @@ impl Corrections {
 
     /// Checks that every cell fix names a file among `files`.
     pub fn check_files(&self, files: &[&str]) -> Result<(), PrepError> {
-        match self
-            .cells
-            .iter()
-            .find(|c| !files.contains(&c.file.as_str()))
+        let cells = self.cells.iter().map(|c| (&c.file, c.row));
+        let rows = self.rows_left.iter().map(|r| (&r.file, r.row));
+        match cells
+            .chain(rows)
+            .find(|(f, _)| !files.contains(&f.as_str()))
         {
-            Some(c) => Err(PrepError::Input {
-                file: c.file.clone(),
+            Some((file, row)) => Err(PrepError::Input {
+                file: file.clone(),
                 message: format!(
-                    "the corrections name this file (row {}, column '{}'), but it is not among the inputs",
-                    c.row, c.column
+                    "the corrections name this file (row {row}), but it is not among the inputs"
                 ),
             }),
             None => Ok(()),
@@ -174,56 +174,62 @@ impl Corrections {
     /// becomes a cell fix. `items` are the review items of the preparation the CSV came
     /// from (they hold the original values).
     pub fn from_queue_csv(csv: &str, items: &[ReviewItem]) -> Result<Corrections, String> {
+        if csv.contains('\u{fffd}') {
+            return Err(
+                "this file is not UTF-8 text (an accent shows as �): save it from the \
+                        spreadsheet as “CSV UTF-8” and load it again"
+                    .into(),
+            );
+        }
         let csv = csv.strip_prefix('\u{feff}').unwrap_or(csv);
         let mut r = csv::ReaderBuilder::new()
             .flexible(true)
             .from_reader(csv.as_bytes());
         let headers = r.headers().map_err(|e| e.to_string())?.clone();
         let col = |name: &str| headers.iter().position(|h| h == name);
-        let (Some(file_at), Some(row_at), Some(_), Some(value_at)) =
-            (col("File"), col("Row"), col("Column"), col("Value"))
-        else {
+        let (Some(problem_at), Some(file_at), Some(row_at), Some(column_at), Some(value_at)) = (
+            col("Problem"),
+            col("File"),
+            col("Row"),
+            col("Column"),
+            col("Value"),
+        ) else {
             return Err(
-                "not a review queue file: it needs the columns File, Row, Column and Value".into(),
+                "not a review queue file: it needs the columns Problem, File, Row, Column and Value"
+                    .into(),
             );
         };
-        let first_source =
-            col(QUEUE_COLUMNS[QUEUE_COLUMNS.len() - 1]).map_or(headers.len(), |i| i + 1);
         let mut out = Corrections::default();
         for (n, record) in r.records().enumerate() {
             let record = record.map_err(|e| format!("line {}: {e}", n + 2))?;
-            let get = |i: usize| record.get(i).unwrap_or("");
-            let (file, row) = (unneutralise(get(file_at)), get(row_at));
-            let Ok(row) = row.parse::<u64>() else {
+            let get = |i: usize| unneutralise(record.get(i).unwrap_or(""));
+            let (file, column, problem) = (get(file_at), get(column_at), get(problem_at));
+            let Ok(row) = get(row_at).parse::<u64>() else {
                 continue; // a file-level item: nothing to correct
             };
-            let Some(item) = items
-                .iter()
-                .find(|i| i.file == file && i.row == Some(row) && fixable(i))
-            else {
+            // Only the Value column is read back: a spreadsheet reformats other cells on its
+            // own (02134 → 2134, dates, long numbers), which must not become corrections.
+            let Some(item) = items.iter().find(|i| {
+                i.file == file
+                    && i.row == Some(row)
+                    && i.column.as_deref() == Some(column.as_str())
+                    && i.reason.label() == problem
+                    && fixable(i)
+            }) else {
                 continue;
             };
-            let mut fix = |column: &str, original: &str, cell: &str| {
-                let value = unneutralise(cell);
-                if value != original {
-                    out.set_cell(CellFix {
-                        file: file.clone(),
-                        row,
-                        column: column.to_string(),
-                        original: original.to_string(),
-                        value,
-                    });
-                }
+            let (Some(column), Some(original)) = (&item.column, &item.value) else {
+                continue;
             };
-            if let (Some(column), Some(value)) = (&item.column, &item.value) {
-                fix(column, value, get(value_at));
-            }
-            for (i, header) in headers.iter().enumerate().skip(first_source) {
-                if let Some((_, original)) = item.record.iter().find(|(h, _)| h == header)
-                    && Some(header) != item.column.as_deref()
-                {
-                    fix(header, original, get(i));
-                }
+            let value = get(value_at);
+            if value.trim() != original.trim() {
+                out.set_cell(CellFix {
+                    file: file.clone(),
+                    row,
+                    column: column.clone(),
+                    original: original.clone(),
+                    value,
+                });
             }
         }
         Ok(out)
@@ -252,8 +258,11 @@ fn unneutralise(cell: &str) -> String {
 
 /// Whether the customer can fix this item by changing its value in place.
 pub fn fixable(item: &ReviewItem) -> bool {
+    // A value made of several cells (an address and its second line) cannot be put back
+    // into one cell.
     item.row.is_some()
         && item.column.is_some()
+        && !item.value.as_deref().unwrap_or("").contains('\n')
         && matches!(
             item.reason,
             Reason::InvalidEmail
@@ -289,7 +298,8 @@ pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(
             ));
         };
         let now = table.rows[index].get(column);
-        if now != fix.original {
+        // Review items carry values trimmed, as they were read.
+        if now.trim() != fix.original.trim() {
             return Err(refuse(format!(
                 "the correction expects '{}' but the file has '{now}': the export changed since \
                  the correction was made; make it again",
@@ -451,5 +461,19 @@ mod tests {
             }]
         );
         assert!(Corrections::from_queue_csv("a,b\r\n1,2\r\n", &items).is_err());
+        // A cell the spreadsheet reformatted in the row's own columns is not a correction.
+        let reformatted = csv.replace(",'=Ada", ",Ada Lovelace");
+        assert!(reformatted != csv);
+        assert!(
+            Corrections::from_queue_csv(&reformatted, &items)
+                .unwrap()
+                .is_empty()
+        );
+        let ansi = csv.replace("bad@", "bad\u{fffd}");
+        assert!(
+            Corrections::from_queue_csv(&ansi, &items)
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 }

@@ -142,36 +142,54 @@ fn reference_only(kind: FileKind, target: &Target) -> bool {
     }
 }
 
-/// What happened to rows and values, from the review queue.
-struct Fates<'a> {
-    /// (file, row) → the reason a whole row was held.
-    held_rows: HashMap<(&'a str, u64), Reason>,
-    /// (file, row) of rows merged into another.
-    merged_rows: HashMap<(&'a str, u64), ()>,
-    /// (file, row, column) → the reason one value was held.
-    held_values: HashMap<(&'a str, u64, &'a str), Reason>,
+/// What happened to one row, from the review queue.
+#[derive(Clone, Copy, PartialEq)]
+enum RowFate {
+    Loaded,
+    Held(Reason),
+    Merged,
 }
 
-fn fates(review: &[ReviewItem]) -> Fates<'_> {
+/// What happened to the rows and values of one file, from the review queue: indexed by row
+/// number rather than hashed per cell, since the ledger asks once for every cell.
+struct Fates<'a> {
+    /// By row number: held (the first reason), merged, or loaded.
+    rows: Vec<RowFate>,
+    /// (row, column) → the reason one value was held.
+    held_values: HashMap<(u64, &'a str), Reason>,
+}
+
+impl Fates<'_> {
+    fn row(&self, row: u64) -> RowFate {
+        self.rows
+            .get(row as usize)
+            .copied()
+            .unwrap_or(RowFate::Loaded)
+    }
+}
+
+fn fates<'a>(review: &'a [ReviewItem], file: &str, last_row: u64) -> Fates<'a> {
     let mut f = Fates {
-        held_rows: HashMap::new(),
-        merged_rows: HashMap::new(),
+        rows: vec![RowFate::Loaded; last_row as usize + 1],
         held_values: HashMap::new(),
     };
-    for i in review {
+    for i in review.iter().filter(|i| i.file == file) {
         let Some(row) = i.row else { continue };
+        let Some(slot) = f.rows.get_mut(row as usize) else {
+            continue;
+        };
         if i.held {
-            f.held_rows
-                .entry((i.file.as_str(), row))
-                .or_insert(i.reason);
+            if !matches!(slot, RowFate::Held(_)) {
+                *slot = RowFate::Held(i.reason);
+            }
         } else if i.reason == Reason::DuplicateEmail {
-            f.merged_rows.insert((i.file.as_str(), row), ());
+            if *slot == RowFate::Loaded {
+                *slot = RowFate::Merged;
+            }
         } else if i.reason == Reason::InvalidValue
             && let Some(col) = &i.column
         {
-            f.held_values
-                .entry((i.file.as_str(), row, col.as_str()))
-                .or_insert(i.reason);
+            f.held_values.entry((row, col.as_str())).or_insert(i.reason);
         }
     }
     f
@@ -192,9 +210,10 @@ pub struct Input<'a> {
 
 /// The ledger of `inputs`, given the review queue of the preparation.
 pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
-    let fates = fates(review);
     let mut out = Vec::new();
     for input in inputs {
+        let last_row = input.table.rows.iter().map(|r| r.row).max().unwrap_or(0);
+        let fates = fates(review, input.file, last_row);
         for (i, header) in input.table.headers.iter().enumerate() {
             let target = input
                 .columns
@@ -222,25 +241,21 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
                     continue;
                 }
                 l.values += 1;
-                let at = (input.file, row.row);
+                let fate = fates.row(row.row);
                 if target.is_none() {
                     *l.held
                         .entry(Reason::UnrecognisedFile.as_str().into())
                         .or_default() += 1;
                 } else if target == Some(Target::Ignore)
                     || reference
-                    || fates.held_rows.get(&at) == Some(&Reason::LeftBehind)
+                    || fate == RowFate::Held(Reason::LeftBehind)
                 {
                     l.left_behind += 1;
-                } else if let Some(r) = fates.held_rows.get(&at) {
+                } else if let RowFate::Held(r) = fate {
                     *l.held.entry(r.as_str().into()).or_default() += 1;
-                } else if fates.merged_rows.contains_key(&at) {
+                } else if fate == RowFate::Merged {
                     l.merged += 1;
-                } else if let Some(r) =
-                    fates
-                        .held_values
-                        .get(&(input.file, row.row, header.as_str()))
-                {
+                } else if let Some(r) = fates.held_values.get(&(row.row, header.as_str())) {
                     *l.held.entry(r.as_str().into()).or_default() += 1;
                 } else {
                     l.loaded += 1;

@@ -430,7 +430,9 @@ pub(super) fn on_undo(e: &web_sys::Event) -> bool {
     true
 }
 
-/// Hands the corrections to the workspace and prepares again.
+/// Hands the corrections to the workspace and prepares again. A correction the export
+/// refuses (its file no longer holds the original) is taken back at once, so the page is
+/// never left without a preparation to show.
 pub(super) async fn send_corrections() {
     let json =
         with_app(|a| serde_json::to_string(&a.corrections).unwrap_or_default()).unwrap_or_default();
@@ -439,6 +441,35 @@ pub(super) async fn send_corrections() {
         return;
     }
     reanalyse().await;
+    let failed = with_app(|a| {
+        if a.analysis.is_none() && a.corrections != a.good_corrections {
+            a.corrections = a.good_corrections.clone();
+            true
+        } else {
+            a.good_corrections = a.corrections.clone();
+            false
+        }
+    })
+    .unwrap_or(false);
+    if failed {
+        let why = by_id::<Element>("msg-files")
+            .and_then(|e| e.text_content())
+            .unwrap_or_default();
+        let json = with_app(|a| serde_json::to_string(&a.corrections).unwrap_or_default())
+            .unwrap_or_default();
+        if call(Request::Corrections { corrections: json }, None)
+            .await
+            .is_ok()
+        {
+            reanalyse().await;
+        }
+        notify("files", "", false);
+        notify(
+            "review",
+            &format!("That correction could not be applied, so it was undone: {why}"),
+            true,
+        );
+    }
 }
 
 pub(super) fn save_corrections() {

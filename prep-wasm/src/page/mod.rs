@@ -117,6 +117,8 @@ struct App {
     /// The customer's corrections (values fixed, owners assigned), sent to the workspace
     /// whole after every change.
     corrections: prep::corrections::Corrections,
+    /// The last corrections the export accepted (restored when a new one is refused).
+    good_corrections: prep::corrections::Corrections,
     /// Object URLs of the confirmed downloads, revoked when the confirmation lapses.
     urls: Vec<String>,
 }
@@ -147,6 +149,7 @@ pub fn start() -> Result<(), JsValue> {
             overrides: Mapping::default(),
             analysis: None,
             corrections: Default::default(),
+            good_corrections: Default::default(),
             urls: Vec::new(),
         })
     });

@@ -130,6 +130,92 @@ pub struct Preflight {
     pub batched_search: bool,
 }
 
+/// What the account already holds of a bundle, and the extra reads it costs a push.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Existing {
+    /// The bundle's contacts (with an email) the account already holds.
+    pub contacts: u64,
+    /// Extra reads the push makes for them: each one's pre-image; the notes already under
+    /// each that has notes in the bundle; the account's tasks and appointments by page once
+    /// when such a contact has any (so a copy an earlier load left is adopted, not doubled).
+    pub reads: u64,
+}
+
+/// What of the bundle the account already holds, found 100 contacts at a time with the
+/// batched search (`None` where the account does not answer it).
+pub async fn existing_contacts(client: &Client, path: &Path) -> Result<Option<Existing>> {
+    let mut emails = Vec::new();
+    let (mut with_notes, mut with_tasks, mut with_appointments) = (
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+    );
+    let (mut tasks, mut appointments) = (0u64, 0u64);
+    each_record(path, |r| {
+        match r {
+            Record::Contact(c) => {
+                if let Some(e) = c.email {
+                    emails.push(e.trim().to_lowercase());
+                }
+            }
+            Record::Note(n) => {
+                with_notes.insert(n.contact);
+            }
+            Record::Task(t) => {
+                tasks += 1;
+                with_tasks.insert(t.contact);
+            }
+            Record::Appointment(a) => {
+                appointments += 1;
+                with_appointments.extend(a.contact);
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    emails.sort();
+    emails.dedup();
+    let mut found = std::collections::HashSet::new();
+    for chunk in emails.chunks(100) {
+        let body = serde_json::json!({"filter_rule": [{"attribute": "contact_email.email",
+            "operator": "is_in", "value": chunk}], "page": 1, "per_page": 100});
+        let a = match client
+            .call(
+                reqwest::Method::POST,
+                "/filtered_search/contact",
+                Some(&body),
+                crate::api::Idempotency::Safe,
+            )
+            .await
+        {
+            Ok(a) if a.body["contacts"].is_array() => a,
+            _ => return Ok(None),
+        };
+        for c in a.body["contacts"].as_array().into_iter().flatten() {
+            let mut mine = c["emails"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["value"].as_str())
+                .chain(c["email"].as_str());
+            if let Some(e) = mine.find(|e| chunk.contains(&e.trim().to_lowercase())) {
+                found.insert(format!("email:{}", e.trim().to_lowercase()));
+            }
+        }
+    }
+    let contacts = found.len() as u64;
+    let notes = found.iter().filter(|k| with_notes.contains(*k)).count() as u64;
+    let pages = |any: bool, n: u64| if any { n.div_ceil(100).max(1) } else { 0 };
+    let reads = contacts
+        + notes
+        + pages(found.iter().any(|k| with_tasks.contains(k)), tasks)
+        + pages(
+            found.iter().any(|k| with_appointments.contains(k)),
+            appointments,
+        );
+    Ok(Some(Existing { contacts, reads }))
+}
+
 /// Runs the whole preflight against the live account.
 pub async fn preflight(
     path: &Path,

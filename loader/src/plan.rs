@@ -177,6 +177,28 @@ pub struct Plan {
     /// What the time is made of, and the choices that shorten it.
     #[serde(default)]
     pub time: TimePlan,
+    /// Of the bundle's contacts, how many the account already holds (`loader plan` finds
+    /// out with the batched search; `None`: not looked up). Each costs one more read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_contacts: Option<u64>,
+}
+
+impl Plan {
+    /// Counts `existing` contacts the account already holds and the `reads` they cost,
+    /// in the calls, the ETA (at `calls_per_second`) and the hours (at `per_hour`).
+    pub fn with_existing(
+        &mut self,
+        existing: u64,
+        reads: u64,
+        stats: &BundleStats,
+        calls_per_second: f64,
+        per_hour: f64,
+    ) {
+        self.existing_contacts = Some(existing);
+        self.calls.contacts += reads;
+        self.eta_seconds = self.calls.total() as f64 / calls_per_second;
+        self.time = time_plan(&self.calls, stats, per_hour, 0.8);
+    }
 }
 
 /// The truth about time: a load's wall time is its API calls at the budget.
@@ -482,6 +504,7 @@ pub fn plan(
         calls,
         eta_seconds: calls.total() as f64 / calls_per_second,
         time: time_plan(&calls, stats, calls_per_second * 3600.0, 0.8),
+        existing_contacts: None,
     }
 }
 

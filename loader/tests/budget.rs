@@ -134,3 +134,55 @@ fn contacts_first_then_their_children_equals_one_push_and_system_notes_can_stay_
         "{report}"
     );
 }
+
+#[test]
+fn the_plan_counts_the_contacts_that_already_exist_and_its_calls_come_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = prepare(&sample(), dir.path());
+    let mut seed = ready_seed(&bundle);
+    let mut n = 0;
+    loader::account::each_record(&bundle, |r| {
+        if let prep::bundle::Record::Contact(c) = r
+            && let Some(e) = c.email
+        {
+            n += 1;
+            if n % 3 == 0 {
+                let mut m = serde_json::Map::new();
+                m.insert("first_name".into(), Value::String("Existing".into()));
+                m.insert("emails".into(), Value::String(e));
+                seed.contacts.push(m);
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let seeded = seed.contacts.len() as u64;
+    let sb = Sandbox::start(config(seed, FAST));
+    let t = target(&sb.url(), FAST);
+    let o = loader(&args(
+        &[
+            "plan",
+            bundle.to_str().unwrap(),
+            "--default-owner",
+            "pat@agency.example",
+            "--json",
+        ],
+        &t,
+    ));
+    assert!(o.status.success(), "{}", text(&o));
+    let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(plan["existing_contacts"], seeded, "{}", plan["calls"]);
+    let planned: u64 = plan["calls"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    let before = sb.state()["counters"]["total"].as_u64().unwrap();
+    let o = push(&bundle, &sb, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let made = sb.state()["counters"]["total"].as_u64().unwrap() - before;
+    let off = (made as f64 - planned as f64).abs() / planned as f64;
+    println!("{seeded} contacts existed: planned {planned} calls, the push made {made}");
+    assert!(off < 0.03, "planned {planned}, made {made}");
+}

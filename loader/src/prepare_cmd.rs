@@ -87,26 +87,19 @@ fn read_corrections(
         let text = std::fs::read_to_string(p)
             .with_context(|| format!("cannot read corrections {}", p.display()))?;
         let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let found = if is_csv {
+        let bad = |e: String| anyhow::anyhow!("{}: {e}", p.display());
+        if is_csv {
             let before = Options {
                 confirmation: None,
                 corrections: all.clone(),
                 ..options.clone()
             };
             let review = prep::prepare::prepare_with(inputs, &before, |p, _| Ok(p.review))?;
-            prep::corrections::Corrections::from_queue_csv(&text, &review)
+            all.add_from_queue(
+                prep::corrections::Corrections::from_queue_csv(&text, &review).map_err(bad)?,
+            );
         } else {
-            prep::corrections::Corrections::from_json(&text)
-        }
-        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-        for c in found.cells {
-            all.set_cell(c);
-        }
-        for o in found.owners {
-            all.set_owner(&o.owner, &o.email);
-        }
-        for r in found.rows_left {
-            all.leave_row(&r.file, r.row);
+            all.add(prep::corrections::Corrections::from_json(&text).map_err(bad)?);
         }
     }
     Ok(all)

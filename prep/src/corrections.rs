@@ -104,6 +104,33 @@ impl Corrections {
         self.cells.is_empty() && self.owners.is_empty() && self.rows_left.is_empty()
     }
 
+    /// Adds `other`'s corrections (a later fix of the same cell wins, as [`Self::set_cell`]).
+    pub fn add(&mut self, other: Corrections) {
+        for c in other.cells {
+            self.set_cell(c);
+        }
+        for o in other.owners {
+            self.set_owner(&o.owner, &o.email);
+        }
+        for r in other.rows_left {
+            self.leave_row(&r.file, r.row);
+        }
+    }
+
+    /// Adds the corrections read from an edited review CSV ([`Self::from_queue_csv`]). A
+    /// value that merely repeats the export's original of a cell already fixed is an older
+    /// download, not a wish to undo that fix: it is skipped (undo is explicit).
+    pub fn add_from_queue(&mut self, found: Corrections) {
+        for c in found.cells {
+            let stale = self.cells.iter().any(|x| {
+                x.file == c.file && x.row == c.row && x.column == c.column && x.original == c.value
+            });
+            if !stale {
+                self.set_cell(c);
+            }
+        }
+    }
+
     /// Leaves a row behind (once).
     pub fn leave_row(&mut self, file: &str, row: u64) {
         if !self
@@ -461,6 +488,26 @@ mod tests {
             }]
         );
         assert!(Corrections::from_queue_csv("a,b\r\n1,2\r\n", &items).is_err());
+        // An older download that still says "bad@" does not undo a fix made since.
+        let mut mine = Corrections::default();
+        mine.set_cell(CellFix {
+            file: "C.csv".into(),
+            row: 2,
+            column: "Email".into(),
+            original: "bad@".into(),
+            value: "still bad".into(),
+        });
+        let mut item_now = items[0].clone();
+        item_now.value = Some("still bad".into());
+        let old_csv = Corrections::from_queue_csv(&csv, &[item_now]).unwrap();
+        assert_eq!(
+            old_csv.cells.len(),
+            1,
+            "the CSV differs from the current value"
+        );
+        let before = mine.clone();
+        mine.add_from_queue(old_csv);
+        assert_eq!(mine, before);
         // A cell the spreadsheet reformatted in the row's own columns is not a correction.
         let reformatted = csv.replace(",'=Ada", ",Ada Lovelace");
         assert!(reformatted != csv);

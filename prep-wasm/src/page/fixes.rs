@@ -516,12 +516,7 @@ pub(super) async fn load_corrections(file: File) {
                 if replace {
                     a.corrections = c;
                 } else {
-                    for fix in c.cells {
-                        a.corrections.set_cell(fix);
-                    }
-                    for r in c.rows_left {
-                        a.corrections.leave_row(&r.file, r.row);
-                    }
+                    a.corrections.add_from_queue(c);
                 }
             });
             notify("review", &format!("{n} corrections loaded."), false);

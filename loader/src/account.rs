@@ -175,34 +175,22 @@ pub async fn existing_contacts(client: &Client, path: &Path) -> Result<Option<Ex
     })?;
     emails.sort();
     emails.dedup();
-    let mut found = std::collections::HashSet::new();
-    for chunk in emails.chunks(100) {
-        let body = serde_json::json!({"filter_rule": [{"attribute": "contact_email.email",
-            "operator": "is_in", "value": chunk}], "page": 1, "per_page": 100});
-        let a = match client
-            .call(
-                reqwest::Method::POST,
-                "/filtered_search/contact",
-                Some(&body),
-                crate::api::Idempotency::Safe,
-            )
-            .await
-        {
-            Ok(a) if a.body["contacts"].is_array() => a,
-            _ => return Ok(None),
-        };
-        for c in a.body["contacts"].as_array().into_iter().flatten() {
-            let mut mine = c["emails"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e["value"].as_str())
-                .chain(c["email"].as_str());
-            if let Some(e) = mine.find(|e| chunk.contains(&e.trim().to_lowercase())) {
-                found.insert(format!("email:{}", e.trim().to_lowercase()));
-            }
-        }
-    }
+    let Some(hits) = crate::push::known::search(
+        client,
+        "contact",
+        "contact_email.email",
+        &emails,
+        crate::push::known::emails_of,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let found: std::collections::HashSet<String> = hits
+        .into_iter()
+        .filter(|(_, hit)| hit.is_some())
+        .map(|(email, _)| format!("email:{email}"))
+        .collect();
     let contacts = found.len() as u64;
     let notes = found.iter().filter(|k| with_notes.contains(*k)).count() as u64;
     let pages = |any: bool, n: u64| if any { n.div_ceil(100).max(1) } else { 0 };

@@ -301,6 +301,21 @@ pub fn fixable(item: &ReviewItem) -> bool {
         )
 }
 
+/// Whether the item's row can be left behind: a row of data, not a file, a template, an
+/// owner or a column (which are decided elsewhere), nor a row already left behind.
+pub fn leavable(item: &ReviewItem) -> bool {
+    item.row.is_some()
+        && !matches!(
+            item.reason,
+            Reason::LeftBehind
+                | Reason::UnknownOwner
+                | Reason::AmbiguousDate
+                | Reason::TemplateImage
+                | Reason::TemplateMergeToken
+                | Reason::UnrecognisedFile
+        )
+}
+
 /// Applies the fixes of `file` to its table. A fix whose row or column the file does not
 /// have, or whose original is not what the file holds, is refused by file, row and column.
 pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(), PrepError> {

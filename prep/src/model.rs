@@ -312,6 +312,23 @@ pub struct Owner {
     pub references: u64,
 }
 
+impl Owner {
+    /// The Freshsales user this owner's records go to, when one is known (found in the users
+    /// file, or assigned by the customer); else the engineer's default owner takes them.
+    pub fn user_email(&self) -> Option<&str> {
+        match self.status {
+            OwnerStatus::InUsersFile | OwnerStatus::Assigned => self.email.as_deref(),
+            OwnerStatus::Unknown => None,
+        }
+    }
+
+    /// The owner among `owners` that an exported owner `value` names (trimmed, any case).
+    pub fn find<'o>(owners: &'o [Owner], value: &str) -> Option<&'o Owner> {
+        let v = value.trim().to_lowercase();
+        owners.iter().find(|o| o.source.to_lowercase() == v)
+    }
+}
+
 /// Per-object counts. For every object `rows_in = loaded + merged + held`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counts {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::Notes;
 use crate::fields::FieldValue;
-use crate::model::{Appointment, Contact, Note, Owner, OwnerStatus, Task};
+use crate::model::{Appointment, Contact, Note, Owner, Task};
 use crate::prepare::Prepared;
 use crate::review::ReviewItem;
 
@@ -105,13 +105,11 @@ pub fn find(p: &Prepared, notes: &dyn Notes, query: &str, key: Option<&str>) -> 
 }
 
 fn record(p: &Prepared, notes: &dyn Notes, c: &Contact) -> RecordPreview {
-    let owner = c.owner.as_ref().and_then(|o| {
-        let o = o.trim().to_lowercase();
-        p.owners
-            .iter()
-            .find(|x| x.source.to_lowercase() == o)
-            .cloned()
-    });
+    let owner = c
+        .owner
+        .as_deref()
+        .and_then(|o| Owner::find(&p.owners, o))
+        .cloned();
     let mut mine = Vec::new();
     let _ = notes.each(&mut |n| {
         if n.contact == c.key {
@@ -156,9 +154,9 @@ fn fields(p: &Prepared, c: &Contact, owner: Option<&Owner>) -> Vec<(String, Stri
         .as_ref()
         .and_then(|k| p.accounts.iter().find(|a| &a.key == k))
         .map(|a| a.name.clone());
-    let owner = owner.map(|o| match (&o.email, o.status) {
-        (Some(e), OwnerStatus::InUsersFile | OwnerStatus::Assigned) => e.clone(),
-        _ => format!("{} (no Freshsales user yet: the default owner)", o.source),
+    let owner = owner.map(|o| match o.user_email() {
+        Some(e) => e.to_string(),
+        None => format!("{} (no Freshsales user yet: the default owner)", o.source),
     });
     // As the loader sends it (`loader::payload::external_id`).
     let external = Some(

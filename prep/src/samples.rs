@@ -163,14 +163,9 @@ fn text(v: Option<&str>) -> String {
 }
 
 fn owner_value(b: &Built, value: &str) -> String {
-    let v = value.trim().to_lowercase();
-    match b.owners.iter().find(|o| o.source.to_lowercase() == v) {
-        Some(Owner {
-            email: Some(e),
-            status: crate::model::OwnerStatus::InUsersFile | crate::model::OwnerStatus::Assigned,
-            ..
-        }) => format!("the user {e}"),
-        _ => "unknown user: choose one in the review below".into(),
+    match Owner::find(b.owners, value).and_then(Owner::user_email) {
+        Some(e) => format!("the user {e}"),
+        None => "unknown user: choose one in the review below".into(),
     }
 }
 

@@ -41,10 +41,23 @@ pub(super) async fn lookup(
         .cloned()
 }
 
+/// Every email a contact record carries (its list, and the single `email` some answers add).
+pub(crate) fn emails_of(r: &Value) -> Vec<String> {
+    let mut out: Vec<String> = r["emails"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["value"].as_str().map(str::to_string))
+        .collect();
+    out.extend(r["email"].as_str().map(str::to_string));
+    out
+}
+
 /// Searches `entity` for records whose `attribute` is one of `values`, 100 at a time;
-/// `None` when the account refuses the form.
-async fn search(
-    ctx: &Ctx,
+/// `None` when the account refuses the form. Also what `loader plan` counts existing
+/// contacts with (`account::existing_contacts`).
+pub(crate) async fn search(
+    client: &crate::api::Client,
     entity: &str,
     attribute: &str,
     values: &[String],
@@ -58,8 +71,7 @@ async fn search(
         loop {
             let body = json!({"filter_rule": [{"attribute": attribute, "operator": "is_in",
                 "value": chunk}], "page": page, "per_page": 100});
-            let a = match ctx
-                .client
+            let a = match client
                 .call(
                     Method::POST,
                     &format!("/filtered_search/{entity}"),
@@ -121,30 +133,21 @@ pub(super) async fn learn(ctx: &Ctx, bundle: &std::path::Path) -> Result<()> {
             Ok(())
         })?;
     }
-    let email_of = |r: &Value| -> Vec<String> {
-        let mut out: Vec<String> = r["emails"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["value"].as_str().map(str::to_string))
-            .collect();
-        out.extend(r["email"].as_str().map(str::to_string));
-        out
-    };
     let field = |name: &'static str| {
         move |r: &Value| r[name].as_str().map(str::to_string).into_iter().collect()
     };
+    let c = &ctx.client;
     let found = (
-        search(ctx, "contact", "contact_email.email", &emails, email_of).await?,
+        search(c, "contact", "contact_email.email", &emails, emails_of).await?,
         search(
-            ctx,
+            c,
             "contact",
             "external_id",
             &externals,
             field("external_id"),
         )
         .await?,
-        search(ctx, "sales_account", "name", &names, field("name")).await?,
+        search(c, "sales_account", "name", &names, field("name")).await?,
     );
     let mut known = ctx.known.lock().await;
     if let (Some(e), Some(x), Some(n)) = found {

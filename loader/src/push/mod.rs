@@ -24,7 +24,7 @@ use kinds::Child;
 
 mod children;
 mod kinds;
-mod known;
+pub(crate) mod known;
 mod parents;
 
 /// How a push runs.
@@ -51,14 +51,7 @@ pub struct PushOptions {
 /// The phases of `wanted` (all when empty) in load order, once every earlier phase is done
 /// or wanted too; else what to run first.
 pub fn phases_to_run(wanted: &[Phase], done: &[Phase]) -> std::result::Result<Vec<Phase>, String> {
-    let order = [
-        Phase::Accounts,
-        Phase::Contacts,
-        Phase::Notes,
-        Phase::Tasks,
-        Phase::Appointments,
-        Phase::Manual,
-    ];
+    let order = Phase::ALL;
     if wanted.is_empty() {
         return Ok(order.to_vec());
     }

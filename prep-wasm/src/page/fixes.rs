@@ -2,7 +2,7 @@
 //! fixable item (a value, an owner's user, a date order), the list of corrections made
 //! (each undoable), and saving / loading corrections.
 
-use prep::corrections::{CellFix, Corrections, fixable};
+use prep::corrections::{CellFix, Corrections, fixable, leavable};
 use prep::review::ReviewItem;
 
 use super::*;
@@ -117,20 +117,6 @@ pub(super) fn draw_queues(an: &Analysis) {
     }
 }
 
-/// Whether the item's row can be left behind (a row of data, not a file or a template).
-fn leavable(item: &ReviewItem) -> bool {
-    item.row.is_some()
-        && !matches!(
-            item.reason,
-            Reason::LeftBehind
-                | Reason::UnknownOwner
-                | Reason::AmbiguousDate
-                | Reason::TemplateImage
-                | Reason::TemplateMergeToken
-                | Reason::UnrecognisedFile
-        )
-}
-
 /// The fix control of one item, or an empty cell; rows get a "leave behind" too.
 fn fix_cell(an: &Analysis, item: &ReviewItem, n: usize) -> Element {
     let cell = fix_control(an, item, n);
@@ -240,11 +226,9 @@ fn fix_control(an: &Analysis, item: &ReviewItem, n: usize) -> Element {
                 Target::Custom(label) => {
                     set_attr(&s, "data-label", label);
                     set_attr(&s, "data-field", "date_order");
-                    set_attr(&s, "data-scope", "custom");
                 }
                 _ => {
                     set_attr(&s, "data-field", "date_order");
-                    set_attr(&s, "data-scope", "column");
                 }
             }
             append(&cell, &s);

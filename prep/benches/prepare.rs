@@ -1,6 +1,10 @@
-//! `cargo bench -p prep`: prepare throughput on a generated 100k-contact, 300k-note export,
-//! next to a raw `csv::ByteRecord` parse of the same bytes, so the ratio shows in one run.
-//! Target: prepare ≥ 0.5 × raw parse. Sizes can be changed with BENCH_CONTACTS/BENCH_NOTES.
+//! `cargo bench -p prep`: prepare throughput on two generated exports, the usual one
+//! (100k contacts, 300k notes, 20k tasks) and a notes-heavy one (10k contacts, 1M notes),
+//! each next to a raw `csv::ByteRecord` parse of the same bytes, so the ratios show side by
+//! side in one run, with the peak memory of each (the high-water mark is reset between them).
+//! Target (issue 14): prepare ≥ 0.3 × raw parse. `BENCH_CONTACTS`/`BENCH_NOTES`/`BENCH_TASKS`
+//! change the first export; `BENCH_ONLY=usual|notes` runs one; `BENCH_STREAM_ONLY` stops after
+//! the streamed path (for memory profilers).
 
 use std::time::Instant;
 
@@ -12,6 +16,12 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Resets the kernel's high-water mark of this process's resident memory (Linux ≥ 4.0), so
+/// each export's peak is its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn peak_rss_mb() -> Option<f64> {
@@ -33,20 +43,22 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (best, out.expect("runs > 0"))
 }
 
-fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // cargo test --benches asks for a listing; there is nothing to list
-    }
-    let spec = Spec {
-        seed: 42,
-        contacts: env("BENCH_CONTACTS", 100_000),
-        notes: env("BENCH_NOTES", 300_000),
-        tasks: env("BENCH_TASKS", 20_000),
-        side_files: false,
-        every_kind: false,
-    };
+/// The figures of one export.
+struct Figures {
+    label: &'static str,
+    mb: f64,
+    raw: f64,
+    prepare: f64,
+    write: f64,
+    verify: f64,
+    streamed: f64,
+    bundle_mb: f64,
+    stream_peak: Option<f64>,
+}
+
+fn run(label: &'static str, spec: &Spec, runs: usize) -> Figures {
     let t = Instant::now();
-    let (files, _) = generate(&spec);
+    let (files, _) = generate(spec);
     let inputs: Vec<InputFile> = files
         .into_iter()
         .map(|f| InputFile {
@@ -57,7 +69,7 @@ fn main() {
     let total: usize = inputs.iter().map(|f| f.bytes.len()).sum();
     let mb = total as f64 / 1e6;
     println!(
-        "export: {} contacts, {} notes, {} tasks = {mb:.1} MB (generated in {:.1}s)",
+        "{label} export: {} contacts, {} notes, {} tasks = {mb:.1} MB (generated in {:.1}s)",
         spec.contacts,
         spec.notes,
         spec.tasks,
@@ -65,6 +77,7 @@ fn main() {
     );
     // First, before anything else raises the high-water mark: the streaming path the CLI
     // and the page use (notes built one at a time while the bundle is written).
+    reset_peak_rss();
     let t = Instant::now();
     let streamed = prep::prepare::prepare_with(&inputs, &Options::default(), |p, notes| {
         let mut out = Vec::new();
@@ -75,15 +88,13 @@ fn main() {
     let stream_s = t.elapsed().as_secs_f64();
     let stream_peak = peak_rss_mb();
     if std::env::var_os("BENCH_STREAM_ONLY").is_some() {
-        // For memory profilers: stop before the in-memory path raises the high-water mark.
         println!(
             "prepare + streamed write: {:.1} MB/s, peak RSS {:?} MB",
             mb / stream_s,
             stream_peak
         );
-        return;
+        std::process::exit(0);
     }
-    let runs = env("BENCH_RUNS", 3);
     let (raw, records) = best_of(runs, || {
         let mut n = 0u64;
         for f in &inputs {
@@ -108,53 +119,89 @@ fn main() {
     });
     let (write_s, bytes) = best_of(runs, || bundle::to_bytes(&prepared).expect("bundle"));
     let (read_s, _) = best_of(runs, || bundle::verify(&bytes[..]).expect("verify"));
-    println!(
-        "raw csv::ByteRecord parse : {:>8.1} MB/s  ({records} records, {:.3}s)",
-        mb / raw,
-        raw
-    );
-    println!(
-        "prepare (decode→records)  : {:>8.1} MB/s  ({:.3}s)",
-        mb / prep_s,
-        prep_s
-    );
-    println!(
-        "bundle write (gzip+sha256): {:>8.1} MB/s of input  ({:.3}s, bundle {:.1} MB)",
-        mb / write_s,
-        write_s,
-        bytes.len() as f64 / 1e6
-    );
-    println!(
-        "prepare + bundle write    : {:>8.1} MB/s",
-        mb / (prep_s + write_s)
-    );
-    println!(
-        "bundle verify (read)      : {:>8.1} MB/s of input  ({:.3}s)",
-        mb / read_s,
-        read_s
-    );
-    println!(
-        "ratio prepare / raw parse : {:.2}  (target ≥ 0.5)",
-        raw / prep_s
-    );
-    println!(
-        "ratio prepare+write / raw : {:.2}",
-        raw / (prep_s + write_s)
-    );
     assert_eq!(streamed, bytes, "the streaming path writes the same bundle");
-    println!(
-        "prepare + streamed write  : {:>8.1} MB/s  ({stream_s:.3}s, first run, cold caches)",
-        mb / stream_s
-    );
-    if let Some(peak) = stream_peak {
-        println!(
-            "peak RSS, streamed path   : {peak:.0} MB = {:.1} x input (input and generator output included)",
-            peak / mb
-        );
+    println!("  {records} records; best of {runs} runs");
+    Figures {
+        label,
+        mb,
+        raw,
+        prepare: prep_s,
+        write: write_s,
+        verify: read_s,
+        streamed: stream_s,
+        bundle_mb: bytes.len() as f64 / 1e6,
+        stream_peak,
     }
-    if let Some(peak) = peak_rss_mb() {
-        println!(
-            "peak RSS                  : {peak:.0} MB (input {mb:.0} MB held in memory throughout)"
-        );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // cargo test --benches asks for a listing; there is nothing to list
     }
+    let runs = env("BENCH_RUNS", 3);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let mut all = Vec::new();
+    if only.is_empty() || only == "usual" {
+        let spec = Spec {
+            seed: 42,
+            contacts: env("BENCH_CONTACTS", 100_000),
+            notes: env("BENCH_NOTES", 300_000),
+            tasks: env("BENCH_TASKS", 20_000),
+            side_files: false,
+            every_kind: false,
+        };
+        all.push(run("usual", &spec, runs));
+    }
+    if only.is_empty() || only == "notes" {
+        let spec = Spec {
+            seed: 43,
+            contacts: 10_000,
+            notes: 1_000_000,
+            tasks: 0,
+            side_files: false,
+            every_kind: false,
+        };
+        all.push(run("notes-heavy", &spec, runs));
+    }
+    println!();
+    print!("{:<34}", "");
+    for f in &all {
+        print!("{:>22}", f.label);
+    }
+    println!();
+    let line = |name: &str, cell: &dyn Fn(&Figures) -> String| {
+        print!("{name:<34}");
+        for f in &all {
+            print!("{:>22}", cell(f));
+        }
+        println!();
+    };
+    line("input", &|f| format!("{:.1} MB", f.mb));
+    line("raw csv::ByteRecord parse", &|f| {
+        format!("{:.1} MB/s", f.mb / f.raw)
+    });
+    line("prepare (decode→records)", &|f| {
+        format!("{:.1} MB/s", f.mb / f.prepare)
+    });
+    line("ratio prepare / raw (≥ 0.3)", &|f| {
+        format!("{:.3}", f.raw / f.prepare)
+    });
+    line("bundle write (gzip+sha256)", &|f| {
+        format!("{:.1} MB/s", f.mb / f.write)
+    });
+    line("ratio prepare+write / raw", &|f| {
+        format!("{:.3}", f.raw / (f.prepare + f.write))
+    });
+    line("bundle verify (read)", &|f| {
+        format!("{:.1} MB/s", f.mb / f.verify)
+    });
+    line("bundle size", &|f| format!("{:.1} MB", f.bundle_mb));
+    line("prepare + streamed write (1st run)", &|f| {
+        format!("{:.2} s", f.streamed)
+    });
+    line("peak RSS, streamed path", &|f| {
+        f.stream_peak
+            .map_or("?".into(), |p| format!("{p:.0} MB ({:.1}x)", p / f.mb))
+    });
+    println!("(peak RSS includes the export itself, held in memory throughout)");
 }

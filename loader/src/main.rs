@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// mimalloc, not glibc's malloc: `loader prepare` makes millions of small allocations, and
+// `cargo bench -p prep` (which uses it too) measured prepare 20–40 % faster and the bundle
+// read back twice as fast with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Move a small business's CRM from AllClients to Freshsales.
 #[derive(Parser)]
 #[command(name = "loader", version, about)]

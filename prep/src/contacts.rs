@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
 use crate::mapping::Target;
-use crate::model::{Account, Contact, Counts, OtherPhone, Source};
+use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -264,7 +264,7 @@ fn draft(
 }
 
 /// Multi-select values from several columns (or merged rows) unite; others keep the first.
-fn add_custom(map: &mut BTreeMap<Arc<str>, FieldValue>, label: &Arc<str>, value: FieldValue) {
+fn add_custom(map: &mut CustomValues, label: &Arc<str>, value: FieldValue) {
     match (map.get_mut(label), value) {
         (Some(FieldValue::Array(have)), FieldValue::Array(more)) => {
             for m in more {

@@ -334,7 +334,7 @@ pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(
                 "the corrections name this column, but the file has none".into(),
             ));
         };
-        let Some(index) = table.rows.iter().position(|r| r.row == fix.row) else {
+        let Some(index) = table.row_index(fix.row) else {
             return Err(refuse(
                 "the corrections name this row, but the file has none".into(),
             ));
@@ -369,7 +369,7 @@ pub fn take_rows_left(
         .collect();
     let mut out = Vec::new();
     for row in &mine {
-        let Some(i) = table.rows.iter().position(|r| r.row == *row) else {
+        let Some(i) = table.row_index(*row) else {
             return Err(PrepError::Input {
                 file: file.to_string(),
                 message: format!(

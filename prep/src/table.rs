@@ -208,23 +208,29 @@ impl Table {
         self.headers.iter().position(|h| h == name)
     }
 
-    /// Replaces cells, each given as (index into `rows`, column, new text); a row shorter
-    /// than the column is padded with empty cells. The cell store is rebuilt once, so this
-    /// costs one copy of the table however many cells change.
+    /// Replaces cells, each given as (index into `rows`, column, new text; a later change of
+    /// the same cell wins); a row shorter than the column is padded with empty cells. Only
+    /// the changed rows are copied, into a small store of their own, so a correction costs
+    /// the size of its row, not of the table (the page re-prepares after every fix).
     pub fn replace_cells(&mut self, changes: &[(usize, usize, &str)]) {
         if changes.is_empty() {
             return;
         }
+        // Stable: changes of one row keep their order, so the last one of a cell wins.
+        let mut sorted: Vec<&(usize, usize, &str)> = changes.iter().collect();
+        sorted.sort_by_key(|c| c.0);
         let mut store = CellStore::default();
-        let mut firsts = Vec::with_capacity(self.rows.len());
-        for (index, row) in self.rows.iter().enumerate() {
-            let mine: Vec<&(usize, usize, &str)> =
-                changes.iter().filter(|c| c.0 == index).collect();
+        let mut firsts: Vec<(usize, usize, usize)> = Vec::new();
+        for mine in sorted.chunk_by(|a, b| a.0 == b.0) {
+            let index = mine[0].0;
+            let Some(row) = self.rows.get(index) else {
+                continue;
+            };
             let len = mine
                 .iter()
                 .map(|c| c.1 + 1)
                 .fold(row.cells.len(), usize::max);
-            firsts.push((store.ends.len(), len));
+            firsts.push((index, store.ends.len(), len));
             for column in 0..len {
                 let cell = match mine.iter().rev().find(|c| c.1 == column) {
                     Some(c) => c.2,
@@ -235,13 +241,19 @@ impl Table {
             }
         }
         let store = Arc::new(store);
-        for (row, (first, len)) in self.rows.iter_mut().zip(firsts) {
-            row.cells = Cells {
+        for (index, first, len) in firsts {
+            self.rows[index].cells = Cells {
                 store: Arc::clone(&store),
                 first,
                 len,
             };
         }
+    }
+
+    /// Index into `rows` of the data row with record number `row` (rows are in file
+    /// order, so this is a binary search).
+    pub fn row_index(&self, row: u64) -> Option<usize> {
+        self.rows.binary_search_by_key(&row, |r| r.row).ok()
     }
 }
 
@@ -414,6 +426,31 @@ mod tests {
             t.rows[0].get(t.column("Email (2)").unwrap()),
             "ann.work@example.com"
         );
+    }
+
+    #[test]
+    fn replaced_cells_change_only_their_rows() {
+        let text = "Id,Name,Email\n1,Ann,ann@x\n2,Bob\n3,Cy,cy@x\n";
+        let mut t = Table::parse("Contacts.csv", text, None).unwrap();
+        let before: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(str::to_string).collect())
+            .collect();
+        // Row 3 (index 1) is short: its Email is padded; Ann's name is changed twice and
+        // the later change wins.
+        t.replace_cells(&[
+            (1, 2, "bob@x"),
+            (0, 1, "Anne"),
+            (0, 1, "Annie"),
+            (9, 0, "none"),
+        ]);
+        let cells = |i: usize| -> Vec<&str> { t.rows[i].cells.iter().collect() };
+        assert_eq!(cells(0), ["1", "Annie", "ann@x"]);
+        assert_eq!(cells(1), ["2", "Bob", "bob@x"]);
+        assert_eq!(cells(2), before[2]);
+        assert_eq!(t.row_index(4), Some(2));
+        assert_eq!(t.row_index(5), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! dropped.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
@@ -153,20 +153,27 @@ impl KeyRepeats {
 /// Counts records per fingerprint (so the n-th of identical rows gets the key suffix
 /// `#n`), keyed by the fingerprint's bytes: no key string is copied or hashed for the
 /// count, which matters with hundreds of thousands of notes.
+/// Almost every fingerprint is seen once, so those are only remembered (ten bytes a slot,
+/// where a count beside each took sixteen); the rare repeats are counted apart.
 pub(crate) struct FingerprintRepeats {
-    seen: HashMap<Fingerprint, u32, BuildHasherDefault<PrefixHasher>>,
+    once: HashSet<Fingerprint, BuildHasherDefault<PrefixHasher>>,
+    more: HashMap<Fingerprint, u32, BuildHasherDefault<PrefixHasher>>,
 }
 
 impl FingerprintRepeats {
     pub(crate) fn new(capacity: usize) -> FingerprintRepeats {
         FingerprintRepeats {
-            seen: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            once: HashSet::with_capacity_and_hasher(capacity, Default::default()),
+            more: HashMap::default(),
         }
     }
 
     /// How many records so far (this one included) have this fingerprint.
     pub(crate) fn repeat(&mut self, fp: Fingerprint) -> u32 {
-        let n = self.seen.entry(fp).or_insert(0);
+        if self.once.insert(fp) {
+            return 1;
+        }
+        let n = self.more.entry(fp).or_insert(1);
         *n += 1;
         *n
     }
@@ -535,6 +542,14 @@ fn next_day(iso: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeats_count_each_fingerprint_on_its_own() {
+        let mut r = FingerprintRepeats::new(4);
+        let (a, b) = (fingerprint_bytes(&["a"]), fingerprint_bytes(&["b"]));
+        let seen: Vec<u32> = [a, b, a, a, b].into_iter().map(|f| r.repeat(f)).collect();
+        assert_eq!(seen, [1, 1, 2, 3, 2]);
+    }
 
     #[test]
     fn an_end_before_the_start_is_the_next_morning() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
 use crate::mapping::Target;
-use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source};
+use crate::model::{Account, Contact, Counts, OtherPhone, Source};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -264,7 +264,7 @@ fn draft(
 }
 
 /// Multi-select values from several columns (or merged rows) unite; others keep the first.
-fn add_custom(map: &mut CustomValues, label: &Arc<str>, value: FieldValue) {
+fn add_custom(map: &mut BTreeMap<Arc<str>, FieldValue>, label: &Arc<str>, value: FieldValue) {
     match (map.get_mut(label), value) {
         (Some(FieldValue::Array(have)), FieldValue::Array(more)) => {
             for m in more {
@@ -455,9 +455,19 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
         .chunk_by(|&a, &b| group_of[a] == group_of[b])
         .collect();
     let places = places(sheets, &drafts, &groups);
-    let mut contacts: Vec<Contact> = groups.iter().map(|_| Contact::default()).collect();
-    let mut companies: Vec<Option<String>> = vec![None; groups.len()];
-    for (group, &place) in groups.iter().zip(&places) {
+    // Groups in output order; `groups[g]` holds the drafts of group number `g`.
+    let mut by_place = vec![0; groups.len()];
+    for (g, &place) in places.iter().enumerate() {
+        by_place[place] = g;
+    }
+    // The contacts are written over the drafts, slot k holding the contact placed k-th, when
+    // each slot's draft has been folded by the time its slot is written (its group is placed
+    // at or before k; always so when the drafts are in file order): an export's contacts
+    // then never take room twice, which was the preparation's high-water mark.
+    let in_place = (0..groups.len()).all(|k| places[group_of[k]] <= k);
+    let mut apart: Vec<Contact> = Vec::new();
+    for (k, &g) in by_place.iter().enumerate() {
+        let group = groups[g];
         // The most recently edited row survives; the others fold into it, newest first.
         let mut rows = group.iter().rev().map(|&i| Draft {
             contact: std::mem::take(&mut drafts[i].contact),
@@ -559,13 +569,20 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
                 .at(row.row, row.line),
             );
         }
-        contacts[place] = c;
-        companies[place] = company;
-    }
-    for (c, company) in contacts.iter_mut().zip(companies) {
         c.account = company;
+        if in_place {
+            drafts[k].contact = c;
+        } else {
+            apart.push(c);
+        }
     }
-    set.contacts = contacts;
+    set.contacts = if in_place {
+        drafts.truncate(groups.len());
+        // Collected in place: the drafts' allocation becomes the contacts'.
+        drafts.into_iter().map(|d| d.contact).collect()
+    } else {
+        apart
+    };
     set.counts.loaded = set.contacts.len() as u64;
     index(set);
 }
@@ -664,5 +681,59 @@ fn demote_duplicate_mobiles(set: &mut ContactSet) {
         } else {
             seen.insert(digits, i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::ColumnMapping;
+    use crate::table::Table;
+
+    fn email_column() -> Vec<ColumnMapping> {
+        vec![ColumnMapping {
+            source: "Email".into(),
+            target: Target::Field(F::Email),
+            confidence: 1.0,
+            reason: String::new(),
+            date_order: None,
+        }]
+    }
+
+    fn emails(set: &ContactSet) -> Vec<&str> {
+        set.contacts
+            .iter()
+            .map(|c| c.email.as_deref().unwrap_or(""))
+            .collect()
+    }
+
+    #[test]
+    fn contacts_keep_file_order_whether_merged_over_their_drafts_or_apart() {
+        let columns = email_column();
+        let defs = BTreeMap::new();
+        // One file: the drafts are in file order, so the contacts are written over them.
+        let one = Table::parse(
+            "Contacts.csv",
+            "Email\na@x.example\nb@x.example\nA@x.example\nc@x.example\n",
+            None,
+        )
+        .unwrap();
+        let set = build(&[Sheet::new("Contacts.csv", &one, &columns)], &defs);
+        // The later of two rows with one email and no edit dates survives.
+        assert_eq!(emails(&set), ["A@x.example", "b@x.example", "c@x.example"]);
+        assert_eq!((set.counts.loaded, set.counts.merged), (3, 1));
+        // Two sheets of one name (rows counted from 2 in each): c's first row comes before
+        // b's, so b's slot is still needed when c is written, and the contacts are built
+        // apart; the order is the same rule's.
+        let first =
+            Table::parse("Contacts.csv", "Email\na@x.example\nb@x.example\n", None).unwrap();
+        let second = Table::parse("Contacts.csv", "Email\nc@x.example\n", None).unwrap();
+        let sheets = [
+            Sheet::new("Contacts.csv", &first, &columns),
+            Sheet::new("Contacts.csv", &second, &columns),
+        ];
+        let set = build(&sheets, &defs);
+        assert_eq!(emails(&set), ["a@x.example", "c@x.example", "b@x.example"]);
+        assert_eq!(set.counts.loaded, 3);
     }
 }

@@ -350,8 +350,12 @@ pub fn apply_cells(file: &str, table: &mut Table, fixes: &[CellFix]) -> Result<(
         }
         changes.push((index, column, fix.value.as_str()));
     }
-    table.replace_cells(&changes);
-    Ok(())
+    table
+        .replace_cells(&changes)
+        .map_err(|row| PrepError::Input {
+            file: file.to_string(),
+            message: format!("row {row}: with its corrections, the row is larger than 4 GiB"),
+        })
 }
 
 /// Takes the rows of `file` the customer left behind out of its table (so nothing builds a

@@ -99,8 +99,8 @@ pub struct Contact {
     pub tags: Vec<String>,
     /// Custom field values by label: string, number, bool, `YYYY-MM-DD`, or a list of
     /// strings for multi-selects.
-    #[serde(default, skip_serializing_if = "CustomValues::is_empty")]
-    pub custom_fields: CustomValues,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_fields: BTreeMap<Arc<str>, FieldValue>,
     /// AllClients add date (ISO, source-local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -359,117 +359,4 @@ pub struct Objects {
     pub appointments: Counts,
     pub templates: Counts,
     pub accounts: AccountCounts,
-}
-
-/// A contact's custom field values by label, kept sorted by label: serialised as a JSON
-/// object exactly as a `BTreeMap` would be, but held in one small vector. A contact has a
-/// handful of values, and a `BTreeMap` node takes room for eleven (about 540 bytes a
-/// contact); an export can have hundreds of thousands of contacts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomValues(Vec<(Arc<str>, FieldValue)>);
-
-impl CustomValues {
-    fn position(&self, label: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(l, _)| (**l).cmp(label))
-    }
-
-    /// The value of `label`.
-    pub fn get(&self, label: &str) -> Option<&FieldValue> {
-        self.position(label).ok().map(|i| &self.0[i].1)
-    }
-
-    /// The value of `label`, to change it.
-    pub fn get_mut(&mut self, label: &str) -> Option<&mut FieldValue> {
-        self.position(label).ok().map(|i| &mut self.0[i].1)
-    }
-
-    /// Whether `label` has a value.
-    pub fn contains_key(&self, label: &str) -> bool {
-        self.position(label).is_ok()
-    }
-
-    /// Sets `label` to `value`; returns the value it replaces.
-    pub fn insert(&mut self, label: Arc<str>, value: FieldValue) -> Option<FieldValue> {
-        match self.position(&label) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
-            Err(i) => {
-                self.0.insert(i, (label, value));
-                None
-            }
-        }
-    }
-
-    /// Takes `label`'s value out.
-    pub fn remove(&mut self, label: &str) -> Option<FieldValue> {
-        self.position(label).ok().map(|i| self.0.remove(i).1)
-    }
-
-    /// How many labels have a value.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether none has.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Labels and values, sorted by label.
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &FieldValue)> {
-        self.0.iter().map(|(l, v)| (l, v))
-    }
-
-    /// Labels and values to change, sorted by label.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Arc<str>, &mut FieldValue)> {
-        self.0.iter_mut().map(|(l, v)| (&*l, v))
-    }
-
-    /// Labels, sorted.
-    pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.0.iter().map(|(l, _)| l)
-    }
-}
-
-impl IntoIterator for CustomValues {
-    type Item = (Arc<str>, FieldValue);
-    type IntoIter = std::vec::IntoIter<(Arc<str>, FieldValue)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-impl<'a> IntoIterator for &'a CustomValues {
-    type Item = (&'a Arc<str>, &'a FieldValue);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Arc<str>, FieldValue)>,
-        fn(&'a (Arc<str>, FieldValue)) -> (&'a Arc<str>, &'a FieldValue),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(l, v)| (l, v))
-    }
-}
-
-impl FromIterator<(Arc<str>, FieldValue)> for CustomValues {
-    fn from_iter<I: IntoIterator<Item = (Arc<str>, FieldValue)>>(iter: I) -> Self {
-        let mut out = CustomValues::default();
-        for (l, v) in iter {
-            out.insert(l, v);
-        }
-        out
-    }
-}
-
-impl Serialize for CustomValues {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for CustomValues {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = BTreeMap::<Arc<str>, FieldValue>::deserialize(d)?;
-        Ok(CustomValues(map.into_iter().collect()))
-    }
 }

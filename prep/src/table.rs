@@ -34,24 +34,48 @@ impl Row {
 struct CellStore {
     /// Every cell's text, concatenated.
     text: String,
-    /// For each cell, in table order, where its text ends in `text` (it starts where the
-    /// previous cell ends).
-    ends: Vec<usize>,
+    /// For each cell, in table order, where its text ends, counted from the start of its
+    /// row's text (a cell starts where the previous cell of its row ends). Relative to the
+    /// row, four bytes are enough (a row of 4 GiB is refused), half of what a position in
+    /// the whole store would take: a notes table has millions of cells.
+    ends: Vec<u32>,
+}
+
+impl CellStore {
+    /// Appends one row's cells; returns the row's [`Cells`] fields (where its text starts,
+    /// its first cell's index, its cell count), or `None` when the row's text would pass
+    /// 4 GiB or the table 4 billion cells.
+    fn push_row<'c>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'c str>,
+    ) -> Option<(usize, u32, u32)> {
+        let start = self.text.len();
+        let first = u32::try_from(self.ends.len()).ok()?;
+        for cell in cells {
+            self.text.push_str(cell);
+            self.ends.push(u32::try_from(self.text.len() - start).ok()?);
+        }
+        let len = u32::try_from(self.ends.len()).ok()? - first;
+        Some((start, first, len))
+    }
 }
 
 /// One row's cells: a view into the table's [`CellStore`].
 #[derive(Clone)]
 pub struct Cells {
     store: Arc<CellStore>,
-    /// Index of the row's first cell in `store.ends`.
-    first: usize,
-    len: usize,
+    /// Where the row's text starts in `store.text`.
+    start: usize,
+    /// Index of the row's first cell in `store.ends` (four bytes: a row is 40 bytes, and a
+    /// notes table has millions).
+    first: u32,
+    len: u32,
 }
 
 impl Cells {
     /// Number of cells.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether the row has no cells.
@@ -61,17 +85,22 @@ impl Cells {
 
     /// The cell at `index`, if the row has one.
     pub fn get(&self, index: usize) -> Option<&str> {
-        if index >= self.len {
+        if index >= self.len() {
             return None;
         }
-        let k = self.first + index;
-        let start = if k == 0 { 0 } else { self.store.ends[k - 1] };
-        self.store.text.get(start..self.store.ends[k])
+        let k = self.first as usize + index;
+        let from = if index == 0 {
+            0
+        } else {
+            self.store.ends[k - 1] as usize
+        };
+        let to = self.store.ends[k] as usize;
+        self.store.text.get(self.start + from..self.start + to)
     }
 
     /// The cells in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len).map(|i| self.get(i).unwrap_or(""))
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
     }
 }
 
@@ -102,8 +131,10 @@ impl Table {
             .flexible(true)
             .from_reader(text.as_bytes());
         let mut headers: Option<Vec<String>> = None;
-        // Rows as (row, line, first cell, cell count) until the store is complete.
-        let mut spans: Vec<(u64, u64, usize, usize)> = Vec::new();
+        // The rows point at an empty store until theirs is complete: built straight into
+        // their vector, they never take room twice (a notes table has millions).
+        let pending = Arc::new(CellStore::default());
+        let mut rows: Vec<Row> = Vec::new();
         let mut store = CellStore {
             text: String::with_capacity(text.len()),
             ends: Vec::new(),
@@ -141,11 +172,25 @@ impl Table {
             match headers {
                 None => headers = Some(unique_headers(record.iter().map(str::trim))),
                 Some(_) => {
-                    spans.push((index, line, store.ends.len(), record.len()));
-                    for cell in &record {
-                        store.text.push_str(cell);
-                        store.ends.push(store.text.len());
-                    }
+                    let (start, first, len) =
+                        store.push_row(&record).ok_or_else(|| PrepError::Csv {
+                            file: file.to_string(),
+                            row: index,
+                            line,
+                            message: "the file is too large to read: a row over 4 GiB, or \
+                                      over 4 billion cells in all"
+                                .into(),
+                        })?;
+                    rows.push(Row {
+                        row: index,
+                        line,
+                        cells: Cells {
+                            store: Arc::clone(&pending),
+                            start,
+                            first,
+                            len,
+                        },
+                    });
                 }
             }
         }
@@ -183,19 +228,11 @@ impl Table {
         // preparation (in a browser tab every megabyte counts).
         store.text.shrink_to_fit();
         store.ends.shrink_to_fit();
+        rows.shrink_to_fit();
         let store = Arc::new(store);
-        let rows = spans
-            .into_iter()
-            .map(|(row, line, first, len)| Row {
-                row,
-                line,
-                cells: Cells {
-                    store: Arc::clone(&store),
-                    first,
-                    len,
-                },
-            })
-            .collect();
+        for row in &mut rows {
+            row.cells.store = Arc::clone(&store);
+        }
         Ok(Table {
             headers: headers.unwrap_or_default(),
             rows,
@@ -212,15 +249,16 @@ impl Table {
     /// the same cell wins); a row shorter than the column is padded with empty cells. Only
     /// the changed rows are copied, into a small store of their own, so a correction costs
     /// the size of its row, not of the table (the page re-prepares after every fix).
-    pub fn replace_cells(&mut self, changes: &[(usize, usize, &str)]) {
+    /// A changed row whose text would pass 4 GiB is refused by its record number.
+    pub fn replace_cells(&mut self, changes: &[(usize, usize, &str)]) -> Result<(), u64> {
         if changes.is_empty() {
-            return;
+            return Ok(());
         }
         // Stable: changes of one row keep their order, so the last one of a cell wins.
         let mut sorted: Vec<&(usize, usize, &str)> = changes.iter().collect();
         sorted.sort_by_key(|c| c.0);
         let mut store = CellStore::default();
-        let mut firsts: Vec<(usize, usize, usize)> = Vec::new();
+        let mut firsts: Vec<(usize, usize, u32, u32)> = Vec::new();
         for mine in sorted.chunk_by(|a, b| a.0 == b.0) {
             let index = mine[0].0;
             let Some(row) = self.rows.get(index) else {
@@ -230,24 +268,23 @@ impl Table {
                 .iter()
                 .map(|c| c.1 + 1)
                 .fold(row.cells.len(), usize::max);
-            firsts.push((index, store.ends.len(), len));
-            for column in 0..len {
-                let cell = match mine.iter().rev().find(|c| c.1 == column) {
-                    Some(c) => c.2,
-                    None => row.cells.get(column).unwrap_or(""),
-                };
-                store.text.push_str(cell);
-                store.ends.push(store.text.len());
-            }
+            let cells = (0..len).map(|column| match mine.iter().rev().find(|c| c.1 == column) {
+                Some(c) => c.2,
+                None => row.cells.get(column).unwrap_or(""),
+            });
+            let (start, first, len) = store.push_row(cells).ok_or(row.row)?;
+            firsts.push((index, start, first, len));
         }
         let store = Arc::new(store);
-        for (index, first, len) in firsts {
+        for (index, start, first, len) in firsts {
             self.rows[index].cells = Cells {
                 store: Arc::clone(&store),
+                start,
                 first,
                 len,
             };
         }
+        Ok(())
     }
 
     /// Index into `rows` of the data row with record number `row` (rows are in file
@@ -444,7 +481,8 @@ mod tests {
             (0, 1, "Anne"),
             (0, 1, "Annie"),
             (9, 0, "none"),
-        ]);
+        ])
+        .unwrap();
         let cells = |i: usize| -> Vec<&str> { t.rows[i].cells.iter().collect() };
         assert_eq!(cells(0), ["1", "Annie", "ann@x"]);
         assert_eq!(cells(1), ["2", "Bob", "bob@x"]);

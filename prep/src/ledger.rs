@@ -243,23 +243,21 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
                 l.values += 1;
                 let fate = fates.row(row.row);
                 if target.is_none() {
-                    *l.held
-                        .entry(Reason::UnrecognisedFile.as_str().into())
-                        .or_default() += 1;
+                    bump(&mut l.held, Reason::UnrecognisedFile.as_str());
                 } else if target == Some(Target::Ignore)
                     || reference
                     || fate == RowFate::Held(Reason::LeftBehind)
                 {
                     l.left_behind += 1;
                 } else if let RowFate::Held(r) = fate {
-                    *l.held.entry(r.as_str().into()).or_default() += 1;
+                    bump(&mut l.held, r.as_str());
                 } else if fate == RowFate::Merged {
                     l.merged += 1;
                 } else if let Some(r) = fates.held_values.get(&(row.row, header.as_str())) {
-                    *l.held.entry(r.as_str().into()).or_default() += 1;
+                    bump(&mut l.held, r.as_str());
                 } else {
                     l.loaded += 1;
-                    let mut t = |k: &str| *l.transformed.entry(k.into()).or_default() += 1;
+                    let mut t = |k: &str| bump(&mut l.transformed, k);
                     if cell != cell.trim() {
                         t("trimmed");
                     }
@@ -280,6 +278,17 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
         }
     }
     out
+}
+
+/// Adds one to `key`'s count; the key is copied only the first time (this runs for every
+/// cell of the export).
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod worker;
 
+use std::collections::BTreeMap;
+
 use prep::corrections::Corrections;
 use prep::kind::FileKind;
 use prep::mapping::Target;
@@ -52,9 +54,12 @@ pub struct Confirmed {
 #[derive(Default)]
 pub struct Workspace {
     files: Vec<InputFile>,
+    /// Per file: how many of its bytes (zips expanded) are contacts, and how many are not.
+    weights: BTreeMap<String, (u64, u64)>,
     settings: Settings,
     corrections: Corrections,
     capacity: u64,
+    memory: u64,
 }
 
 /// How many items of each review queue an [`Analysis`] carries.
@@ -62,12 +67,22 @@ pub const REVIEW_PREVIEW: usize = 20;
 
 /// The largest export (bytes, all files together) the page prepares. A wasm32 page has at
 /// most 4 GiB of memory; with notes built one at a time and the bundle streamed out of WASM
-/// memory, a 200 MB contacts + 600 MB notes export peaks at 3596 MB (`cargo bench -p
-/// browser-tests --bench large`), about 4.4 bytes per byte of export. Beyond this the
-/// customer is told up front to use `loader prepare`, which runs the same core natively;
-/// contact-heavy exports cost more per byte than notes, and for them the worker's
-/// out-of-memory message says the same.
+/// memory, a 200 MB contacts + 600 MB notes export peaks at 3461 MB (`cargo bench -p
+/// browser-tests --bench large`), about 4.2 bytes per byte of export. Beyond this the
+/// customer is told up front to use `loader prepare`, which runs the same core natively.
+/// Contact-heavy exports cost more per byte than notes: they are refused up front by the
+/// memory estimate ([`BROWSER_MEMORY`]) instead, before anything is built.
 pub const BROWSER_CAPACITY: u64 = 850 * 1024 * 1024;
+
+/// The WASM memory a preparation may count on (of wasm32's 4096 MiB, some kept spare).
+pub const BROWSER_MEMORY: u64 = 3900 * 1024 * 1024;
+
+/// WASM memory a preparation takes per byte of a contacts file, and per byte of any other
+/// file: contacts are built and held whole, notes are planned in 20 bytes and built one at a
+/// time. Fitted to two runs of `cargo bench -p browser-tests --bench large`: 204 MB of
+/// contacts with 614 MB of notes peaked at 3461 MB, 410 MB with 103 MB at 3978 MB.
+const CONTACT_BYTE_COST: f64 = 9.0;
+const OTHER_BYTE_COST: f64 = 2.7;
 
 impl Workspace {
     /// A workspace with the given settings (JSON of `prep::Settings`; `None` for defaults).
@@ -80,9 +95,11 @@ impl Workspace {
         };
         Ok(Workspace {
             files: Vec::new(),
+            weights: BTreeMap::new(),
             settings,
             corrections: Corrections::default(),
             capacity: BROWSER_CAPACITY,
+            memory: BROWSER_MEMORY,
         })
     }
 
@@ -91,13 +108,44 @@ impl Workspace {
         self.capacity = bytes;
     }
 
+    /// Sets the memory a preparation may count on (tests; [`BROWSER_MEMORY`] otherwise).
+    pub fn set_memory(&mut self, bytes: u64) {
+        self.memory = bytes;
+    }
+
+    /// The memory (bytes) preparing the files is expected to take, and the file whose
+    /// contacts weigh most (or the largest file).
+    fn memory_estimate(&self) -> (u64, String) {
+        let cost = |(contacts, other): (u64, u64)| {
+            contacts as f64 * CONTACT_BYTE_COST + other as f64 * OTHER_BYTE_COST
+        };
+        let total: f64 = self.weights.values().map(|&w| cost(w)).sum();
+        let heaviest = self
+            .weights
+            .iter()
+            .max_by(|a, b| cost(*a.1).total_cmp(&cost(*b.1)))
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default();
+        (total as u64, heaviest)
+    }
+
     /// Adds (or replaces) a file.
     pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
-        self.files.retain(|f| f.name != name);
-        self.files.push(InputFile {
+        let file = InputFile {
             name: name.to_string(),
             bytes,
-        });
+        };
+        let weight = match prep::archive::expand(std::slice::from_ref(&file)) {
+            Ok(files) => weigh(&files),
+            Err(_) => (0, file.bytes.len() as u64),
+        };
+        self.insert(file, weight);
+    }
+
+    fn insert(&mut self, file: InputFile, weight: (u64, u64)) {
+        self.files.retain(|f| f.name != file.name);
+        self.weights.insert(file.name.clone(), weight);
+        self.files.push(file);
     }
 
     /// Adds a file once it is known to be readable as an export: a file that is not one
@@ -119,19 +167,21 @@ impl Workspace {
         for f in &files {
             if prep::decode::decode(&f.bytes, None).is_err() {
                 return Err(refuse(
-                    "it is not a CSV, spreadsheet, zip or HTML export file (it holds binary data,                      such as an image or a document)"
+                    "it is not a CSV, spreadsheet, zip or HTML export file (it holds binary data, such as an image or a document)"
                         .into(),
                 ));
             }
         }
+        let weight = weigh(&files);
         drop(files);
-        self.add_file(name, file.bytes);
+        self.insert(file, weight);
         Ok(())
     }
 
     /// Removes a file.
     pub fn remove_file(&mut self, name: &str) {
         self.files.retain(|f| f.name != name);
+        self.weights.remove(name);
     }
 
     /// The names of the files held, sorted (the order `prep` reads them in).
@@ -192,6 +242,21 @@ impl Workspace {
                      does not send anything anywhere either",
                     total.div_ceil(1024 * 1024),
                     self.capacity / (1024 * 1024)
+                ),
+            });
+        }
+        let (needed, heaviest) = self.memory_estimate();
+        if needed > self.memory {
+            return Err(PrepError::Input {
+                file: heaviest,
+                message: format!(
+                    "this export would need about {} MB of memory to prepare here (contacts \
+                     take the most), more than the {} MB a browser tab has. Run `loader \
+                     prepare --input <folder> --out <bundle>` on this computer instead: it \
+                     runs the same preparation and gives the same bundle, and it does not send \
+                     anything anywhere either",
+                    needed.div_ceil(1024 * 1024),
+                    self.memory / (1024 * 1024)
                 ),
             });
         }
@@ -618,6 +683,21 @@ pub fn folder_entry_name(path: &str) -> Option<String> {
     prep::archive::is_export_path(&rest).then_some(rest)
 }
 
+/// How many bytes of `files` are contacts, and how many are not, each file's kind read from
+/// its first line.
+fn weigh(files: &[std::borrow::Cow<'_, InputFile>]) -> (u64, u64) {
+    let mut weight = (0, 0);
+    for f in files {
+        let n = f.bytes.len() as u64;
+        if prep::kind::detect_bytes(&f.name, &f.bytes) == FileKind::Contacts {
+            weight.0 += n;
+        } else {
+            weight.1 += n;
+        }
+    }
+    weight
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,6 +719,50 @@ mod tests {
         assert!(e.contains("loader prepare"), "{e}");
         ws.remove_file("Notes.csv");
         assert!(ws.analyse(None).is_ok(), "within the limit it prepares");
+    }
+
+    #[test]
+    fn contacts_weigh_more_than_notes_in_a_tab() {
+        let rows = |header: &str, row: &str| {
+            let mut b = header.as_bytes().to_vec();
+            while b.len() < 1_000_000 {
+                b.extend_from_slice(row.as_bytes());
+            }
+            b
+        };
+        let mut ws = Workspace::new(None).unwrap();
+        ws.set_memory(5 * 1024 * 1024);
+        ws.add_file(
+            "Contacts.csv",
+            b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
+        );
+        // A megabyte of notes fits the 5 MB this tab is given (2.7 bytes a byte)…
+        ws.add_file(
+            "Notes.csv",
+            rows("Email,Note\r\n", "ada@example.com,called back\r\n"),
+        );
+        assert!(ws.analyse(None).is_ok(), "notes fit");
+        // …a megabyte of contacts (9 bytes a byte) does not: refused before anything is
+        // built, naming the file and the way out.
+        ws.add_file(
+            "Contacts.csv",
+            rows("Email,First Name\r\n", "ada@example.com,Ada\r\n"),
+        );
+        let e = ws.analyse(None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("Contacts.csv: this export would need about 12 MB of memory"),
+            "{e}"
+        );
+        assert!(e.contains("loader prepare"), "{e}");
+        ws.remove_file("Contacts.csv");
+        ws.add_file(
+            "Contacts.csv",
+            b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
+        );
+        assert!(
+            ws.analyse(None).is_ok(),
+            "the estimate follows the files held"
+        );
     }
 
     #[test]

@@ -466,6 +466,9 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
     // then never take room twice, which was the preparation's high-water mark.
     let in_place = (0..groups.len()).all(|k| places[group_of[k]] <= k);
     let mut apart: Vec<Contact> = Vec::new();
+    // The merge's review items, by group: they are listed in group order (first appearance),
+    // whatever order the groups are folded in.
+    let mut items: Vec<(usize, ReviewItem)> = Vec::new();
     for (k, &g) in by_place.iter().enumerate() {
         let group = groups[g];
         // The most recently edited row survives; the others fold into it, newest first.
@@ -484,7 +487,8 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             let sheet = &sheets[older.sheet];
             let row = &sheet.table.rows[older.row];
             let into = &sheets[survivor.0].table.rows[survivor.1];
-            set.review.push(
+            items.push((
+                g,
                 ReviewItem::new(
                     Reason::DuplicateEmail,
                     sheet.file,
@@ -499,7 +503,7 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
                     o.email.as_deref().unwrap_or(""),
                 )
                 .with_record(sheet.record(row)),
-            );
+            ));
             fill(&mut c.first_name, &o.first_name);
             fill(&mut c.last_name, &o.last_name);
             fill(&mut c.job_title, &o.job_title);
@@ -560,14 +564,15 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
         if c.email.is_none() {
             let sheet = &sheets[survivor.0];
             let row = &sheet.table.rows[survivor.1];
-            set.review.push(
+            items.push((
+                g,
                 ReviewItem::new(
                     Reason::MissingEmail,
                     sheet.file,
                     "no email: loaded, but a later re-run cannot recognise it",
                 )
                 .at(row.row, row.line),
-            );
+            ));
         }
         c.account = company;
         if in_place {
@@ -576,10 +581,16 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             apart.push(c);
         }
     }
+    // Stable: a group's own items keep their order.
+    items.sort_by_key(|(g, _)| *g);
+    set.review.extend(items.into_iter().map(|(_, item)| item));
     set.contacts = if in_place {
         drafts.truncate(groups.len());
-        // Collected in place: the drafts' allocation becomes the contacts'.
-        drafts.into_iter().map(|d| d.contact).collect()
+        // Collected in place: the drafts' allocation becomes the contacts'; what merged rows
+        // and held rows left over is given back.
+        let mut contacts: Vec<Contact> = drafts.into_iter().map(|d| d.contact).collect();
+        contacts.shrink_to_fit();
+        contacts
     } else {
         apart
     };
@@ -735,5 +746,32 @@ mod tests {
         let set = build(&sheets, &defs);
         assert_eq!(emails(&set), ["a@x.example", "c@x.example", "b@x.example"]);
         assert_eq!(set.counts.loaded, 3);
+        // The review lists the merge's items in first-appearance order either way.
+        let mut columns = email_column();
+        columns.push(ColumnMapping {
+            source: "First Name".into(),
+            target: Target::Field(F::FirstName),
+            ..columns[0].clone()
+        });
+        let first = Table::parse("Contacts.csv", "Email,First Name\n,Ann\n,Bob\n", None).unwrap();
+        let second = Table::parse("Contacts.csv", "Email,First Name\n,Cy\n", None).unwrap();
+        let sheets = [
+            Sheet::new("Contacts.csv", &first, &columns),
+            Sheet::new("Contacts.csv", &second, &columns),
+        ];
+        let set = build(&sheets, &defs);
+        let names: Vec<&str> = set
+            .contacts
+            .iter()
+            .map(|c| c.first_name.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(names, ["Ann", "Cy", "Bob"]);
+        let missing: Vec<Option<u64>> = set
+            .review
+            .iter()
+            .filter(|i| i.reason == Reason::MissingEmail)
+            .map(|i| i.row)
+            .collect();
+        assert_eq!(missing, [Some(2), Some(3), Some(2)]);
     }
 }

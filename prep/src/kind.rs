@@ -523,6 +523,28 @@ fn fit(kind: FileKind, headers: &[String]) -> Option<f64> {
     (kind == FileKind::Contacts || score >= 0.25).then_some(score)
 }
 
+/// Recognises a file's kind from its first line alone (an HTML file is a template), without
+/// reading the rest: for estimates made when a file is added. Unreadable is `Unknown`.
+pub fn detect_bytes(file_name: &str, bytes: &[u8]) -> FileKind {
+    let lower = file_name.to_lowercase();
+    if lower.ends_with(".html") || lower.ends_with(".htm") {
+        return FileKind::Templates;
+    }
+    // The first line's bytes, decoded on their own (a header is short; a quoted header
+    // with a line break in it is read as far as the break, which is enough to tell).
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    let Ok(decoded) = crate::decode::decode(&bytes[..end], None) else {
+        return FileKind::Unknown;
+    };
+    match crate::table::Table::parse(file_name, &decoded.text, None) {
+        Ok(t) if !t.headers.is_empty() => detect(file_name, &t.headers),
+        _ => FileKind::Unknown,
+    }
+}
+
 /// Recognises a CSV file's kind from its headers; the file name only breaks near-ties.
 pub fn detect(file_name: &str, headers: &[String]) -> FileKind {
     const KINDS: [FileKind; 7] = [
@@ -565,6 +587,24 @@ pub fn detect(file_name: &str, headers: &[String]) -> FileKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_is_read_from_the_first_line_alone() {
+        let contacts = "\u{feff}Contact ID,First Name,Last Name,Email\r\n1,Ada,L,\"a\nb\"";
+        assert_eq!(
+            detect_bytes("x.csv", contacts.as_bytes()),
+            FileKind::Contacts
+        );
+        assert_eq!(
+            detect_bytes("Notes.csv", b"Email,Note\r\n"),
+            FileKind::Notes
+        );
+        assert_eq!(detect_bytes("t.html", b"<html>"), FileKind::Templates);
+        assert_eq!(
+            detect_bytes("x.png", &[0x89, b'P', 0, 0, 1]),
+            FileKind::Unknown
+        );
+    }
 
     fn h(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

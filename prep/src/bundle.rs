@@ -491,13 +491,7 @@ pub fn verify(r: impl Read) -> Result<(Manifest, BTreeMap<String, u64>), PrepErr
             Record::Template(_) => "template",
             Record::Review(_) => "review",
         };
-        // The key is copied only the first time: this runs for every record.
-        match kinds.get_mut(k) {
-            Some(n) => *n += 1,
-            None => {
-                kinds.insert(k.to_string(), 1);
-            }
-        }
+        crate::values::bump(&mut kinds, k);
     }
     Ok((reader.manifest, kinds))
 }

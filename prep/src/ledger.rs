@@ -13,6 +13,7 @@ use crate::kind::FileKind;
 use crate::mapping::{ColumnMapping, Target};
 use crate::review::{Reason, ReviewItem};
 use crate::table::Table;
+use crate::values::bump;
 
 /// One input column's account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -278,17 +279,6 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
         }
     }
     out
-}
-
-/// Adds one to `key`'s count; the key is copied only the first time (this runs for every
-/// cell of the export).
-fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
-    match counts.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(key.to_string(), 1);
-        }
-    }
 }
 
 #[cfg(test)]

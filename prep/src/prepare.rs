@@ -734,7 +734,7 @@ impl Prepared {
             .map(|r| (r.as_str().to_string(), 0))
             .collect();
         for item in &self.review {
-            *counts.entry(item.reason.as_str().to_string()).or_default() += 1;
+            crate::values::bump(&mut counts, item.reason.as_str());
         }
         counts
     }

@@ -1,4 +1,4 @@
-//! Reading single cell values: emails, yes/no, numbers, tag lists.
+//! Reading single cell values: emails, yes/no, numbers, tag lists; and counting them.
 
 /// The dedupe key of an email: trimmed and lower-cased.
 pub fn email_key(email: &str) -> String {
@@ -123,6 +123,17 @@ pub fn union_into(list: &mut Vec<String>, items: impl IntoIterator<Item = String
 /// Collapses runs of white space and trims: how names are compared.
 pub fn squash(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Adds one to `key`'s count; the key is copied only the first time (counts run over every
+/// cell or record of an export).
+pub(crate) fn bump(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
 }
 
 #[cfg(test)]

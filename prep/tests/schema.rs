@@ -17,16 +17,21 @@ fn validator_for(def: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&s).unwrap()
 }
 
-#[test]
-fn sample_bundle_validates_against_the_schema() {
+/// The shipped sample export, as prep's input files.
+fn sample_inputs() -> Vec<InputFile> {
     let (files, _) = generate(&Spec::sample());
-    let inputs: Vec<InputFile> = files
+    files
         .into_iter()
         .map(|f| InputFile {
             name: f.name,
             bytes: f.bytes,
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn sample_bundle_validates_against_the_schema() {
+    let inputs = sample_inputs();
     let options = Options {
         confirmation: Some(Confirmation {
             confirmed_by: "S".into(),
@@ -126,14 +131,7 @@ fn a_format_1_bundle_still_loads_and_still_refuses_tampering() {
 /// and the bundle is refused.
 #[test]
 fn a_format_2_bundle_without_its_seal_or_with_a_line_after_it_is_refused() {
-    let (files, _) = generate(&Spec::sample());
-    let inputs: Vec<InputFile> = files
-        .into_iter()
-        .map(|f| InputFile {
-            name: f.name,
-            bytes: f.bytes,
-        })
-        .collect();
+    let inputs = sample_inputs();
     let bytes = bundle::to_bytes(&prepare(&inputs, &Options::default()).unwrap()).unwrap();
     let (m, _) = bundle::verify(&bytes[..]).unwrap();
     assert_eq!(m.format_version, 2);

@@ -265,53 +265,49 @@ pub(super) fn draw_corrections(c: &Corrections) {
     );
     let ul = el("ul");
     for (i, fix) in c.cells.iter().enumerate() {
-        let li = text_el(
-            "li",
+        undo_item(
+            &ul,
             &format!(
                 "{} row {}, {}: “{}” → “{}” ",
                 fix.file, fix.row, fix.column, fix.original, fix.value
             ),
-        );
-        let b = text_el("button", "Undo");
-        set_attr(&b, "type", "button");
-        set_attr(&b, "class", "secondary");
-        set_attr(&b, "id", &format!("undo-cell-{i}"));
-        set_attr(&b, "data-undo-cell", &i.to_string());
-        set_attr(
-            &b,
-            "aria-label",
+            "cell",
+            i,
             &format!("Undo the fix of {} row {}", fix.file, fix.row),
         );
-        append(&li, &b);
-        append(&ul, &li);
     }
     for (i, o) in c.owners.iter().enumerate() {
-        let li = text_el("li", &format!("Owner {} → {} ", o.owner, o.email));
-        let b = text_el("button", "Undo");
-        set_attr(&b, "type", "button");
-        set_attr(&b, "class", "secondary");
-        set_attr(&b, "id", &format!("undo-owner-{i}"));
-        set_attr(&b, "data-undo-owner", &i.to_string());
-        set_attr(&b, "aria-label", &format!("Undo the owner {}", o.owner));
-        append(&li, &b);
-        append(&ul, &li);
+        undo_item(
+            &ul,
+            &format!("Owner {} → {} ", o.owner, o.email),
+            "owner",
+            i,
+            &format!("Undo the owner {}", o.owner),
+        );
     }
     for (i, r) in c.rows_left.iter().enumerate() {
-        let li = text_el("li", &format!("{} row {} left behind ", r.file, r.row));
-        let b = text_el("button", "Undo");
-        set_attr(&b, "type", "button");
-        set_attr(&b, "class", "secondary");
-        set_attr(&b, "id", &format!("undo-row-{i}"));
-        set_attr(&b, "data-undo-row", &i.to_string());
-        set_attr(
-            &b,
-            "aria-label",
+        undo_item(
+            &ul,
+            &format!("{} row {} left behind ", r.file, r.row),
+            "row",
+            i,
             &format!("Load {} row {} after all", r.file, r.row),
         );
-        append(&li, &b);
-        append(&ul, &li);
     }
     append(&root, &ul);
+}
+
+/// One correction in the list, with its Undo button (`undo-<kind>-<i>`, `data-undo-<kind>`).
+fn undo_item(ul: &Element, text: &str, kind: &str, i: usize, label: &str) {
+    let li = text_el("li", text);
+    let b = text_el("button", "Undo");
+    set_attr(&b, "type", "button");
+    set_attr(&b, "class", "secondary");
+    set_attr(&b, "id", &format!("undo-{kind}-{i}"));
+    set_attr(&b, &format!("data-undo-{kind}"), &i.to_string());
+    set_attr(&b, "aria-label", label);
+    append(&li, &b);
+    append(ul, &li);
 }
 
 /// "Leave this row behind": a correction, checked again at once.

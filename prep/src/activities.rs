@@ -88,7 +88,7 @@ fn follow<'s>(link: Option<&'s Link>, held: &mut Option<&'s Link>) -> Option<usi
 /// [`email_key`], borrowed when the email is lower-case ASCII already (the common case),
 /// so most lookups allocate nothing.
 fn lookup_key(email: &str) -> Cow<'_, str> {
-    let trimmed = email.trim();
+    let trimmed = crate::values::trim(email);
     if trimmed
         .bytes()
         .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
@@ -140,7 +140,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Gives repeated keys a `#n` suffix so identical rows stay distinct records.
 #[derive(Default)]
-struct KeyRepeats(HashMap<String, u32>);
+struct KeyRepeats(crate::FastMap<String, u32>);
 
 impl KeyRepeats {
     fn unique(&mut self, key: String) -> String {

@@ -12,7 +12,7 @@ use crate::dates::parse_raw;
 use crate::fields::{CustomFieldDef, FieldType, StdField};
 use crate::kind::FileKind;
 use crate::labels;
-use crate::mapping::{ColumnMapping, Target, column_values};
+use crate::mapping::{ColumnMapping, Target, column_cells};
 use crate::table::Table;
 use crate::values::is_valid_email;
 
@@ -53,7 +53,10 @@ fn value_test(target: &Target) -> Option<ValueTest> {
         return None;
     };
     Some(match f {
-        StdField::Email | StdField::OtherEmail => (|v| is_valid_email(v.trim()), "email addresses"),
+        StdField::Email | StdField::OtherEmail => (
+            |v| is_valid_email(crate::values::trim(v)),
+            "email addresses",
+        ),
         StdField::WorkNumber | StdField::MobileNumber | StdField::Phone => (
             |v| v.chars().filter(char::is_ascii_digit).count() >= 5,
             "phone numbers",
@@ -109,12 +112,17 @@ pub fn columns(
         let Some((test, what)) = value_test(&c.target) else {
             continue;
         };
-        let values: Vec<&str> = column_values(tables, &c.source)
-            .into_iter()
-            .filter(|v| !v.trim().is_empty())
-            .collect();
-        let fit = values.iter().filter(|v| test(v)).count();
-        if !values.is_empty() && fit * 2 < values.len() {
+        let values =
+            || column_cells(tables, &c.source).filter(|v| !crate::values::trim(v).is_empty());
+        let n = values().count();
+        // A column passes once half its values fit (most do, and tests are not cheap:
+        // dates are parsed); only a failing one needs its exact count, for the message.
+        let half = n.div_ceil(2);
+        if n == 0 || values().filter(|v| test(v)).take(half).count() == half {
+            continue;
+        }
+        let fit = values().filter(|v| test(v)).count();
+        {
             out.push(Problem {
                 kind,
                 column: Some(c.source.clone()),
@@ -122,7 +130,7 @@ pub fn columns(
                     "“{}” → {}: {fit} of {} values are {what}. Choose the right field for this column",
                     c.source,
                     labels::target(&c.target),
-                    values.len()
+                    n
                 ),
                 blocking: true,
             });

@@ -1,7 +1,9 @@
 //! Contacts: one per email (rows with the same email merged, most recently edited values
 //! first), malformed emails held, companies turned into sales accounts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap;
 use std::sync::Arc;
 
 use crate::dates::CalendarDate;
@@ -26,13 +28,13 @@ pub enum Link {
 #[derive(Debug, Default)]
 pub struct ContactIndex {
     /// AllClients contact id → contact (merged rows' ids included).
-    pub by_id: HashMap<String, Link>,
+    pub by_id: FastMap<String, Link>,
     /// Lower-case primary email → contact.
-    pub by_email: HashMap<String, Link>,
+    pub by_email: FastMap<String, Link>,
     /// Lower-case other email → contact (first one wins).
-    pub by_other_email: HashMap<String, usize>,
+    pub by_other_email: FastMap<String, usize>,
     /// Lower-case "first last" → contacts with that name.
-    pub by_name: HashMap<String, Vec<usize>>,
+    pub by_name: FastMap<String, Vec<usize>>,
 }
 
 /// The result of building contacts.
@@ -423,7 +425,7 @@ fn places(sheets: &[Sheet], drafts: &[Draft], groups: &[&[usize]]) -> Vec<usize>
 /// indexes sorted by group, then by edit date, oldest first. The sort is stable, so equal
 /// edit dates keep file order and the later row wins.
 fn merge_order(drafts: &[Draft]) -> (Vec<usize>, Vec<usize>) {
-    let mut by_email: HashMap<String, usize> = HashMap::new();
+    let mut by_email: FastMap<String, usize> = FastMap::default();
     let mut groups = 0;
     let mut new_group = || {
         groups += 1;
@@ -643,7 +645,7 @@ pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
 /// Replaces each contact's company text by the key of a sales account, one per
 /// normalised company name.
 fn link_accounts(set: &mut ContactSet) {
-    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_name: FastMap<String, usize> = FastMap::default();
     for c in &mut set.contacts {
         let Some(name) = c.account.take() else {
             continue;
@@ -663,7 +665,7 @@ fn link_accounts(set: &mut ContactSet) {
 }
 
 fn demote_duplicate_mobiles(set: &mut ContactSet) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: FastMap<String, usize> = FastMap::default();
     for i in 0..set.contacts.len() {
         let Some(m) = set.contacts[i].mobile_number.clone() else {
             continue;

@@ -64,7 +64,7 @@ impl CalendarDate {
 
 /// Parses the shape of a date; `None` when it is not a date at all.
 pub fn parse_raw(input: &str) -> Option<RawDate> {
-    let s = input.trim();
+    let s = crate::values::trim(input);
     if s.is_empty() || s.len() > 40 {
         return None;
     }

@@ -183,7 +183,7 @@ impl<'d> Converter<'d> {
 
     /// Converts one non-empty cell to the field's typed value.
     pub fn convert(&self, cell: &str) -> Result<FieldValue, ValueProblem> {
-        let v = cell.trim();
+        let v = crate::values::trim(cell);
         match self.def.field_type {
             FieldType::Text => {
                 if v.chars().count() > TEXT_MAX_CHARS {
@@ -264,7 +264,7 @@ const DROPDOWN_MAX_CHOICES: usize = 30;
 pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inference {
     let non_empty: Vec<&str> = values
         .iter()
-        .map(|v| v.trim())
+        .map(|v| crate::values::trim(v))
         .filter(|v| !v.is_empty())
         .collect();
     let n = non_empty.len();

@@ -4,7 +4,9 @@
 //! there), or left behind by an explicit choice. Computed from the mapping, the tables and
 //! the review queue, so it agrees with what the bundle holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -156,8 +158,9 @@ enum RowFate {
 struct Fates<'a> {
     /// By row number: held (the first reason), merged, or loaded.
     rows: Vec<RowFate>,
-    /// (row, column) → the reason one value was held.
-    held_values: HashMap<(u64, &'a str), Reason>,
+    /// Column → row → the reason one value was held (by column first: most columns have
+    /// none, and their values then need no lookup at all).
+    held_values: FastMap<&'a str, FastMap<u64, Reason>>,
 }
 
 impl Fates<'_> {
@@ -172,7 +175,7 @@ impl Fates<'_> {
 fn fates<'a>(review: &'a [ReviewItem], file: &str, last_row: u64) -> Fates<'a> {
     let mut f = Fates {
         rows: vec![RowFate::Loaded; last_row as usize + 1],
-        held_values: HashMap::new(),
+        held_values: FastMap::default(),
     };
     for i in review.iter().filter(|i| i.file == file) {
         let Some(row) = i.row else { continue };
@@ -190,7 +193,11 @@ fn fates<'a>(review: &'a [ReviewItem], file: &str, last_row: u64) -> Fates<'a> {
         } else if i.reason == Reason::InvalidValue
             && let Some(col) = &i.column
         {
-            f.held_values.entry((row, col.as_str())).or_insert(i.reason);
+            f.held_values
+                .entry(col.as_str())
+                .or_default()
+                .entry(row)
+                .or_insert(i.reason);
         }
     }
     f
@@ -236,9 +243,10 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
             if reference {
                 l.destination = "Left behind: reference data Freshsales keeps no record of".into();
             }
+            let held_here = fates.held_values.get(header.as_str());
             for row in &input.table.rows {
                 let cell = row.get(i);
-                if cell.trim().is_empty() {
+                if crate::values::trim(cell).is_empty() {
                     continue;
                 }
                 l.values += 1;
@@ -254,12 +262,12 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
                     bump(&mut l.held, r.as_str());
                 } else if fate == RowFate::Merged {
                     l.merged += 1;
-                } else if let Some(r) = fates.held_values.get(&(row.row, header.as_str())) {
+                } else if let Some(r) = held_here.and_then(|h| h.get(&row.row)) {
                     bump(&mut l.held, r.as_str());
                 } else {
                     l.loaded += 1;
                     let mut t = |k: &str| bump(&mut l.transformed, k);
-                    if cell != cell.trim() {
+                    if cell != crate::values::trim(cell) {
                         t("trimmed");
                     }
                     if is_date {

@@ -199,8 +199,15 @@ pub fn propose(kind: FileKind, tables: &[&Table], groups_label: &str) -> Vec<Pro
     let mut taken: Vec<StdField> = Vec::new();
     let mut out = Vec::new();
     for header in &headers {
-        let values = column_values(tables, header);
-        let proposal = propose_column(kind, header, &values, &mut taken, groups_label);
+        // Read only when the proposal needs them: columns named like a standard field that
+        // is not a date (most of them) never do.
+        let values = std::cell::OnceCell::new();
+        let values = || {
+            values
+                .get_or_init(|| column_values(tables, header))
+                .as_slice()
+        };
+        let proposal = propose_column(kind, header, values, &mut taken, groups_label);
         out.push(proposal);
     }
     out
@@ -208,13 +215,18 @@ pub fn propose(kind: FileKind, tables: &[&Table], groups_label: &str) -> Vec<Pro
 
 /// All cells of the column named `header` across `tables`.
 pub fn column_values<'t>(tables: &[&'t Table], header: &str) -> Vec<&'t str> {
-    let mut values = Vec::new();
-    for t in tables {
-        if let Some(i) = t.column(header) {
-            values.extend(t.rows.iter().map(|r| r.get(i)));
-        }
-    }
-    values
+    column_cells(tables, header).collect()
+}
+
+/// The cells of the column named `header` across `tables`, one at a time.
+pub fn column_cells<'t>(tables: &[&'t Table], header: &str) -> impl Iterator<Item = &'t str> {
+    let found: Vec<(&'t Table, usize)> = tables
+        .iter()
+        .filter_map(|t| Some((*t, t.column(header)?)))
+        .collect();
+    found
+        .into_iter()
+        .flat_map(|(t, i)| t.rows.iter().map(move |r| r.get(i)))
 }
 
 /// Whether a second column of this field has nowhere to go: phones and further emails
@@ -226,10 +238,10 @@ fn single_valued(f: StdField) -> bool {
     )
 }
 
-fn propose_column(
+fn propose_column<'v>(
     kind: FileKind,
     header: &str,
-    values: &[&str],
+    values: impl Fn() -> &'v [&'v str],
     taken: &mut Vec<StdField>,
     groups_label: &str,
 ) -> Proposal {
@@ -241,7 +253,7 @@ fn propose_column(
         date_order: None,
     };
     let custom = |force: Option<FieldType>, label: &str, why: &str| {
-        let inf = infer(label, values, force);
+        let inf = infer(label, values(), force);
         let reason = format!("{why}; {}", inf.reason);
         Proposal {
             column: mk(Target::Custom(label.to_string()), inf.confidence, reason),
@@ -252,7 +264,7 @@ fn propose_column(
     match alias(kind, header) {
         Some(Alias::Std(f)) if !(single_valued(f) && taken.contains(&f)) => {
             taken.push(f);
-            let dates = f.is_date().then(|| date_evidence(values));
+            let dates = f.is_date().then(|| date_evidence(values()));
             let mut column = mk(
                 Target::Field(f),
                 0.95,
@@ -302,8 +314,12 @@ fn propose_column(
         }
         None => {}
     }
+    let values = values();
     // Counted only here: columns matched by header (most of them) never need it.
-    let non_empty = values.iter().filter(|v| !v.trim().is_empty()).count();
+    let non_empty = values
+        .iter()
+        .filter(|v| !crate::values::trim(v).is_empty())
+        .count();
     if non_empty == 0 {
         return Proposal {
             column: mk(Target::Ignore, 0.9, "column is empty".into()),
@@ -312,7 +328,10 @@ fn propose_column(
         };
     }
     if kind == FileKind::Contacts {
-        let emails = values.iter().filter(|v| is_valid_email(v.trim())).count();
+        let emails = values
+            .iter()
+            .filter(|v| is_valid_email(crate::values::trim(v)))
+            .count();
         if emails * 10 >= non_empty * 8 {
             for f in [StdField::Email, StdField::OtherEmail] {
                 if !(single_valued(f) && taken.contains(&f)) {
@@ -328,9 +347,9 @@ fn propose_column(
         let norm = normalize_header(header);
         for prefix in ["flag", "tag"] {
             if let Some(tag) = norm.strip_prefix(prefix).filter(|t| !t.is_empty())
-                && values
-                    .iter()
-                    .all(|v| v.trim().is_empty() || crate::values::parse_checkbox(v).is_some())
+                && values.iter().all(|v| {
+                    crate::values::trim(v).is_empty() || crate::values::parse_checkbox(v).is_some()
+                })
             {
                 let name = header
                     .split_once(':')

@@ -34,7 +34,7 @@ pub struct NotePlan {
 fn text_of(sheet: &Sheet, row: &Row) -> String {
     // Exactly as exported (a blank one is no text): the note is the customer's words.
     let raw = sheet.std(F::NoteText).map_or("", |i| row.get(i));
-    let mut text = if raw.trim().is_empty() {
+    let mut text = if crate::values::trim(raw).is_empty() {
         String::new()
     } else {
         raw.to_string()

@@ -3,7 +3,9 @@
 //! (after date parsing, phone placement, tag splitting, owner matching), so the page never
 //! shows a guess of its own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,23 +61,23 @@ pub struct Built<'a> {
 
 /// The samples of every column of every sheet.
 pub fn build(b: &Built) -> Vec<ColumnSamples> {
-    let mut contact_of: HashMap<(&str, u64), &Contact> = HashMap::new();
+    let mut contact_of: FastMap<(&str, u64), &Contact> = FastMap::default();
     for c in b.contacts {
         for s in &c.sources {
             contact_of.insert((s.file.as_str(), s.row), c);
         }
     }
-    let task_of: HashMap<(&str, u64), &Task> = b
+    let task_of: FastMap<(&str, u64), &Task> = b
         .tasks
         .iter()
         .map(|t| ((t.source.file.as_str(), t.source.row), t))
         .collect();
-    let appt_of: HashMap<(&str, u64), &Appointment> = b
+    let appt_of: FastMap<(&str, u64), &Appointment> = b
         .appointments
         .iter()
         .map(|a| ((a.source.file.as_str(), a.source.row), a))
         .collect();
-    let mut review_of: HashMap<(&str, u64), Vec<&ReviewItem>> = HashMap::new();
+    let mut review_of: FastMap<(&str, u64), Vec<&ReviewItem>> = FastMap::default();
     for i in b.review {
         if let Some(row) = i.row {
             review_of.entry((i.file.as_str(), row)).or_default().push(i);

@@ -80,7 +80,8 @@ impl<'a> Sheet<'a> {
         .find_map(|f| {
             let i = self.std(f)?;
             let v = row.get(i);
-            (!v.trim().is_empty()).then(|| (self.table.headers[i].as_str(), v.to_string()))
+            (!crate::values::trim(v).is_empty())
+                .then(|| (self.table.headers[i].as_str(), v.to_string()))
         })
     }
 
@@ -110,7 +111,7 @@ impl<'a> Sheet<'a> {
 
     /// The trimmed cell of `row` in `column`, or `None` when empty or unmapped.
     pub fn cell<'r>(&self, row: &'r Row, column: Option<usize>) -> Option<&'r str> {
-        let v = row.get(column?).trim();
+        let v = crate::values::trim(row.get(column?));
         (!v.is_empty()).then_some(v)
     }
 
@@ -169,7 +170,13 @@ impl<'a> Sheet<'a> {
             format!("{len} cells where the header has {width}"),
         )
         .at(row.row, row.line);
-        if len > width && row.cells.iter().skip(width).any(|c| !c.trim().is_empty()) {
+        if len > width
+            && row
+                .cells
+                .iter()
+                .skip(width)
+                .any(|c| !crate::values::trim(c).is_empty())
+        {
             Some(item.hold(self.record(row)))
         } else if len < width {
             Some(item)

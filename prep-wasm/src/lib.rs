@@ -5,14 +5,14 @@
 //! On wasm32, `wasm` wraps these methods one to one for JavaScript (`#[wasm_bindgen]`), and
 //! with the `page` feature `page` is the customer's page (DOM glue over this `Workspace`).
 
+mod files;
+pub use files::Reread;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod worker;
-
-use std::collections::BTreeMap;
 
 use prep::corrections::Corrections;
 use prep::kind::FileKind;
@@ -53,9 +53,7 @@ pub struct Confirmed {
 /// The files the customer dropped and the settings they chose.
 #[derive(Default)]
 pub struct Workspace {
-    files: Vec<InputFile>,
-    /// Per file: how many of its bytes (zips expanded) are contacts, and how many are not.
-    weights: BTreeMap<String, (u64, u64)>,
+    files: files::Files,
     settings: Settings,
     corrections: Corrections,
     capacity: u64,
@@ -95,8 +93,7 @@ impl Workspace {
             None => Settings::default(),
         };
         Ok(Workspace {
-            files: Vec::new(),
-            weights: BTreeMap::new(),
+            files: files::Files::default(),
             settings,
             corrections: Corrections::default(),
             capacity: BROWSER_CAPACITY,
@@ -120,33 +117,29 @@ impl Workspace {
         let cost = |(contacts, other): (u64, u64)| {
             contacts as f64 * CONTACT_BYTE_COST + other as f64 * OTHER_BYTE_COST
         };
-        let total: f64 = self.weights.values().map(|&w| cost(w)).sum();
+        let total: f64 = self.files.weights().map(|(_, w)| cost(w)).sum();
         let heaviest = self
-            .weights
-            .iter()
-            .max_by(|a, b| cost(*a.1).total_cmp(&cost(*b.1)))
-            .map(|(name, _)| name.clone())
+            .files
+            .weights()
+            .max_by(|a, b| cost(a.1).total_cmp(&cost(b.1)))
+            .map(|(name, _)| name.to_string())
             .unwrap_or_default();
         (total as u64, heaviest)
     }
 
-    /// Adds (or replaces) a file.
-    pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
-        let file = InputFile {
-            name: name.to_string(),
-            bytes,
-        };
-        let weight = match prep::archive::expand(std::slice::from_ref(&file)) {
-            Ok(files) => weigh(&files),
-            Err(_) => (0, file.bytes.len() as u64),
-        };
-        self.insert(file, weight);
+    /// From now on, files are read once when added and their bytes let go; `reread` gives
+    /// a file's bytes again when the mapping chooses another encoding or delimiter for it
+    /// (the worker reads the browser's `File` again).
+    pub fn set_reread(&mut self, reread: Reread) {
+        self.files.set_reread(reread);
     }
 
-    fn insert(&mut self, file: InputFile, weight: (u64, u64)) {
-        self.files.retain(|f| f.name != file.name);
-        self.weights.insert(file.name.clone(), weight);
-        self.files.push(file);
+    /// Adds (or replaces) a file.
+    pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.insert(InputFile {
+            name: name.to_string(),
+            bytes,
+        });
     }
 
     /// Adds a file once it is known to be readable as an export: a file that is not one
@@ -173,28 +166,24 @@ impl Workspace {
                 ));
             }
         }
-        let weight = weigh(&files);
         drop(files);
-        self.insert(file, weight);
+        self.files.insert(file);
         Ok(())
     }
 
     /// Removes a file.
     pub fn remove_file(&mut self, name: &str) {
-        self.files.retain(|f| f.name != name);
-        self.weights.remove(name);
+        self.files.remove(name);
     }
 
     /// The names of the files held, sorted (the order `prep` reads them in).
     pub fn file_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
-        names.sort();
-        names
+        self.files.names()
     }
 
     /// Total size of the files held, in bytes (for the page's throughput figure).
     pub fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.bytes.len() as u64).sum()
+        self.files.total_bytes()
     }
 
     /// The settings in effect.
@@ -228,12 +217,7 @@ impl Workspace {
     ) -> Result<R, PrepError> {
         let total = self.total_bytes();
         if total > self.capacity {
-            let largest = self
-                .files
-                .iter()
-                .max_by_key(|f| f.bytes.len())
-                .map(|f| f.name.clone())
-                .unwrap_or_default();
+            let largest = self.files.largest();
             return Err(PrepError::Input {
                 file: largest,
                 message: format!(
@@ -265,16 +249,15 @@ impl Workspace {
             .map(Mapping::from_json)
             .transpose()
             .map_err(PrepError::Mapping)?;
-        prep::prepare::prepare_with(
-            &self.files,
-            &Options {
-                mapping,
-                settings: self.settings.clone(),
-                confirmation,
-                corrections: self.corrections.clone(),
-            },
-            then,
-        )
+        let options = Options {
+            mapping,
+            settings: self.settings.clone(),
+            confirmation,
+            corrections: self.corrections.clone(),
+        };
+        self.files.with_read(options.mapping.as_ref(), |files| {
+            prep::prepare::prepare_read(files, &options, then)
+        })
     }
 
     /// Prepares with the given mapping JSON (or the proposal) and returns what to show.
@@ -682,21 +665,6 @@ pub fn folder_entry_name(path: &str) -> Option<String> {
     parts.next()?; // the dropped folder itself
     let rest = parts.collect::<Vec<&str>>().join("/");
     prep::archive::is_export_path(&rest).then_some(rest)
-}
-
-/// How many bytes of `files` are contacts, and how many are not, each file's kind read from
-/// its first line.
-fn weigh(files: &[std::borrow::Cow<'_, InputFile>]) -> (u64, u64) {
-    let mut weight = (0, 0);
-    for f in files {
-        let n = f.bytes.len() as u64;
-        if prep::kind::detect_bytes(&f.name, &f.bytes) == FileKind::Contacts {
-            weight.0 += n;
-        } else {
-            weight.1 += n;
-        }
-    }
-    weight
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! `{progress: true, name, done, total}` while reading, and `{id, ok, text?, bytes?, error?}`.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -20,6 +21,10 @@ const CHUNK: f64 = (8 << 20) as f64;
 
 thread_local! {
     static WORKSPACE: RefCell<Option<Workspace>> = const { RefCell::new(None) };
+    /// The dropped files as the browser holds them (on disk, not in WASM memory): the
+    /// workspace keeps only their read tables and reads a file again from here when the
+    /// mapping chooses another encoding or delimiter for it.
+    static FILES: RefCell<BTreeMap<String, Blob>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
@@ -31,7 +36,14 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 #[wasm_bindgen(js_name = workerMain)]
 pub fn worker_main() -> Result<(), JsValue> {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().dyn_into()?;
-    let ws = Workspace::new(None).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let mut ws = Workspace::new(None).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let rereader = scope.clone();
+    ws.set_reread(Box::new(move |name: &str| {
+        let file = FILES
+            .with(|f| f.borrow().get(name).cloned())
+            .ok_or("the browser no longer has it")?;
+        read(&rereader, name, &file).map_err(|e| format!("{e:?}"))
+    }));
     WORKSPACE.with(|w| *w.borrow_mut() = Some(ws));
     let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -82,20 +94,33 @@ fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array)
                 bytes: None,
             });
         }
+        let mut added = None;
         let bytes = match &request {
             Request::Add { name } => {
                 let file: Blob = Reflect::get(data, &"file".into())
                     .map_err(|_| format!("{name}: no file"))?
                     .dyn_into()
                     .map_err(|_| format!("{name}: not a file"))?;
-                Some(read(scope, name, &file).map_err(|e| format!("{name}: cannot read: {e:?}"))?)
+                let bytes =
+                    read(scope, name, &file).map_err(|e| format!("{name}: cannot read: {e:?}"))?;
+                added = Some((name.clone(), file));
+                Some(bytes)
+            }
+            Request::Remove { name } => {
+                FILES.with(|f| f.borrow_mut().remove(name));
+                None
             }
             _ => None,
         };
-        WORKSPACE
+        let answer = WORKSPACE
             .with(|w| w.borrow_mut().as_mut().map(|ws| ws.handle(request, bytes)))
             .ok_or("the worker has no workspace")?
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        // Only a file the workspace took is kept (a refused one is forgotten).
+        if let Some((name, file)) = added {
+            FILES.with(|f| f.borrow_mut().insert(name, file));
+        }
+        Ok(answer)
     })();
     // How large the worker's WASM memory has grown (it never shrinks): the page exposes it
     // for benchmarks, since a wasm32 memory cannot pass 4 GiB.

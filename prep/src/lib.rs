@@ -28,6 +28,7 @@ pub mod notes;
 pub mod owners;
 pub mod prepare;
 pub mod preview;
+pub mod read;
 pub mod report;
 pub mod review;
 pub mod samples;

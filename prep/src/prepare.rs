@@ -1,15 +1,14 @@
 //! The preparation as one pure function: export files (name + bytes), options and an
 //! optional mapping in; every record, the effective mapping and the review queue out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::activities;
 use crate::contacts;
 use crate::corrections::{Corrections, apply_cells, take_rows_left};
-use crate::decode::decode;
 use crate::error::PrepError;
 use crate::fields::{CustomFieldDef, FieldType, infer};
 use crate::kind::{FileKind, detect, normalize_header};
@@ -19,6 +18,7 @@ use crate::model::{
 };
 use crate::notes::{self, NoteSource};
 use crate::owners::{self, OwnerRef};
+use crate::read::{Content, ReadFile};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Table;
@@ -159,26 +159,13 @@ pub struct Prepared {
     pub samples: Vec<crate::samples::ColumnSamples>,
 }
 
-struct Parsed {
+struct Parsed<'f> {
     name: String,
     kind: FileKind,
     /// The rows records are built from (those the customer left behind taken out).
-    table: Table,
+    table: Cow<'f, Table>,
     /// Every row, when some were left behind: the ledger counts their values too.
-    full: Option<Table>,
-}
-
-fn delimiter_byte(name: &str, d: &str) -> Result<u8, PrepError> {
-    match d {
-        "," | "comma" => Ok(b','),
-        ";" | "semicolon" => Ok(b';'),
-        "\t" | "\\t" | "tab" => Ok(b'\t'),
-        "|" | "pipe" => Ok(b'|'),
-        other => Err(PrepError::Input {
-            file: name.into(),
-            message: format!("unsupported delimiter '{other}'"),
-        }),
-    }
+    full: Option<Cow<'f, Table>>,
 }
 
 fn delimiter_text(d: u8) -> String {
@@ -202,6 +189,19 @@ pub fn prepare_with<R>(
     options: &Options,
     then: impl FnOnce(Prepared, &NoteSource) -> Result<R, PrepError>,
 ) -> Result<R, PrepError> {
+    let files = crate::read::read_files(inputs, options.mapping.as_ref())?;
+    prepare_read(&files.iter().collect::<Vec<_>>(), options, then)
+}
+
+/// [`prepare_with`] over files read already ([`crate::read::read_files`]), each read with
+/// the encoding and delimiter `options.mapping` chooses for it (a file read otherwise is
+/// refused). The files are not changed: corrections apply to a copy of the tables they
+/// touch.
+pub fn prepare_read<R>(
+    files: &[&ReadFile],
+    options: &Options,
+    then: impl FnOnce(Prepared, &NoteSource) -> Result<R, PrepError>,
+) -> Result<R, PrepError> {
     let user = options.mapping.clone().unwrap_or_default();
     let settings = &options.settings;
     let mut out = Prepared {
@@ -214,53 +214,66 @@ pub fn prepare_with<R>(
     // Rows left behind by the customer, with their file's kind.
     let mut left: Vec<(FileKind, ReviewItem)> = Vec::new();
     let mut html_templates = Vec::new();
-    let expanded = crate::archive::expand(inputs)?;
-    let mut sorted: Vec<&InputFile> = expanded.iter().map(|f| f.as_ref()).collect();
+    let mut sorted: Vec<&ReadFile> = files.to_vec();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    for input in sorted {
-        let over = user.files.get(&input.name).cloned().unwrap_or_default();
-        let decoded =
-            decode(&input.bytes, over.encoding.as_deref()).map_err(|m| PrepError::Input {
-                file: input.name.clone(),
-                message: m,
-            })?;
-        let sha256 = format!("{:x}", Sha256::digest(&input.bytes));
-        let lower = input.name.to_lowercase();
-        let is_html = lower.ends_with(".html") || lower.ends_with(".htm");
-        if is_html && over.kind.is_none_or(|k| k == FileKind::Templates) {
-            let (t, items) = templates::from_html_file(
-                &input.name,
-                decoded.text.into_owned(),
-                &settings.allclients_hosts,
-            );
-            out.inputs.push(InputSummary {
-                file: input.name.clone(),
-                kind: FileKind::Templates,
-                sha256,
-                bytes: input.bytes.len() as u64,
-                encoding: decoded.encoding,
-                bom: decoded.bom,
-                delimiter: String::new(),
-                rows: 1,
-                headers: Vec::new(),
+    for file in sorted {
+        let over = user.files.get(&file.name).cloned().unwrap_or_default();
+        if !file.read_as(&over) {
+            return Err(PrepError::Input {
+                file: file.name.clone(),
+                message: "read with another encoding or delimiter than the mapping chooses: \
+                          read it again"
+                    .into(),
             });
-            html_templates.push((t, items));
-            continue;
         }
-        let delimiter = over
-            .delimiter
-            .as_deref()
-            .map(|d| delimiter_byte(&input.name, d))
-            .transpose()?;
-        let mut table = Table::parse(&input.name, &decoded.text, delimiter)?;
-        apply_cells(&input.name, &mut table, &options.corrections.cells)?;
+        let summary = |kind, delimiter, rows, headers| InputSummary {
+            file: file.name.clone(),
+            kind,
+            sha256: file.sha256.clone(),
+            bytes: file.bytes,
+            encoding: file.encoding.clone(),
+            bom: file.bom,
+            delimiter,
+            rows,
+            headers,
+        };
+        let mut table = match &file.content {
+            Content::Html(text) if over.kind.is_none_or(|k| k == FileKind::Templates) => {
+                let (t, items) =
+                    templates::from_html_file(&file.name, text.clone(), &settings.allclients_hosts);
+                out.inputs
+                    .push(summary(FileKind::Templates, String::new(), 1, Vec::new()));
+                html_templates.push((t, items));
+                continue;
+            }
+            Content::Html(text) => Cow::Owned(Table::parse(
+                &file.name,
+                text,
+                crate::read::delimiter(&file.name, &over)?,
+            )?),
+            Content::Table(t) => Cow::Borrowed(t),
+        };
+        let fixed = options
+            .corrections
+            .cells
+            .iter()
+            .any(|f| f.file == file.name);
+        let some_left = options
+            .corrections
+            .rows_left
+            .iter()
+            .any(|r| r.file == file.name);
+        // The read table is shared by every run; one this run corrects is its own copy.
+        if fixed {
+            apply_cells(&file.name, table.to_mut(), &options.corrections.cells)?;
+        }
         let kind = over
             .kind
-            .unwrap_or_else(|| detect(&input.name, &table.headers));
+            .unwrap_or_else(|| detect(&file.name, &table.headers));
         if kind == FileKind::Unknown {
             out.review.push(ReviewItem::new(
                 Reason::UnrecognisedFile,
-                &input.name,
+                &file.name,
                 format!(
                     "headers [{}] match no AllClients export; {} rows not loaded",
                     table.headers.join(", "),
@@ -268,28 +281,21 @@ pub fn prepare_with<R>(
                 ),
             ));
         }
-        out.inputs.push(InputSummary {
-            file: input.name.clone(),
+        out.inputs.push(summary(
             kind,
-            sha256,
-            bytes: input.bytes.len() as u64,
-            encoding: decoded.encoding,
-            bom: decoded.bom,
-            delimiter: delimiter_text(table.delimiter),
-            rows: table.rows.len() as u64,
-            headers: table.headers.clone(),
-        });
-        let full = options
-            .corrections
-            .rows_left
-            .iter()
-            .any(|r| r.file == input.name)
-            .then(|| table.clone());
-        for item in take_rows_left(&input.name, &mut table, &options.corrections.rows_left)? {
-            left.push((kind, item));
+            delimiter_text(table.delimiter),
+            table.rows.len() as u64,
+            table.headers.clone(),
+        ));
+        let full = some_left.then(|| table.clone());
+        if some_left {
+            for item in take_rows_left(&file.name, table.to_mut(), &options.corrections.rows_left)?
+            {
+                left.push((kind, item));
+            }
         }
         parsed.push(Parsed {
-            name: input.name.clone(),
+            name: file.name.clone(),
             kind,
             table,
             full,
@@ -326,7 +332,7 @@ pub fn prepare_with<R>(
         if of_kind.is_empty() {
             continue;
         }
-        let tables: Vec<&Table> = of_kind.iter().map(|p| &p.table).collect();
+        let tables: Vec<&Table> = of_kind.iter().map(|p| p.table.as_ref()).collect();
         let proposals = propose(kind, &tables, &settings.groups_field_label);
         let columns = effective_columns(kind, &proposals, &user, &tables, &mut defs, &mut out);
         ambiguous_dates(
@@ -481,7 +487,7 @@ pub fn prepare_with<R>(
         .map(|p| crate::ledger::Input {
             file: &p.name,
             kind: p.kind,
-            table: p.full.as_ref().unwrap_or(&p.table),
+            table: p.full.as_deref().unwrap_or(&p.table),
             columns: out.mapping.columns.get(&p.kind).map(Vec::as_slice),
         })
         .collect();

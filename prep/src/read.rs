@@ -1,0 +1,119 @@
+//! Reading the export's files: archives opened, bytes decoded to text, text parsed into
+//! tables. Done once per file and kept ([`ReadFile`]), so a preparation run again (the
+//! page runs one after every fix) neither decodes nor parses again, and whoever holds the
+//! read files need not hold the files' bytes any more: in a browser tab, that is a whole
+//! copy of the export less.
+
+use sha2::{Digest, Sha256};
+
+use crate::decode::decode;
+use crate::error::PrepError;
+use crate::mapping::{FileOverride, Mapping};
+use crate::prepare::InputFile;
+use crate::table::Table;
+
+/// One file of the export, read: what a preparation needs of it, without its bytes.
+#[derive(Debug, Clone)]
+pub struct ReadFile {
+    /// Its name (inside a zip, its path there; a spreadsheet's sheets have one each).
+    pub name: String,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The encoding it was read with, WHATWG name.
+    pub encoding: String,
+    /// Whether it started with a byte-order mark.
+    pub bom: bool,
+    /// The encoding and delimiter the mapping chose for it when it was read (`None`:
+    /// detected): read again when the mapping chooses otherwise.
+    chosen: (Option<String>, Option<String>),
+    /// What it holds.
+    pub content: Content,
+}
+
+/// A read file's content.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// An HTML file (an email template, unless the mapping says otherwise), as text.
+    Html(String),
+    /// A CSV file (or a converted sheet), parsed.
+    Table(Table),
+}
+
+impl ReadFile {
+    /// Whether the file was read with the encoding and delimiter `over` chooses.
+    pub fn read_as(&self, over: &FileOverride) -> bool {
+        self.chosen == choices(over)
+    }
+}
+
+fn choices(over: &FileOverride) -> (Option<String>, Option<String>) {
+    (over.encoding.clone(), over.delimiter.clone())
+}
+
+/// Reads every file of `inputs` (zips opened, spreadsheets converted) with the encoding
+/// and delimiter `mapping` chooses for each, in the order they are found.
+pub fn read_files(
+    inputs: &[InputFile],
+    mapping: Option<&Mapping>,
+) -> Result<Vec<ReadFile>, PrepError> {
+    let none = FileOverride::default();
+    let mut expanded = crate::archive::expand(inputs)?;
+    // In the order the preparation takes them, so the first unreadable file is the first
+    // named.
+    expanded.sort_by(|a, b| a.name.cmp(&b.name));
+    expanded
+        .iter()
+        .map(|input| {
+            let over = mapping
+                .and_then(|m| m.files.get(&input.name))
+                .unwrap_or(&none);
+            read_file(input, over)
+        })
+        .collect()
+}
+
+/// Reads one file (not an archive: see [`read_files`]).
+fn read_file(input: &InputFile, over: &FileOverride) -> Result<ReadFile, PrepError> {
+    let decoded = decode(&input.bytes, over.encoding.as_deref()).map_err(|m| PrepError::Input {
+        file: input.name.clone(),
+        message: m,
+    })?;
+    let lower = input.name.to_lowercase();
+    let content = if lower.ends_with(".html") || lower.ends_with(".htm") {
+        Content::Html(decoded.text.into_owned())
+    } else {
+        Content::Table(Table::parse(
+            &input.name,
+            &decoded.text,
+            delimiter(&input.name, over)?,
+        )?)
+    };
+    Ok(ReadFile {
+        name: input.name.clone(),
+        sha256: format!("{:x}", Sha256::digest(&input.bytes)),
+        bytes: input.bytes.len() as u64,
+        encoding: decoded.encoding,
+        bom: decoded.bom,
+        chosen: choices(over),
+        content,
+    })
+}
+
+/// The delimiter the mapping chooses for a file, if it chooses one.
+pub(crate) fn delimiter(name: &str, over: &FileOverride) -> Result<Option<u8>, PrepError> {
+    let Some(d) = over.delimiter.as_deref() else {
+        return Ok(None);
+    };
+    match d {
+        "," | "comma" => Ok(Some(b',')),
+        ";" | "semicolon" => Ok(Some(b';')),
+        "\t" | "\\t" | "tab" => Ok(Some(b'\t')),
+        "|" | "pipe" => Ok(Some(b'|')),
+        other => Err(PrepError::Input {
+            file: name.into(),
+            message: format!("unsupported delimiter '{other}'"),
+        }),
+    }
+}

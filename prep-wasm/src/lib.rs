@@ -65,8 +65,8 @@ pub const REVIEW_PREVIEW: usize = 20;
 
 /// The largest export (bytes, all files together) the page prepares. A wasm32 page has at
 /// most 4 GiB of memory; with notes built one at a time and the bundle streamed out of WASM
-/// memory, a 200 MB contacts + 600 MB notes export peaks at 3461 MB (`cargo bench -p
-/// browser-tests --bench large`), about 4.2 bytes per byte of export. Beyond this the
+/// memory, a 200 MB contacts + 600 MB notes export peaks at 2646 MiB (`cargo bench -p
+/// browser-tests --bench large`), about 3.4 bytes per byte of export. Beyond this the
 /// customer is told up front to use `loader prepare`, which runs the same core natively.
 /// Contact-heavy exports cost more per byte than notes: they are refused up front by the
 /// memory estimate ([`BROWSER_MEMORY`]) instead, before anything is built.
@@ -77,11 +77,11 @@ pub const BROWSER_MEMORY: u64 = 3900 * 1024 * 1024;
 
 /// WASM memory a preparation takes per byte of a contacts file, and per byte of any other
 /// file: contacts are built and held whole, notes are planned in 20 bytes and built one at a
-/// time. Fitted to two runs of `cargo bench -p browser-tests --bench large`: 204 MB of
-/// contacts with 614 MB of notes peaked at 3461 MiB, 410 MB with 103 MB at 3978 MiB (so
-/// the second, which just fitted, is now refused).
-const CONTACT_BYTE_COST: f64 = 9.5;
-const OTHER_BYTE_COST: f64 = 2.8;
+/// time; the files' bytes are let go once read (`files.rs`). Fitted to two runs of `cargo
+/// bench -p browser-tests --bench large`: 204 MB of contacts with 614 MB of notes peaked at
+/// 2646 MiB (3461 while the bytes were held), 410 MB with 103 MB at 3423 MiB (3978).
+const CONTACT_BYTE_COST: f64 = 8.4;
+const OTHER_BYTE_COST: f64 = 1.8;
 
 impl Workspace {
     /// A workspace with the given settings (JSON of `prep::Settings`; `None` for defaults).
@@ -705,13 +705,13 @@ mod tests {
             "Contacts.csv",
             b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
         );
-        // A megabyte of notes fits the 5 MB this tab is given (2.8 bytes a byte)…
+        // A megabyte of notes fits the 5 MB this tab is given (1.8 bytes a byte)…
         ws.add_file(
             "Notes.csv",
             rows("Email,Note\r\n", "ada@example.com,called back\r\n"),
         );
         assert!(ws.analyse(None).is_ok(), "notes fit");
-        // …a megabyte of contacts (9.5 bytes a byte) does not: refused before anything is
+        // …a megabyte of contacts (8.4 bytes a byte) does not: refused before anything is
         // built, naming the file and the way out.
         ws.add_file(
             "Contacts.csv",
@@ -719,7 +719,7 @@ mod tests {
         );
         let e = ws.analyse(None).unwrap_err().to_string();
         assert!(
-            e.starts_with("Contacts.csv: this export would need about 12 MB of memory"),
+            e.starts_with("Contacts.csv: this export would need about 10 MB of memory"),
             "{e}"
         );
         assert!(e.contains("loader prepare"), "{e}");

@@ -195,6 +195,28 @@ async fn main() -> Result {
         .await?;
         let analysed = started.elapsed().as_secs_f64();
         println!("read + analysed in {analysed:.1}s");
+        // A change the customer makes (here the time zone) prepares the export again, from
+        // the tables read the first time: what every fix costs.
+        let again = Instant::now();
+        js(
+            &c,
+            "document.getElementById('status').textContent = ''; \
+             const z = document.getElementById('time-zone'); \
+             z.value = 'America/Chicago'; z.dispatchEvent(new Event('change')); return true",
+        )
+        .await?;
+        until(
+            &c,
+            "return document.getElementById('status').textContent.startsWith('Prepared')",
+            "the analysis after a change",
+            Duration::from_secs(1800),
+        )
+        .await?;
+        println!(
+            "prepared again after a change in {:.1}s",
+            again.elapsed().as_secs_f64()
+        );
+        let before_confirm = started.elapsed().as_secs_f64();
         c.find(Locator::Css("[data-testid=confirm-name]"))
             .await?
             .send_keys("Large Export")
@@ -216,7 +238,7 @@ async fn main() -> Result {
         .await?;
         println!(
             "confirmed (bundle built) in {:.1}s more",
-            started.elapsed().as_secs_f64() - analysed
+            started.elapsed().as_secs_f64() - before_confirm
         );
         c.find(Locator::Css("[data-testid=download-bundle]"))
             .await?

@@ -173,7 +173,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         let mut w = BufWriter::new(file);
         // The writer hashes every line as it writes it and seals the bundle with that hash,
         // so the file need not be read back to know it: it is synced, then renamed.
-        let manifest = bundle::write_streaming(&p, notes, &mut w)?;
+        let manifest = bundle::write_streaming_threaded(&p, notes, &mut w)?;
         w.flush()?;
         w.get_ref().sync_all()?;
         Ok((p, manifest))

@@ -113,7 +113,8 @@ fn run(label: &'static str, spec: &Spec, runs: usize) -> Figures {
     // memory: neither holds the bundle, so neither should the figure.
     let streamed = prep::prepare::prepare_with(&inputs, &Options::default(), |p, notes| {
         let mut out = HashSink::default();
-        bundle::write_streaming(&p, notes, &mut out)?;
+        // As the CLI writes: compressing on a thread of its own.
+        bundle::write_streaming_threaded(&p, notes, &mut out)?;
         Ok(out.finish())
     })
     .expect("prepare");

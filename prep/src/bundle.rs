@@ -256,16 +256,81 @@ pub fn write_streaming(
     w: impl Write,
 ) -> Result<Manifest, PrepError> {
     let mut m = manifest_with(p, notes);
-    let mut line = Vec::with_capacity(4096);
-    let mut hasher = Sha256::new();
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(w, Compression::new(GZIP_LEVEL));
-    let head = to_json(&m)?;
-    for part in [head.as_bytes(), b"\n"] {
-        hasher.update(part);
-        gz.write_all(part)?;
-    }
+    let mut out = Out::new(w);
+    lines(p, notes, &m, &mut |line| out.content(line))?;
+    out.seal(&mut m)?;
+    Ok(m)
+}
+
+/// [`write_streaming`] with the hashing and compressing on a thread of their own, beside
+/// the building and serialising of the records: the same bytes, sooner where there are two
+/// cores or more (the CLI). Not on wasm32, which has no threads.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_streaming_threaded<W: Write + Send>(
+    p: &Prepared,
+    notes: &dyn Notes,
+    w: W,
+) -> Result<Manifest, PrepError> {
+    // Lines travel in batches of a quarter megabyte, two at most waiting: a few hundred
+    // kilobytes in flight, plenty to keep both threads busy.
+    threaded(p, notes, w, 256 << 10)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn threaded<W: Write + Send>(
+    p: &Prepared,
+    notes: &dyn Notes,
+    w: W,
+    batch_bytes: usize,
+) -> Result<Manifest, PrepError> {
+    let mut m = manifest_with(p, notes);
+    let out = std::thread::scope(|s| {
+        // Two batches in flight at most: memory stays flat.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let writer = s.spawn(move || {
+            let mut out = Out::new(w);
+            for batch in rx {
+                out.content(&batch)?;
+            }
+            Ok::<_, PrepError>(out)
+        });
+        let mut batch = Vec::with_capacity(batch_bytes);
+        let made = lines(p, notes, &m, &mut |line| {
+            batch.extend_from_slice(line);
+            if batch.len() >= batch_bytes {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_bytes));
+                // A send fails only when the writer stopped; its error is the one to tell.
+                if tx.send(full).is_err() {
+                    return Err(PrepError::Bundle("the bundle writer stopped".into()));
+                }
+            }
+            Ok(())
+        });
+        if made.is_ok() && !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let written = writer
+            .join()
+            .map_err(|_| PrepError::Bundle("the bundle writer failed".into()))?;
+        let out = written?;
+        made.map(|()| out)
+    })?;
+    out.seal(&mut m)?;
+    Ok(m)
+}
+
+/// The manifest line, then every record's line, each ending in a newline: the content the
+/// seal's hash covers.
+fn lines(
+    p: &Prepared,
+    notes: &dyn Notes,
+    m: &Manifest,
+    emit: &mut dyn FnMut(&[u8]) -> Result<(), PrepError>,
+) -> Result<(), PrepError> {
+    let mut line = to_json(m)?.into_bytes();
+    line.push(b'\n');
+    emit(&line)?;
     each_record(p, notes, &mut |r| {
         line.clear();
         serde_json::to_writer(&mut line, &r).map_err(|e| PrepError::Bundle(e.to_string()))?;
@@ -278,20 +343,47 @@ pub fn write_streaming(
                 MAX_LINE_BYTES >> 20
             )));
         }
-        hasher.update(&line);
-        gz.write_all(&line)?;
+        emit(&line)
+    })
+}
+
+/// Where a bundle's bytes go: the content hashed, everything compressed.
+struct Out<W: Write> {
+    hasher: Sha256,
+    gz: flate2::write::GzEncoder<W>,
+}
+
+impl<W: Write> Out<W> {
+    fn new(w: W) -> Self {
+        Out {
+            hasher: Sha256::new(),
+            // Deterministic: no time or name in the gzip header.
+            gz: flate2::GzBuilder::new()
+                .mtime(0)
+                .write(w, Compression::new(GZIP_LEVEL)),
+        }
+    }
+
+    fn content(&mut self, bytes: &[u8]) -> Result<(), PrepError> {
+        self.hasher.update(bytes);
+        self.gz.write_all(bytes)?;
         Ok(())
-    })?;
-    m.content_sha256 = format!("{:x}", hasher.finalize());
-    let seal = Seal {
-        kind: "seal".into(),
-        content_sha256: m.content_sha256.clone(),
-        records: m.records,
-    };
-    gz.write_all(to_json(&seal)?.as_bytes())?;
-    gz.write_all(b"\n")?;
-    gz.finish()?.flush()?;
-    Ok(m)
+    }
+
+    /// Closes the bundle with the seal of the content written; fills in `m`'s hash.
+    fn seal(self, m: &mut Manifest) -> Result<(), PrepError> {
+        let Out { hasher, mut gz } = self;
+        m.content_sha256 = format!("{:x}", hasher.finalize());
+        let seal = Seal {
+            kind: "seal".into(),
+            content_sha256: m.content_sha256.clone(),
+            records: m.records,
+        };
+        gz.write_all(to_json(&seal)?.as_bytes())?;
+        gz.write_all(b"\n")?;
+        gz.finish()?.flush()?;
+        Ok(())
+    }
 }
 
 fn to_json(v: &impl Serialize) -> Result<String, PrepError> {
@@ -494,4 +586,54 @@ pub fn verify(r: impl Read) -> Result<(Manifest, BTreeMap<String, u64>), PrepErr
         crate::values::bump(&mut kinds, k);
     }
     Ok((reader.manifest, kinds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A destination that takes `room` bytes, then fails (a full disk).
+    struct Full {
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room < buf.len() {
+                return Err(std::io::Error::other("no space left"));
+            }
+            self.room -= buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_threaded_writer_writes_the_same_bytes_and_tells_a_failed_write() {
+        let mut csv = String::from("Email,First Name\r\n");
+        for i in 0..300 {
+            csv.push_str(&format!("c{i}@example.com,Name {i}\r\n"));
+        }
+        let input = crate::InputFile {
+            name: "Contacts.csv".into(),
+            bytes: csv.into_bytes(),
+        };
+        let p = crate::prepare(&[input], &Default::default()).unwrap();
+        let plain = to_bytes(&p).unwrap();
+        // Batches of a few lines: hundreds of them cross between the threads.
+        for batch in [1, 64, 1 << 20] {
+            let mut out = Vec::new();
+            threaded(&p, &p.notes, &mut out, batch).unwrap();
+            assert_eq!(out, plain, "batches of {batch} bytes");
+        }
+        // The disk fills before, during and at the end of the records: the write error is
+        // told (not a stopped thread), and nothing hangs.
+        for room in [0, 100, plain.len() / 2, plain.len() - 1] {
+            let e = threaded(&p, &p.notes, Full { room }, 64).unwrap_err();
+            assert!(e.to_string().contains("no space left"), "{room}: {e}");
+        }
+    }
 }

@@ -4,6 +4,8 @@
 //! records one at a time, as often as asked, from the notes tables. So writing a bundle
 //! never holds all notes at once, which is what lets a browser tab prepare a large export.
 
+use rayon::prelude::*;
+
 use crate::activities::{
     Fingerprint, FingerprintRepeats, Join, fingerprint_bytes, fingerprint_key, join,
     name_join_item, system_prefix,
@@ -55,6 +57,18 @@ fn key_fingerprint(sheet: &Sheet, row: &Row, contact: &str, text: &str) -> Finge
     fingerprint_bytes(&[contact, date_text, text])
 }
 
+/// Rows planned side by side (where there are threads), then merged in file order.
+const CHUNK_ROWS: usize = 16 * 1024;
+
+/// What planning a run of rows of one sheet finds.
+#[derive(Default)]
+struct Chunk {
+    /// Loaded rows: index in the sheet, contact, how joined, key fingerprint.
+    planned: Vec<(u32, u32, JoinedBy, Fingerprint)>,
+    counts: Counts,
+    review: Vec<ReviewItem>,
+}
+
 /// Checks and joins every notes row: the plan of the loaded ones, the counts, and the
 /// review items (rows held, name joins, bad dates).
 /// A note longer than `max_chars` is held (Freshsales would refuse it, or the request).
@@ -68,60 +82,92 @@ pub fn plan(
     let mut counts = Counts::default();
     let mut review = Vec::new();
     let mut repeats = FingerprintRepeats::new(rows);
-    for (s, sheet) in sheets.iter().enumerate() {
-        for (r, row) in sheet.table.rows.iter().enumerate() {
-            counts.rows_in += 1;
-            if let Some(item) = sheet.ragged(row) {
-                let held = item.held;
-                review.push(item);
-                if held {
-                    counts.held += 1;
-                    continue;
-                }
-            }
-            let text = text_of(sheet, row);
-            if text.is_empty() {
-                counts.held += 1;
-                review.push(sheet.hold_row(
+    let runs: Vec<(usize, usize)> = sheets
+        .iter()
+        .enumerate()
+        .flat_map(|(s, sheet)| {
+            (0..sheet.table.rows.len())
+                .step_by(CHUNK_ROWS)
+                .map(move |start| (s, start))
+        })
+        .collect();
+    // A few runs at a time, so the runs' results never take more room than the plan: one
+    // at a time on a single thread (a browser tab).
+    let batch = rayon::current_num_threads() * 2;
+    for runs in runs.chunks(batch) {
+        let chunks: Vec<Chunk> = runs
+            .par_iter()
+            .map(|&(s, start)| plan_run(&sheets[s], start, set, max_chars))
+            .collect();
+        for (&(s, _), chunk) in runs.iter().zip(chunks) {
+            counts.rows_in += chunk.counts.rows_in;
+            counts.held += chunk.counts.held;
+            counts.loaded += chunk.counts.loaded;
+            review.extend(chunk.review);
+            // Repeats are counted in file order, so the n-th copy of a note is the n-th.
+            for (row, contact, joined_by, fp) in chunk.planned {
+                plans.push(NotePlan {
+                    sheet: s as u32,
                     row,
-                    Reason::InvalidValue,
-                    "note has no text; row held",
-                ));
-                continue;
+                    contact,
+                    repeat: repeats.repeat(fp),
+                    joined_by,
+                });
             }
-            if crate::limits::too_long(&text, max_chars) {
-                counts.held += 1;
-                review.push(sheet.hold_row(
-                    row,
-                    Reason::InvalidValue,
-                    crate::limits::message(&text, max_chars, "a note"),
-                ));
-                continue;
-            }
-            let (i, joined_by) = match join(sheet, row, set) {
-                Join::Found(i, by) => (i, by),
-                Join::Missing(why) => {
-                    counts.held += 1;
-                    review.push(sheet.orphan(row, Reason::OrphanNote, why));
-                    continue;
-                }
-            };
-            if joined_by == JoinedBy::Name {
-                review.push(name_join_item(sheet, row, set, i));
-            }
-            // Checked here for the review queue; parsed again when the note is built.
-            sheet.date(row, sheet.std(F::NoteDate), &mut review);
-            plans.push(NotePlan {
-                sheet: s as u32,
-                row: r as u32,
-                contact: i as u32,
-                repeat: repeats.repeat(key_fingerprint(sheet, row, &set.contacts[i].key, &text)),
-                joined_by,
-            });
-            counts.loaded += 1;
         }
     }
     (plans, counts, review)
+}
+
+/// Plans up to [`CHUNK_ROWS`] rows of `sheet` from `start`.
+fn plan_run(sheet: &Sheet, start: usize, set: &ContactSet, max_chars: usize) -> Chunk {
+    let mut out = Chunk::default();
+    let (counts, review) = (&mut out.counts, &mut out.review);
+    let end = (start + CHUNK_ROWS).min(sheet.table.rows.len());
+    for (r, row) in sheet.table.rows[start..end].iter().enumerate() {
+        let r = start + r;
+        counts.rows_in += 1;
+        if let Some(item) = sheet.ragged(row) {
+            let held = item.held;
+            review.push(item);
+            if held {
+                counts.held += 1;
+                continue;
+            }
+        }
+        let text = text_of(sheet, row);
+        if text.is_empty() {
+            counts.held += 1;
+            review.push(sheet.hold_row(row, Reason::InvalidValue, "note has no text; row held"));
+            continue;
+        }
+        if crate::limits::too_long(&text, max_chars) {
+            counts.held += 1;
+            review.push(sheet.hold_row(
+                row,
+                Reason::InvalidValue,
+                crate::limits::message(&text, max_chars, "a note"),
+            ));
+            continue;
+        }
+        let (i, joined_by) = match join(sheet, row, set) {
+            Join::Found(i, by) => (i, by),
+            Join::Missing(why) => {
+                counts.held += 1;
+                review.push(sheet.orphan(row, Reason::OrphanNote, why));
+                continue;
+            }
+        };
+        if joined_by == JoinedBy::Name {
+            review.push(name_join_item(sheet, row, set, i));
+        }
+        // Checked here for the review queue; parsed again when the note is built.
+        sheet.date(row, sheet.std(F::NoteDate), review);
+        let fp = key_fingerprint(sheet, row, &set.contacts[i].key, &text);
+        out.planned.push((r as u32, i as u32, joined_by, fp));
+        counts.loaded += 1;
+    }
+    out
 }
 
 /// Builds the notes of a plan, in order, as many times as asked.
@@ -199,5 +245,80 @@ impl<'a> NoteSource<'a> {
     /// Every note, held at once (small exports, tests).
     pub fn collect(&self) -> Vec<Note> {
         self.plans.iter().map(|p| self.build(p)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::review::Reason;
+    use crate::{InputFile, prepare};
+
+    /// Two notes files of the same note many times over, longer than a run of rows, with
+    /// orphans along the way: planned in runs side by side, the result is what one pass in
+    /// file order gives (repeats numbered across runs and files, the review in row order).
+    #[test]
+    fn notes_planned_in_runs_are_numbered_and_reviewed_in_file_order() {
+        let contacts = InputFile {
+            name: "Contacts.csv".into(),
+            bytes: b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
+        };
+        let notes = |name: &str, rows: usize| {
+            let mut csv = String::from("Email,Note,Date\r\n");
+            for i in 0..rows {
+                let email = if i % 1000 == 999 {
+                    "nobody@example.com"
+                } else {
+                    "ada@example.com"
+                };
+                csv.push_str(&format!("{email},called back,2024-01-02\r\n"));
+            }
+            InputFile {
+                name: name.into(),
+                bytes: csv.into_bytes(),
+            }
+        };
+        let rows = super::CHUNK_ROWS * 2 + 100;
+        let inputs = [
+            contacts,
+            notes("Notes.csv", rows),
+            notes("Notes 2.csv", 5000),
+        ];
+        let p = prepare(&inputs, &Default::default()).unwrap();
+        let orphans: Vec<(&str, u64)> = p
+            .review
+            .iter()
+            .filter(|i| i.reason == Reason::OrphanNote)
+            .map(|i| (i.file.as_str(), i.row.unwrap_or(0)))
+            .collect();
+        let expected: Vec<(&str, u64)> = [("Notes 2.csv", 5000), ("Notes.csv", rows)]
+            .into_iter()
+            .flat_map(|(f, n)| {
+                (0..n)
+                    .filter(|i| i % 1000 == 999)
+                    .map(move |i| (f, i as u64 + 2))
+            })
+            .collect();
+        assert_eq!(orphans, expected, "orphans in file and row order");
+        let loaded = rows + 5000 - expected.len();
+        assert_eq!(p.notes.len(), loaded);
+        assert_eq!(p.objects.notes.rows_in as usize, rows + 5000);
+        assert_eq!(p.objects.notes.held as usize, expected.len());
+        let sources: Vec<(&str, u64)> = p
+            .notes
+            .iter()
+            .map(|n| (n.source.file.as_str(), n.source.row))
+            .collect();
+        let mut sorted = sources.clone();
+        sorted.sort();
+        assert_eq!(sources, sorted, "notes in file and row order");
+        let first = p.notes[0].key.clone();
+        for (n, note) in p.notes.iter().enumerate() {
+            let want = if n == 0 {
+                first.clone()
+            } else {
+                format!("{first}#{}", n + 1)
+            };
+            assert_eq!(note.key, want, "note {n}");
+        }
     }
 }

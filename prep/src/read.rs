@@ -4,6 +4,7 @@
 //! read files need not hold the files' bytes any more: in a browser tab, that is a whole
 //! copy of the export less.
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::decode::decode;
@@ -63,15 +64,17 @@ pub fn read_files(
     // In the order the preparation takes them, so the first unreadable file is the first
     // named.
     expanded.sort_by(|a, b| a.name.cmp(&b.name));
-    expanded
-        .iter()
+    // Files are read side by side where there are threads; the results stay in order.
+    let read: Vec<Result<ReadFile, PrepError>> = expanded
+        .par_iter()
         .map(|input| {
             let over = mapping
                 .and_then(|m| m.files.get(&input.name))
                 .unwrap_or(&none);
             read_file(input, over)
         })
-        .collect()
+        .collect();
+    read.into_iter().collect()
 }
 
 /// Reads one file (not an archive: see [`read_files`]).

@@ -132,6 +132,10 @@ proptest! {
             assert!(p.notes.is_empty(), "the streaming path holds no notes");
             let mut out = Vec::new();
             bundle::write_streaming(&p, notes, &mut out)?;
+            // Compressed on a thread of its own (the CLI), the same bytes again.
+            let mut threaded = Vec::new();
+            bundle::write_streaming_threaded(&p, notes, &mut threaded)?;
+            assert_eq!(out, threaded, "threaded writer");
             Ok(out)
         })
         .unwrap();

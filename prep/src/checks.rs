@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dates::parse_raw;
@@ -108,34 +109,34 @@ pub fn columns(
             });
         }
     }
-    for c in columns {
-        let Some((test, what)) = value_test(&c.target) else {
-            continue;
-        };
-        let values =
-            || column_cells(tables, &c.source).filter(|v| !crate::values::trim(v).is_empty());
-        let n = values().count();
-        // A column passes once half its values fit (most do, and tests are not cheap:
-        // dates are parsed); only a failing one needs its exact count, for the message.
-        let half = n.div_ceil(2);
-        if n == 0 || values().filter(|v| test(v)).take(half).count() == half {
-            continue;
-        }
-        let fit = values().filter(|v| test(v)).count();
-        {
-            out.push(Problem {
+    // Each column's values are checked on their own, side by side where there are threads.
+    let misfits: Vec<Problem> = columns
+        .par_iter()
+        .filter_map(|c| {
+            let (test, what) = value_test(&c.target)?;
+            let values =
+                || column_cells(tables, &c.source).filter(|v| !crate::values::trim(v).is_empty());
+            let n = values().count();
+            // A column passes once half its values fit (most do, and tests are not cheap:
+            // dates are parsed); only a failing one needs its exact count, for the message.
+            let half = n.div_ceil(2);
+            if n == 0 || values().filter(|v| test(v)).take(half).count() == half {
+                return None;
+            }
+            let fit = values().filter(|v| test(v)).count();
+            Some(Problem {
                 kind,
                 column: Some(c.source.clone()),
                 message: format!(
-                    "“{}” → {}: {fit} of {} values are {what}. Choose the right field for this column",
+                    "“{}” → {}: {fit} of {n} values are {what}. Choose the right field for this column",
                     c.source,
                     labels::target(&c.target),
-                    n
                 ),
                 blocking: true,
-            });
-        }
-    }
+            })
+        })
+        .collect();
+    out.extend(misfits);
     out
 }
 

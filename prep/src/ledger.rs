@@ -241,7 +241,7 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
 fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger {
     let target = input
         .columns
-        .and_then(|cols| cols.iter().find(|c| &c.source == header))
+        .and_then(|cols| cols.iter().find(|c| c.source == header))
         .map(|c| c.target.clone());
     let mut l = ColumnLedger {
         file: input.file.to_string(),

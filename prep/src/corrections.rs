@@ -101,7 +101,12 @@ impl Corrections {
 
     /// Whether there is nothing to correct.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty() && self.owners.is_empty() && self.rows_left.is_empty()
+        self.len() == 0
+    }
+
+    /// How many corrections there are: cells, owners and rows left behind.
+    pub fn len(&self) -> usize {
+        self.cells.len() + self.owners.len() + self.rows_left.len()
     }
 
     /// Adds `other`'s corrections (a later fix of the same cell wins, as [`Self::set_cell`]).

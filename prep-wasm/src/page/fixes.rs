@@ -258,10 +258,7 @@ pub(super) fn draw_corrections(c: &Corrections) {
     }
     append(
         &root,
-        &text_el(
-            "h3",
-            &format!("Your corrections ({})", c.cells.len() + c.owners.len()),
-        ),
+        &text_el("h3", &format!("Your corrections ({})", c.len())),
     );
     let ul = el("ul");
     for (i, fix) in c.cells.iter().enumerate() {
@@ -491,7 +488,7 @@ pub(super) async fn load_corrections(file: File) {
     };
     match found {
         Ok((c, replace)) => {
-            let n = c.cells.len() + c.owners.len() + c.rows_left.len();
+            let n = c.len();
             with_app(|a| {
                 if replace {
                     a.corrections = c;

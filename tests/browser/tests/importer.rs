@@ -177,6 +177,13 @@ async fn values_preview_and_fixes_reach_the_bundle_like_the_cli() -> Result {
                     "the row left behind",
                 )
                 .await?;
+                // A cell, an owner and a row left behind: three corrections, each listed.
+                let heading = c
+                    .find(Locator::Css("#corrections h3"))
+                    .await?
+                    .text()
+                    .await?;
+                assert_eq!(heading, "Your corrections (3)");
                 std::fs::write(artifacts().join("fixed-1366.png"), c.screenshot().await?)?;
 
                 c.find(Locator::Css("[data-testid=corrections-download]"))

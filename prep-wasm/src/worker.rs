@@ -37,12 +37,12 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 pub fn worker_main() -> Result<(), JsValue> {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().dyn_into()?;
     let mut ws = Workspace::new(None).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let rereader = scope.clone();
     ws.set_reread(Box::new(move |name: &str| {
         let file = FILES
             .with(|f| f.borrow().get(name).cloned())
             .ok_or("the browser no longer has it")?;
-        read(&rereader, name, &file).map_err(|e| format!("{e:?}"))
+        // Within an analysis: the page shows that, not a second "Reading" of the file.
+        read(None, name, &file).map_err(|e| format!("{e:?}"))
     }));
     WORKSPACE.with(|w| *w.borrow_mut() = Some(ws));
     let reply_to = scope.clone();
@@ -101,8 +101,8 @@ fn answer(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> (Object, Array)
                     .map_err(|_| format!("{name}: no file"))?
                     .dyn_into()
                     .map_err(|_| format!("{name}: not a file"))?;
-                let bytes =
-                    read(scope, name, &file).map_err(|e| format!("{name}: cannot read: {e:?}"))?;
+                let bytes = read(Some(scope), name, &file)
+                    .map_err(|e| format!("{name}: cannot read: {e:?}"))?;
                 added = Some((name.clone(), file));
                 Some(bytes)
             }
@@ -195,8 +195,13 @@ impl std::io::Write for JsChunks {
     }
 }
 
-/// Reads `file` slice by slice into one buffer, telling the page how far it got.
-fn read(scope: &DedicatedWorkerGlobalScope, name: &str, file: &Blob) -> Result<Vec<u8>, JsValue> {
+/// Reads `file` slice by slice into one buffer, telling the page how far it got (when a
+/// `scope` to tell is given).
+fn read(
+    scope: Option<&DedicatedWorkerGlobalScope>,
+    name: &str,
+    file: &Blob,
+) -> Result<Vec<u8>, JsValue> {
     let reader = FileReaderSync::new()?;
     let total = file.size();
     let mut out = vec![0u8; total as usize];
@@ -208,6 +213,9 @@ fn read(scope: &DedicatedWorkerGlobalScope, name: &str, file: &Blob) -> Result<V
         let (from, to) = (offset as usize, end as usize);
         Uint8Array::new(&buffer).copy_to(&mut out[from..to]);
         offset = end;
+        let Some(scope) = scope else {
+            continue;
+        };
         let progress = Object::new();
         set(&progress, "progress", &JsValue::TRUE);
         set(&progress, "name", &JsValue::from_str(name));

@@ -489,6 +489,69 @@ async fn a_zip_and_a_spreadsheet_export_are_accepted() -> Result {
     .await
 }
 
+/// The worker keeps a file's tables, not its bytes: choosing another encoding reads the file
+/// again from the browser (FileReaderSync in the worker), and choosing the first one back
+/// gives the first values back.
+#[tokio::test]
+async fn a_new_encoding_reads_the_file_again_from_the_browser() -> Result {
+    session(
+        "a_new_encoding_reads_the_file_again_from_the_browser",
+        "failure-encoding.png",
+        |c, server, _downloads, _tmp| async move {
+            let r = async {
+                open_page(&c, &server).await?;
+                pick_sample_folder(&c).await?;
+                // A contact whose name is not ASCII (the sample's Contacts.csv is Windows-1252).
+                let native = prep::prepare(&load_dir(&sample()), &prep::Options::default())?;
+                let contact = native
+                    .contacts
+                    .iter()
+                    .find(|c| c.email.is_some() && c.first_name.as_deref().is_some_and(|n| n.contains('ñ')))
+                    .ok_or("a contact with an ñ")?;
+                let (email, name) = (
+                    contact.email.clone().unwrap_or_default(),
+                    contact.first_name.clone().unwrap_or_default(),
+                );
+                let preview = async |wanted: &str, what: &str| -> Result {
+                    let search = c.find(Locator::Css("[data-testid=record-search]")).await?;
+                    search.clear().await?;
+                    search.send_keys(&email).await?;
+                    search.send_keys(ENTER).await?;
+                    until(
+                        &c,
+                        &format!(
+                            "return [...document.querySelectorAll('[data-testid=record-preview] td[data-field]')] \
+                             .map(td => td.textContent).join('|').includes({})",
+                            json!(wanted)
+                        ),
+                        what,
+                    )
+                    .await
+                };
+                preview(&name, "the name as exported").await?;
+                let encoding = "select[data-file='Contacts.csv'][data-field=encoding]";
+                for (choice, wanted, what) in [
+                    ("UTF-8", name.replace('ñ', "\u{fffd}"), "the name read as UTF-8"),
+                    ("windows-1252", name.clone(), "the name read as Windows-1252 again"),
+                ] {
+                    c.find(Locator::Css(encoding)).await?.select_by_value(choice).await?;
+                    prepared_and(
+                        &c,
+                        &format!("document.querySelector({}).value === {}", json!(encoding), json!(choice)),
+                        what,
+                    )
+                    .await?;
+                    preview(&wanted, what).await?;
+                }
+                Ok(())
+            }
+            .await;
+            (c, server, r)
+        },
+    )
+    .await
+}
+
 /// Runs axe-core (installed from npm by `scripts/browser-tests.sh`) on the page; returns the
 /// serious and critical violations as `id: help (n nodes)`.
 async fn axe(c: &Client) -> Result<Vec<String>> {

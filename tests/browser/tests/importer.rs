@@ -49,6 +49,16 @@ async fn pick_sample_folder(c: &Client) -> Result {
     wait_for_mapping(c).await
 }
 
+/// Searches the record preview for `query` (the search box emptied first), as a customer
+/// types it and presses Enter.
+async fn search_record(c: &Client, query: &str) -> Result {
+    let search = c.find(Locator::Css("[data-testid=record-search]")).await?;
+    search.clear().await?;
+    search.send_keys(query).await?;
+    search.send_keys(ENTER).await?;
+    Ok(())
+}
+
 /// Waits until the page has prepared again after an edit (status says Prepared and the
 /// predicate holds).
 async fn prepared_and(c: &Client, predicate: &str, what: &str) -> Result {
@@ -111,9 +121,7 @@ async fn values_preview_and_fixes_reach_the_bundle_like_the_cli() -> Result {
                     .ok_or("a contact with notes")?
                     .clone();
                 let email = target.email.clone().unwrap_or_default();
-                let search = c.find(Locator::Css("[data-testid=record-search]")).await?;
-                search.send_keys(&email).await?;
-                search.send_keys(ENTER).await?;
+                search_record(&c, &email).await?;
                 until(
                     &c,
                     "return document.querySelectorAll('[data-testid=record-preview] td[data-field]').length > 3",
@@ -513,10 +521,7 @@ async fn a_new_encoding_reads_the_file_again_from_the_browser() -> Result {
                     contact.first_name.clone().unwrap_or_default(),
                 );
                 let preview = async |wanted: &str, what: &str| -> Result {
-                    let search = c.find(Locator::Css("[data-testid=record-search]")).await?;
-                    search.clear().await?;
-                    search.send_keys(&email).await?;
-                    search.send_keys(ENTER).await?;
+                    search_record(&c, &email).await?;
                     until(
                         &c,
                         &format!(
@@ -591,9 +596,7 @@ async fn every_step_at_1366_and_390_passes_axe_without_sideways_scroll() -> Resu
             let r = async {
                 open_page(&c, &server).await?;
                 pick_sample_folder(&c).await?;
-                let search = c.find(Locator::Css("[data-testid=record-search]")).await?;
-                search.send_keys("a").await?;
-                search.send_keys(ENTER).await?;
+                search_record(&c, "a").await?;
                 until(&c, "return document.querySelectorAll('[data-testid=record-preview] td').length > 3", "a preview").await?;
                 let mut problems = Vec::new();
                 for width in [1366u32, 390] {

@@ -129,11 +129,15 @@ fn fingerprint(parts: &[&str]) -> String {
 
 pub(crate) fn hex(fp: &Fingerprint) -> String {
     let mut hex = String::with_capacity(2 * fp.len());
-    for b in fp {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
+    push_hex(&mut hex, fp);
     hex
+}
+
+fn push_hex(out: &mut String, fp: &Fingerprint) {
+    for b in fp {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -181,9 +185,14 @@ impl FingerprintRepeats {
 
 /// `<prefix>:<hex>`, with `#n` for the n-th record (n > 1) of the same fingerprint.
 pub(crate) fn fingerprint_key(prefix: &str, fp: &Fingerprint, n: u32) -> String {
-    let mut key = format!("{prefix}:{}", hex(fp));
+    // One buffer, no formatter: this runs for every note, task and appointment.
+    let mut key = String::with_capacity(prefix.len() + 1 + 2 * fp.len() + 11);
+    key.push_str(prefix);
+    key.push(':');
+    push_hex(&mut key, fp);
     if n > 1 {
-        key.push_str(&format!("#{n}"));
+        key.push('#');
+        key.push_str(&n.to_string());
     }
     key
 }

@@ -43,9 +43,39 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` (local to the source account, no offset).
     pub fn to_iso(&self) -> String {
+        let d = self.date;
+        let year = d.year();
+        // Digits written straight into one exact-size buffer: this runs for every dated row,
+        // and `write!` through the formatter cost more than the date's parsing. Years here
+        // come from at most four digits; any other falls back to the formatter.
+        let Ok(y) = u16::try_from(year) else {
+            return self.formatted_iso();
+        };
+        if y > 9999 {
+            return self.formatted_iso();
+        }
+        let mut s = String::with_capacity(19);
+        push_digits(&mut s, u32::from(y), 4);
+        s.push('-');
+        push_digits(&mut s, u32::from(u8::from(d.month())), 2);
+        s.push('-');
+        push_digits(&mut s, u32::from(d.day()), 2);
+        if let Some((h, m, sec)) = self.time {
+            s.push('T');
+            for (i, n) in [h, m, sec].into_iter().enumerate() {
+                if i > 0 {
+                    s.push(':');
+                }
+                push_digits(&mut s, u32::from(n), 2);
+            }
+        }
+        s
+    }
+
+    /// [`Self::to_iso`] through the formatter, for years outside 0–9999.
+    fn formatted_iso(self) -> String {
         use std::fmt::Write;
         let d = self.date;
-        // One exact-size buffer: this runs for every dated row.
         let mut s = String::with_capacity(19);
         // Writing to a String cannot fail.
         let _ = write!(
@@ -62,75 +92,88 @@ impl CalendarDate {
     }
 }
 
+/// Appends `n` as exactly `width` decimal digits, zero-padded (`n` has no more).
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for k in (0..width).rev() {
+        let digit = (n / 10u32.pow(k)) % 10;
+        s.push(char::from(b'0' + digit as u8));
+    }
+}
+
 /// Parses the shape of a date; `None` when it is not a date at all.
 pub fn parse_raw(input: &str) -> Option<RawDate> {
     let s = crate::values::trim(input);
     if s.is_empty() || s.len() > 40 {
         return None;
     }
-    let (date_part, time_part) = match s.find([' ', 'T']) {
-        Some(i) => (&s[..i], Some(s[i + 1..].trim())),
-        None => (s, None),
+    // Read as bytes: every separator is ASCII, so a byte position found is a character
+    // boundary, and this runs for every date cell, several times (proposal, checks, build).
+    let bytes = s.as_bytes();
+    let (date_part, time_part) = match bytes.iter().position(|&b| b == b' ' || b == b'T') {
+        Some(i) => (&bytes[..i], Some(s[i + 1..].trim())),
+        None => (bytes, None),
     };
     let time = match time_part {
         Some(t) if !t.is_empty() => Some(parse_time(t)?),
         _ => None,
     };
-    let sep = if date_part.contains('/') {
-        '/'
-    } else if date_part.contains('-') {
-        '-'
-    } else if date_part.contains('.') {
-        '.'
-    } else {
-        return None;
-    };
-    // No date has more than three parts, so a fixed array saves an allocation per cell.
-    let mut parts = [""; 3];
+    let sep = [b'/', b'-', b'.']
+        .into_iter()
+        .find(|sep| date_part.contains(sep))?;
+    // Each part's value and digit count; no date has more than three parts.
+    let mut parts = [(0u32, 0usize); 3];
     let mut count = 0;
-    for p in date_part.split(sep) {
-        if count == parts.len()
-            || p.is_empty()
-            || p.len() > 4
-            || !p.bytes().all(|b| b.is_ascii_digit())
-        {
+    for p in date_part.split(|&b| b == sep) {
+        if count == parts.len() {
             return None;
         }
-        parts[count] = p;
+        parts[count] = (digits(p, 4)?, p.len());
         count += 1;
     }
-    let num = |p: &str| p.parse::<u32>().ok();
-    match &parts[..count] {
-        [y, m, d] if y.len() == 4 => Some(RawDate {
-            a: u8::try_from(num(m)?).ok()?,
-            b: u8::try_from(num(d)?).ok()?,
-            year: Some(num(y)? as i32),
+    let small = |n: u32| u8::try_from(n).ok();
+    match parts[..count] {
+        [(y, 4), (m, _), (d, _)] => Some(RawDate {
+            a: small(m)?,
+            b: small(d)?,
+            year: Some(y as i32),
             iso: true,
             time,
         }),
-        [a, b, y] if a.len() <= 2 && b.len() <= 2 && (y.len() == 4 || y.len() == 2) => {
-            let mut year = num(y)? as i32;
-            if y.len() == 2 {
+        [(a, al), (b, bl), (y, yl)] if al <= 2 && bl <= 2 && (yl == 4 || yl == 2) => {
+            let mut year = y as i32;
+            if yl == 2 {
                 // A fixed pivot keeps the result independent of today's date.
                 year += if year < 50 { 2000 } else { 1900 };
             }
             Some(RawDate {
-                a: u8::try_from(num(a)?).ok()?,
-                b: u8::try_from(num(b)?).ok()?,
+                a: small(a)?,
+                b: small(b)?,
                 year: Some(year),
                 iso: false,
                 time,
             })
         }
-        [a, b] if a.len() <= 2 && b.len() <= 2 && sep == '/' && time.is_none() => Some(RawDate {
-            a: u8::try_from(num(a)?).ok()?,
-            b: u8::try_from(num(b)?).ok()?,
-            year: None,
-            iso: false,
-            time: None,
-        }),
+        [(a, al), (b, bl)] if al <= 2 && bl <= 2 && sep == b'/' && time.is_none() => {
+            Some(RawDate {
+                a: small(a)?,
+                b: small(b)?,
+                year: None,
+                iso: false,
+                time: None,
+            })
+        }
         _ => None,
     }
+}
+
+/// The value of 1 to `max` ASCII digits; `None` for anything else.
+fn digits(p: &[u8], max: usize) -> Option<u32> {
+    if p.is_empty() || p.len() > max {
+        return None;
+    }
+    p.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 fn parse_time(t: &str) -> Option<(u8, u8, u8)> {
@@ -143,18 +186,19 @@ fn parse_time(t: &str) -> Option<(u8, u8, u8)> {
         (t, None)
     };
     // Drop fractional seconds and a numeric offset, which a calendar export never needs.
-    let clock = clock.split(['.', '+']).next()?;
+    let clock = clock.as_bytes();
+    let clock = match clock.iter().position(|&b| b == b'.' || b == b'+') {
+        Some(i) => &clock[..i],
+        None => clock,
+    };
     let mut nums = [0u8; 3];
     let mut count = 0;
-    for p in clock.split(':') {
-        if count == nums.len()
-            || p.is_empty()
-            || p.len() > 2
-            || !p.bytes().all(|b| b.is_ascii_digit())
-        {
+    for p in clock.split(|&b| b == b':') {
+        if count == nums.len() {
             return None;
         }
-        nums[count] = p.parse().ok()?;
+        // Two digits at most, so the value fits.
+        nums[count] = digits(p, 2)? as u8;
         count += 1;
     }
     if count < 2 {
@@ -281,6 +325,114 @@ mod tests {
 
     fn iso(s: &str, order: DateOrder) -> Option<String> {
         parse_raw(s)?.settle(order).map(|d| d.to_iso())
+    }
+
+    /// Values along every path of the parser, each with what it reads (month-or-day,
+    /// day-or-month, year, ISO, time), as the parser read them when it still split strings
+    /// on characters: reading bytes changed none of them.
+    #[test]
+    fn parse_raw_cases() {
+        type Read = Option<(u8, u8, Option<i32>, bool, Option<(u8, u8, u8)>)>;
+        let cases: &[(&str, Read)] = &[
+            (
+                "12/31/2014 12:46:50 PM",
+                Some((12, 31, Some(2014), false, Some((12, 46, 50)))),
+            ),
+            (
+                "2020-02-29T23:59:59Z",
+                Some((2, 29, Some(2020), true, Some((23, 59, 59)))),
+            ),
+            ("3/4/99", Some((3, 4, Some(1999), false, None))),
+            ("3/4/49", Some((3, 4, Some(2049), false, None))),
+            ("3/4/50", Some((3, 4, Some(1950), false, None))),
+            ("12/25", Some((12, 25, None, false, None))),
+            ("12/25 9:00", None),
+            ("1.2.2020", Some((1, 2, Some(2020), false, None))),
+            ("2020.1.2", Some((1, 2, Some(2020), true, None))),
+            ("31-12-2020", Some((31, 12, Some(2020), false, None))),
+            ("2020-1-2 0:00 am", None),
+            (
+                "1/2/2020 12:00 AM",
+                Some((1, 2, Some(2020), false, Some((0, 0, 0)))),
+            ),
+            (
+                "1/2/2020 12:00 PM",
+                Some((1, 2, Some(2020), false, Some((12, 0, 0)))),
+            ),
+            ("1/2/2020 13:00 PM", None),
+            ("1/2/2020 0:00 AM", None),
+            ("1/2/2020 24:00", None),
+            ("1/2/2020 23:60", None),
+            (
+                "1/2/2020 10:30.25+02",
+                Some((1, 2, Some(2020), false, Some((10, 30, 0)))),
+            ),
+            (
+                "1/2/2020T10:30:00Z",
+                Some((1, 2, Some(2020), false, Some((10, 30, 0)))),
+            ),
+            ("  1/2/2020  ", Some((1, 2, Some(2020), false, None))),
+            (
+                "\u{a0}1/2/2020\u{2003}",
+                Some((1, 2, Some(2020), false, None)),
+            ),
+            ("1/2/2020\u{a0}9:05", None),
+            (
+                "1/2/2020 \u{a0}9:05\u{a0}",
+                Some((1, 2, Some(2020), false, Some((9, 5, 0)))),
+            ),
+            ("1/2/12345", None),
+            ("123/4/2020", None),
+            ("1//2020", None),
+            ("1/2/3/4", None),
+            ("2020-13-45", Some((13, 45, Some(2020), true, None))),
+            ("2020-300-1", None),
+            ("1-2", None),
+            ("1/2/2020 9", None),
+            ("1/2/2020 9:5:3:1", None),
+            (
+                "1/2/2020 9:05:07 pm",
+                Some((1, 2, Some(2020), false, Some((21, 5, 7)))),
+            ),
+            ("x", None),
+            ("", None),
+            ("T", None),
+            ("1/2/2020 ", Some((1, 2, Some(2020), false, None))),
+            ("1/2/2020 é", None),
+            ("0/0/0000", Some((0, 0, Some(0), false, None))),
+            (
+                "1/2/2020 1:2Z",
+                Some((1, 2, Some(2020), false, Some((1, 2, 0)))),
+            ),
+        ];
+        for (value, want) in cases {
+            let got = parse_raw(value).map(|r| (r.a, r.b, r.year, r.iso, r.time));
+            assert_eq!(&got, want, "{value:?}");
+        }
+    }
+
+    /// The digits written by hand are what the formatter writes, for every year a date can
+    /// have (negative and five-digit ones through the formatter), with and without a time.
+    #[test]
+    fn to_iso_writes_what_the_formatter_writes() {
+        let years = (-9999..=9999)
+            .step_by(7)
+            .chain([-1, 0, 1, 9, 10, 99, 100, 999, 1000, 9999]);
+        for (n, year) in years.enumerate() {
+            let month = Month::try_from((n % 12) as u8 + 1).unwrap();
+            let day = (n % 28) as u8 + 1;
+            let date = Date::from_calendar_date(year, month, day).unwrap();
+            let n = n as u8;
+            for time in [None, Some((0, 0, 0)), Some((n % 24, n % 60, (n / 3) % 60))] {
+                let d = CalendarDate { date, time };
+                assert_eq!(d.to_iso(), d.formatted_iso(), "{d:?}");
+            }
+        }
+        let d = CalendarDate {
+            date: Date::from_calendar_date(7, Month::March, 4).unwrap(),
+            time: Some((9, 5, 0)),
+        };
+        assert_eq!(d.to_iso(), "0007-03-04T09:05:00");
     }
 
     #[test]

@@ -258,6 +258,23 @@ pub struct Inference {
 /// Most distinct values a dropdown proposal may have.
 const DROPDOWN_MAX_CHOICES: usize = 30;
 
+/// How many of `values` pass `test`, unless more than `allowed` fail: then `None`, as
+/// soon as the first too many has failed.
+fn count_unless_too_few(
+    values: &[&str],
+    allowed: usize,
+    test: impl Fn(&str) -> bool,
+) -> Option<usize> {
+    let mut misses = 0;
+    values
+        .iter()
+        .all(|v| {
+            misses += usize::from(!test(v));
+            misses <= allowed
+        })
+        .then(|| values.len() - misses)
+}
+
 /// Proposes a type for a column from its values. `force` keeps a type decided by the
 /// header (category and source are dropdowns, groups a multi-select) while still
 /// collecting choices.
@@ -317,10 +334,9 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             dates: None,
         };
     }
-    if non_empty
-        .iter()
-        .any(|v| v.chars().count() > TEXT_MAX_CHARS || v.contains('\n'))
-    {
+    if non_empty.iter().any(|v| {
+        (v.len() > TEXT_MAX_CHARS && v.chars().count() > TEXT_MAX_CHARS) || v.contains('\n')
+    }) {
         return Inference {
             def: def(FieldType::Paragraph, vec![]),
             confidence: 0.9,
@@ -352,14 +368,18 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             format!("; {} other values will be held as invalid", n - ok)
         }
     };
-    let raws: Vec<_> = non_empty.iter().map(|v| parse_raw(v)).collect();
-    let dated = raws.iter().filter(|r| r.is_some()).count();
-    if tolerated(dated) {
+    // Counted first, giving up as soon as too many values are not dates (most columns are
+    // not dates, and say so at their first value); read again for the evidence only when
+    // the column is one.
+    // The most misses `tolerated` accepts: (n - ok) * 50 <= n.
+    let allowed = if n >= 20 { n / 50 } else { 0 };
+    debug_assert!(tolerated(n - allowed) && (allowed == n || !tolerated(n - allowed - 1)));
+    if let Some(dated) = count_unless_too_few(&non_empty, allowed, |v| parse_raw(v).is_some()) {
         let mut ev = OrderEvidence::default();
         let mut year_less = 0;
-        for (raw, text) in raws.iter().zip(&non_empty) {
-            if let Some(raw) = raw {
-                ev.add(raw, text);
+        for text in &non_empty {
+            if let Some(raw) = parse_raw(text) {
+                ev.add(&raw, text);
                 year_less += usize::from(raw.is_year_less());
             }
         }
@@ -391,11 +411,8 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             dates: None,
         };
     }
-    let numbers = non_empty
-        .iter()
-        .filter(|v| parse_number(v).is_some())
-        .count();
-    if tolerated(numbers) {
+    if let Some(numbers) = count_unless_too_few(&non_empty, allowed, |v| parse_number(v).is_some())
+    {
         return Inference {
             def: def(FieldType::Number, vec![]),
             confidence: if numbers == n { 0.85 } else { 0.7 },
@@ -443,6 +460,37 @@ mod tests {
 
     fn ty(values: &[&str]) -> FieldType {
         infer("x", values, None).def.field_type
+    }
+
+    /// A date or number column keeps its type with one stray value in fifty, not with two
+    /// (nor with any stray among fewer than twenty), and says how many were strays.
+    #[test]
+    fn stray_values_are_tolerated_up_to_one_in_fifty() {
+        for (good, bad) in [("3/4/2020", "n/a"), ("12.5", "twelve")] {
+            let column = |n: usize, strays: usize| {
+                let mut v = vec![good; n - strays];
+                // Strays first: the count stops early, it must still count them all.
+                v.splice(0..0, std::iter::repeat_n(bad, strays));
+                infer("x", &v, None)
+            };
+            let one = column(50, 1);
+            assert_ne!(one.def.field_type, FieldType::Text, "{good}");
+            assert!(one.reason.starts_with("49 of 50 values"), "{}", one.reason);
+            assert!(
+                one.reason
+                    .ends_with("1 other values will be held as invalid"),
+                "{}",
+                one.reason
+            );
+            assert_ne!(column(50, 2).def.field_type, one.def.field_type, "{good}");
+            assert_eq!(column(100, 2).def.field_type, one.def.field_type, "{good}");
+            assert_ne!(column(19, 1).def.field_type, one.def.field_type, "{good}");
+            assert!(
+                column(19, 0).reason.starts_with("19 of 19"),
+                "{}",
+                column(19, 0).reason
+            );
+        }
     }
 
     #[test]

@@ -215,7 +215,15 @@ pub fn propose(kind: FileKind, tables: &[&Table], groups_label: &str) -> Vec<Pro
 
 /// All cells of the column named `header` across `tables`.
 pub fn column_values<'t>(tables: &[&'t Table], header: &str) -> Vec<&'t str> {
-    column_cells(tables, header).collect()
+    // Sized once: a column of a big export has millions of cells.
+    let rows = tables
+        .iter()
+        .filter(|t| t.column(header).is_some())
+        .map(|t| t.rows.len())
+        .sum();
+    let mut values = Vec::with_capacity(rows);
+    values.extend(column_cells(tables, header));
+    values
 }
 
 /// The cells of the column named `header` across `tables`, one at a time.

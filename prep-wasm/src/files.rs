@@ -9,11 +9,20 @@ use std::cell::RefCell;
 
 use prep::kind::FileKind;
 use prep::mapping::FileOverride;
-use prep::read::{ReadFile, read_files};
+use prep::read::{ReadFile, read_expanded, read_files};
 use prep::{InputFile, Mapping, PrepError};
 
 /// Gives a file's bytes again, by name.
 pub type Reread = Box<dyn Fn(&str) -> Result<Vec<u8>, String>>;
+
+/// Why a file was not added.
+#[derive(Debug)]
+pub enum Refused {
+    /// It is an archive or a spreadsheet that does not open: the error says why.
+    Unopened(PrepError),
+    /// It holds binary data, not text.
+    Binary,
+}
 
 /// The dropped files.
 #[derive(Default)]
@@ -40,28 +49,61 @@ impl Files {
         self.reread = Some(reread);
     }
 
-    /// Adds (or replaces) a file.
+    /// Adds (or replaces) a file, even one that cannot be read: it is refused by name when
+    /// the preparation reads it.
     pub fn insert(&mut self, file: InputFile) {
-        self.remove(&file.name);
-        let weight = match prep::archive::expand(std::slice::from_ref(&file)) {
-            Ok(files) => weigh(&files),
-            Err(_) => (0, file.bytes.len() as u64),
+        // Unchecked, nothing is refused.
+        let _ = self.add(file, false);
+    }
+
+    /// Adds (or replaces) a file if it is an export: one that is not (an archive or a
+    /// spreadsheet that does not open, binary data) is refused and not added, and a file
+    /// of the same name stays as it was.
+    pub fn insert_checked(&mut self, file: InputFile) -> Result<(), Refused> {
+        self.add(file, true)
+    }
+
+    /// An archive is opened once for all that adding needs of it: its weight, the check
+    /// and, where bytes are let go, the read.
+    fn add(&mut self, file: InputFile, check: bool) -> Result<(), Refused> {
+        let expanded = match prep::archive::expand(std::slice::from_ref(&file)) {
+            Ok(expanded) => Some(expanded),
+            Err(e) if check => return Err(Refused::Unopened(e)),
+            Err(_) => None,
         };
-        let mut held = Held {
+        let weight = expanded
+            .as_deref()
+            .map_or((0, file.bytes.len() as u64), weigh);
+        let mut read = None;
+        if let Some(expanded) = &expanded {
+            if self.reread.is_some() {
+                match read_expanded(expanded, None) {
+                    Ok(files) => read = Some(files),
+                    // Without a mapping, only decoding fails with an input error.
+                    Err(PrepError::Input { .. }) if check => return Err(Refused::Binary),
+                    // A file that cannot be read now is read again (and refused by name)
+                    // when the preparation runs.
+                    Err(_) => {}
+                }
+            } else if check
+                && expanded
+                    .iter()
+                    .any(|f| prep::decode::decode(&f.bytes, None).is_err())
+            {
+                return Err(Refused::Binary);
+            }
+        }
+        drop(expanded);
+        self.remove(&file.name);
+        self.held.push(Held {
             name: file.name.clone(),
             size: file.bytes.len() as u64,
             weight,
-            file: None,
-            read: RefCell::new(None),
-        };
-        if self.reread.is_some() {
-            // A file that cannot be read now is read again (and refused by name) when
-            // the preparation runs.
-            *held.read.get_mut() = read_files(std::slice::from_ref(&file), None).ok();
-        } else {
-            held.file = Some(file);
-        }
-        self.held.push(held);
+            // The bytes are kept only when they cannot be had again.
+            file: self.reread.is_none().then_some(file),
+            read: RefCell::new(read),
+        });
+        Ok(())
     }
 
     /// Removes a file.

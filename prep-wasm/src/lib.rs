@@ -154,21 +154,14 @@ impl Workspace {
             file: name.to_string(),
             message: format!("not added: {why}"),
         };
-        let files = prep::archive::expand(std::slice::from_ref(&file)).map_err(|e| match e {
-            PrepError::Input { message, .. } => refuse(message),
-            other => refuse(other.to_string()),
-        })?;
-        for f in &files {
-            if prep::decode::decode(&f.bytes, None).is_err() {
-                return Err(refuse(
-                    "it is not a CSV, spreadsheet, zip or HTML export file (it holds binary data, such as an image or a document)"
-                        .into(),
-                ));
-            }
-        }
-        drop(files);
-        self.files.insert(file);
-        Ok(())
+        self.files.insert_checked(file).map_err(|r| match r {
+            files::Refused::Unopened(PrepError::Input { message, .. }) => refuse(message),
+            files::Refused::Unopened(other) => refuse(other.to_string()),
+            files::Refused::Binary => refuse(
+                "it is not a CSV, spreadsheet, zip or HTML export file (it holds binary data, such as an image or a document)"
+                    .into(),
+            ),
+        })
     }
 
     /// Removes a file.
@@ -832,20 +825,92 @@ mod tests {
         assert!(ws.file_names().is_empty());
     }
 
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// Refused in plain words and not counted, whether the files are kept or read as they
+    /// are added (the worker's way): binary data, alone or in a zip, and a zip that does
+    /// not open. A refused file leaves the one of its name as it was. A CSV with a broken
+    /// quote is an export all the same: added, and named by the preparation.
     #[test]
     fn a_file_that_is_not_an_export_is_refused_and_not_counted() {
-        let mut ws = Workspace::new(None).unwrap();
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend((0..2000u32).map(|i| (i % 7) as u8));
-        let e = ws
-            .add_export_file("photo.png", png)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("photo.png: not added"), "{e}");
-        assert!(ws.file_names().is_empty());
-        ws.add_export_file("Contacts.csv", b"Email\r\na@x.com\r\n".to_vec())
+        let contacts = b"Email\r\na@x.com\r\n".to_vec();
+        for read_when_added in [false, true] {
+            let mut ws = Workspace::new(None).unwrap();
+            let given: std::rc::Rc<
+                std::cell::RefCell<std::collections::BTreeMap<String, Vec<u8>>>,
+            > = std::rc::Rc::default();
+            let add = |ws: &mut Workspace, name: &str, bytes: &[u8]| {
+                given.borrow_mut().insert(name.into(), bytes.to_vec());
+                ws.add_export_file(name, bytes.to_vec())
+                    .map_err(|e| e.to_string())
+            };
+            if read_when_added {
+                let from = std::rc::Rc::clone(&given);
+                ws.set_reread(Box::new(move |name: &str| {
+                    from.borrow()
+                        .get(name)
+                        .cloned()
+                        .ok_or_else(|| "gone".into())
+                }));
+            }
+            let e = add(&mut ws, "photo.png", &png).unwrap_err();
+            assert!(
+                e.starts_with("photo.png: not added: it is not a CSV"),
+                "{e}"
+            );
+            let zipped = zip_of(&[("Contacts.csv", &contacts), ("logo.csv", &png)]);
+            let e = add(&mut ws, "export.zip", &zipped).unwrap_err();
+            assert!(
+                e.starts_with("export.zip: not added: it is not a CSV"),
+                "{e}"
+            );
+            let e = add(&mut ws, "broken.zip", b"PK\x03\x04 not a zip").unwrap_err();
+            assert!(e.starts_with("broken.zip: not added: "), "{e}");
+            assert!(
+                !e.contains("it is not a CSV"),
+                "a zip that does not open says so: {e}"
+            );
+            assert!(ws.file_names().is_empty());
+
+            add(&mut ws, "Contacts.csv", &contacts).unwrap();
+            let before = ws.bundle(None, "Ada", "2026-01-01T00:00:00Z").unwrap();
+            let e = add(&mut ws, "Contacts.csv", &png).unwrap_err();
+            assert!(e.starts_with("Contacts.csv: not added"), "{e}");
+            given
+                .borrow_mut()
+                .insert("Contacts.csv".into(), contacts.clone());
+            assert_eq!(ws.file_names(), ["Contacts.csv"]);
+            assert_eq!(ws.total_bytes(), contacts.len() as u64);
+            assert_eq!(
+                ws.bundle(None, "Ada", "2026-01-01T00:00:00Z").unwrap(),
+                before,
+                "the file refused left the one added before as it was"
+            );
+
+            add(
+                &mut ws,
+                "Notes.csv",
+                b"Email,Note\r\na@x.com,\"never closed\r\n",
+            )
             .unwrap();
-        assert_eq!(ws.file_names(), ["Contacts.csv"]);
+            assert_eq!(ws.file_names(), ["Contacts.csv", "Notes.csv"]);
+            let e = ws
+                .bundle(None, "Ada", "2026-01-01T00:00:00Z")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("Notes.csv") && e.contains("never closed"), "{e}");
+        }
     }
 
     #[test]

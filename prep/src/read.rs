@@ -4,6 +4,8 @@
 //! read files need not hold the files' bytes any more: in a browser tab, that is a whole
 //! copy of the export less.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -59,10 +61,22 @@ pub fn read_files(
     inputs: &[InputFile],
     mapping: Option<&Mapping>,
 ) -> Result<Vec<ReadFile>, PrepError> {
+    read_expanded(&crate::archive::expand(inputs)?, mapping)
+}
+
+/// Reads files already taken out of their archives ([`crate::archive::expand`]), as
+/// [`read_files`] does: for whoever has expanded them for a look of its own, so that an
+/// archive is not opened twice. Without a mapping, a [`PrepError::Input`] is a file that
+/// cannot be decoded as text (binary data); anything wrong inside the text is a
+/// [`PrepError::Csv`].
+pub fn read_expanded(
+    expanded: &[Cow<'_, InputFile>],
+    mapping: Option<&Mapping>,
+) -> Result<Vec<ReadFile>, PrepError> {
     let none = FileOverride::default();
-    let mut expanded = crate::archive::expand(inputs)?;
     // In the order the preparation takes them, so the first unreadable file is the first
     // named.
+    let mut expanded: Vec<&InputFile> = expanded.iter().map(|f| f.as_ref()).collect();
     expanded.sort_by(|a, b| a.name.cmp(&b.name));
     // Files are read side by side where there are threads; the results stay in order.
     let read: Vec<Result<ReadFile, PrepError>> = expanded

@@ -28,6 +28,18 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// Every kind an export's file can be, in the order they are prepared (contacts first:
+    /// everything else joins to them).
+    pub const KNOWN: [FileKind; 7] = [
+        FileKind::Contacts,
+        FileKind::Notes,
+        FileKind::Tasks,
+        FileKind::Appointments,
+        FileKind::Users,
+        FileKind::Lists,
+        FileKind::Templates,
+    ];
+
     /// The word used in the bundle and reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -547,15 +559,6 @@ pub fn detect_bytes(file_name: &str, bytes: &[u8]) -> FileKind {
 
 /// Recognises a CSV file's kind from its headers; the file name only breaks near-ties.
 pub fn detect(file_name: &str, headers: &[String]) -> FileKind {
-    const KINDS: [FileKind; 7] = [
-        FileKind::Contacts,
-        FileKind::Notes,
-        FileKind::Tasks,
-        FileKind::Appointments,
-        FileKind::Users,
-        FileKind::Lists,
-        FileKind::Templates,
-    ];
     let name = file_name.to_ascii_lowercase();
     let hint = |kind: FileKind| -> bool {
         let words: &[&str] = match kind {
@@ -571,7 +574,7 @@ pub fn detect(file_name: &str, headers: &[String]) -> FileKind {
         words.iter().any(|w| name.contains(w))
     };
     let mut best = (FileKind::Unknown, 0.0);
-    for kind in KINDS {
+    for kind in FileKind::KNOWN {
         if let Some(mut score) = fit(kind, headers) {
             if hint(kind) {
                 score += 0.25;

@@ -408,9 +408,140 @@ fn date_evidence(values: &[&str]) -> crate::dates::OrderEvidence {
     ev
 }
 
+/// The targets a column of a `kind` file can be mapped to, for the page's select (standard
+/// fields in the vocabulary of `docs/bundle.md`, then the generic ones). The page adds the
+/// column's current target when it is not listed (a custom field, a flag tag).
+pub fn targets(kind: FileKind) -> Vec<String> {
+    // Only targets `prep` parses are offered, so a select can never produce a bad mapping
+    // (a test checks none is left out that way).
+    offered(kind)
+        .iter()
+        .copied()
+        .filter(|t| t.parse::<Target>().is_ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The targets listed for a `kind`, "ignore" last.
+fn offered(kind: FileKind) -> Vec<&'static str> {
+    let fields: &[&str] = match kind {
+        FileKind::Contacts => &[
+            "contact_id",
+            "first_name",
+            "last_name",
+            "email",
+            "other_email",
+            "company",
+            "job_title",
+            "work_number",
+            "mobile_number",
+            "phone",
+            "phone_label",
+            "address",
+            "address2",
+            "city",
+            "state",
+            "zipcode",
+            "country",
+            "owner",
+            "created_at",
+            "updated_at",
+            "tags",
+        ],
+        FileKind::Notes => &[
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "note_date",
+            "note_text",
+            "author",
+            "pinned",
+            "append",
+        ],
+        FileKind::Tasks => &[
+            "todo_id",
+            "title",
+            "details",
+            "due_date",
+            "completed_date",
+            "status",
+            "priority",
+            "task_type",
+            "owner",
+            "template",
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "append",
+        ],
+        FileKind::Appointments => &[
+            "appointment_id",
+            "title",
+            "details",
+            "date",
+            "start",
+            "end",
+            "all_day",
+            "owner",
+            "color",
+            "contact_id",
+            "email",
+            "first_name",
+            "last_name",
+            "contact_name",
+            "append",
+        ],
+        FileKind::Users => &[
+            "team_member_id",
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "database",
+        ],
+        FileKind::Lists => &["list_name", "list_type", "list_id", "list_count"],
+        FileKind::Templates => &[
+            "template_id",
+            "template_name",
+            "folder",
+            "subject",
+            "body",
+            "owner",
+        ],
+        FileKind::Unknown => &[],
+    };
+    fields.iter().copied().chain(["ignore"]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every target the page lists parses (none is dropped by the filter), round-trips,
+    /// and each kind ends with "ignore".
+    #[test]
+    fn every_offered_target_parses() {
+        for kind in FileKind::KNOWN {
+            let listed = offered(kind);
+            assert_eq!(
+                targets(kind),
+                listed,
+                "{kind:?}: a listed target does not parse"
+            );
+            for t in &listed {
+                assert_eq!(t.parse::<Target>().unwrap().to_string(), *t);
+            }
+            assert_eq!(listed.last(), Some(&"ignore"), "{kind:?}");
+            assert!(listed.len() > 3, "{kind:?}");
+        }
+        assert!(targets(FileKind::Contacts).contains(&"email".to_string()));
+        assert_eq!(targets(FileKind::Unknown), ["ignore"]);
+    }
 
     #[test]
     fn target_strings_round_trip() {

@@ -319,15 +319,7 @@ pub fn prepare_read<R>(
 
     let mut sheets: BTreeMap<FileKind, Vec<Sheet>> = BTreeMap::new();
     let mut defs: BTreeMap<String, CustomFieldDef> = BTreeMap::new();
-    for kind in [
-        FileKind::Contacts,
-        FileKind::Notes,
-        FileKind::Tasks,
-        FileKind::Appointments,
-        FileKind::Users,
-        FileKind::Lists,
-        FileKind::Templates,
-    ] {
+    for kind in FileKind::KNOWN {
         let of_kind: Vec<&Parsed> = parsed.iter().filter(|p| p.kind == kind).collect();
         if of_kind.is_empty() {
             continue;

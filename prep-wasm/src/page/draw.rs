@@ -162,9 +162,11 @@ pub(super) fn draw_files(a: &App) {
         set_attr(&th, "scope", "row");
         let cells: Vec<Element> = match input {
             Some(input) => {
-                let kinds: Vec<(String, String)> = KINDS
-                    .iter()
-                    .map(|k| (k.as_str().to_string(), prep::labels::kind(*k).to_string()))
+                // Any kind the customer can force, "not an export" last.
+                let kinds: Vec<(String, String)> = FileKind::KNOWN
+                    .into_iter()
+                    .chain([FileKind::Unknown])
+                    .map(|k| (k.as_str().to_string(), prep::labels::kind(k).to_string()))
                     .collect();
                 let kind = select(
                     &format!("file-kind-{i}"),

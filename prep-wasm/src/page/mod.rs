@@ -65,18 +65,6 @@ const CHUNK: u64 = 8 << 20;
 /// Rows of each review queue shown on the page (the CSV download has them all).
 const PREVIEW_ROWS: usize = 5;
 
-/// File kinds the customer can force (`FileOverride::kind`).
-const KINDS: [FileKind; 8] = [
-    FileKind::Contacts,
-    FileKind::Notes,
-    FileKind::Tasks,
-    FileKind::Appointments,
-    FileKind::Users,
-    FileKind::Lists,
-    FileKind::Templates,
-    FileKind::Unknown,
-];
-
 /// Encodings offered besides the detected one (WHATWG labels `prep::decode` accepts).
 const ENCODINGS: [&str; 6] = [
     "UTF-8",

@@ -21,7 +21,7 @@ use crate::error::PrepError;
 use crate::fields::CustomFieldDef;
 use crate::mapping::Mapping;
 use crate::model::{
-    Account, Appointment, Contact, Note, Objects, Owner, Task, TeamMember, Template,
+    Account, Appointment, Contact, Note, NoteRef, Objects, Owner, Task, TeamMember, Template,
 };
 use crate::notes::NoteSource;
 use crate::prepare::{Confirmation, InputSummary, Prepared, Settings};
@@ -119,7 +119,7 @@ pub enum Record {
 enum RecordRef<'a> {
     Account(&'a Account),
     Contact(&'a Contact),
-    Note(&'a Note),
+    Note(&'a NoteRef<'a>),
     Task(&'a Task),
     Appointment(&'a Appointment),
     Template(&'a Template),
@@ -133,7 +133,7 @@ pub trait Notes {
     /// How many notes there are.
     fn count(&self) -> usize;
     /// Hands every note to `f`, in order; stops at `f`'s first error.
-    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError>;
+    fn each(&self, f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>) -> Result<(), PrepError>;
 }
 
 impl Notes for Vec<Note> {
@@ -141,8 +141,8 @@ impl Notes for Vec<Note> {
         self.len()
     }
 
-    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError> {
-        self.iter().try_for_each(f)
+    fn each(&self, f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>) -> Result<(), PrepError> {
+        self.iter().try_for_each(|n| f(&n.borrowed()))
     }
 }
 
@@ -151,7 +151,7 @@ impl Notes for NoteSource<'_> {
         self.len()
     }
 
-    fn each(&self, f: &mut dyn FnMut(&Note) -> Result<(), PrepError>) -> Result<(), PrepError> {
+    fn each(&self, f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>) -> Result<(), PrepError> {
         self.for_each(|n| f(&n))
     }
 }

@@ -1,6 +1,7 @@
 //! The records a preparation produces. They are what the bundle carries, line by line,
 //! and what the loader pushes; field names follow Freshsales' where one exists.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -8,11 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::fields::FieldValue;
 
-/// Where a record came from.
+/// Where a record came from. `S` is the text type: owned (`String`, the default) where
+/// records are held or read back, borrowed (`Cow<str>`) where a note is written straight
+/// from its row ([`NoteRef`]); both serialise alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
+pub struct Source<S = String> {
     /// Input file name.
-    pub file: String,
+    pub file: S,
     /// 1-based record number (header = row 1).
     pub row: u64,
 }
@@ -123,33 +126,83 @@ pub enum JoinedBy {
     Name,
 }
 
-/// A note on a contact.
+/// A note on a contact. `S` is the text type, as for [`Source`]: a `Note` owns its text;
+/// a [`NoteRef`] borrows what it can from its row (the bundle writer serialises notes
+/// built that way, so their text is never copied).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Note {
+pub struct Note<S = String> {
     /// Stable key: a fingerprint of contact, date and text (with `#n` for repeats).
-    pub key: String,
+    pub key: S,
     /// The contact's key.
-    pub contact: String,
+    pub contact: S,
     /// How it was joined.
     pub joined_by: JoinedBy,
     /// The text as exported (including any `[[System]]` prefix), plus appended columns.
-    pub text: String,
+    pub text: S,
     /// A `[[System]]` activity note.
     pub system: bool,
     /// The `[[Icon:…]]` name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon: Option<String>,
+    pub icon: Option<S>,
     /// Original timestamp (ISO, source-local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<S>,
     /// Original author, if the export has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
+    pub author: Option<S>,
     /// Pinned in AllClients.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pinned: bool,
     /// Input row.
-    pub source: Source,
+    pub source: Source<S>,
+}
+
+/// A note whose text is borrowed where it can be: from its row, or from a [`Note`].
+pub type NoteRef<'a> = Note<Cow<'a, str>>;
+
+impl Note {
+    /// This note, borrowed.
+    pub fn borrowed(&self) -> NoteRef<'_> {
+        fn b(s: &str) -> Cow<'_, str> {
+            Cow::Borrowed(s)
+        }
+        Note {
+            key: b(&self.key),
+            contact: b(&self.contact),
+            joined_by: self.joined_by,
+            text: b(&self.text),
+            system: self.system,
+            icon: self.icon.as_deref().map(b),
+            date: self.date.as_deref().map(b),
+            author: self.author.as_deref().map(b),
+            pinned: self.pinned,
+            source: Source {
+                file: b(&self.source.file),
+                row: self.source.row,
+            },
+        }
+    }
+}
+
+impl NoteRef<'_> {
+    /// This note, owning its text (what was borrowed is copied).
+    pub fn into_owned(self) -> Note {
+        Note {
+            key: self.key.into_owned(),
+            contact: self.contact.into_owned(),
+            joined_by: self.joined_by,
+            text: self.text.into_owned(),
+            system: self.system,
+            icon: self.icon.map(Cow::into_owned),
+            date: self.date.map(Cow::into_owned),
+            author: self.author.map(Cow::into_owned),
+            pinned: self.pinned,
+            source: Source {
+                file: self.source.file.into_owned(),
+                row: self.source.row,
+            },
+        }
+    }
 }
 
 /// Task status.

@@ -4,6 +4,8 @@
 //! records one at a time, as often as asked, from the notes tables. So writing a bundle
 //! never holds all notes at once, which is what lets a browser tab prepare a large export.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::activities::{
@@ -13,7 +15,7 @@ use crate::activities::{
 use crate::contacts::ContactSet;
 use crate::error::PrepError;
 use crate::fields::StdField as F;
-use crate::model::{Counts, JoinedBy, Note, Source};
+use crate::model::{Counts, JoinedBy, Note, NoteRef, Source};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -33,22 +35,25 @@ pub struct NotePlan {
 
 /// The note text of a row: its text cell, then the `Header: value` lines of appended
 /// columns.
-fn text_of(sheet: &Sheet, row: &Row) -> String {
+/// Borrowed from the row when it is the text cell alone (most notes).
+fn text_of<'r>(sheet: &Sheet, row: &'r Row) -> Cow<'r, str> {
     // Exactly as exported (a blank one is no text): the note is the customer's words.
     let raw = sheet.std(F::NoteText).map_or("", |i| row.get(i));
-    let mut text = if crate::values::trim(raw).is_empty() {
-        String::new()
+    let raw = if crate::values::trim(raw).is_empty() {
+        ""
     } else {
-        raw.to_string()
+        raw
     };
     let extra = sheet.appended(row);
-    if !extra.is_empty() {
-        if !text.is_empty() {
-            text.push_str("\n\n");
-        }
-        text.push_str(&extra.join("\n"));
+    if extra.is_empty() {
+        return Cow::Borrowed(raw);
     }
-    text
+    let mut text = raw.to_string();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(&extra.join("\n"));
+    Cow::Owned(text)
 }
 
 /// What a note's key is made of: its contact, its date as written, and its text.
@@ -202,9 +207,10 @@ impl<'a> NoteSource<'a> {
         self.plans.is_empty()
     }
 
-    fn build(&self, p: &NotePlan) -> Note {
-        let sheet = &self.sheets[p.sheet as usize];
-        let row = &sheet.table.rows[p.row as usize];
+    /// The note of `p`, its text borrowed from its row where it can be.
+    fn build(&self, p: &NotePlan) -> NoteRef<'_> {
+        let sheet: &'a Sheet<'a> = &self.sheets[p.sheet as usize];
+        let row: &'a Row = &sheet.table.rows[p.row as usize];
         let text = text_of(sheet, row);
         let (system, icon) = system_prefix(&text);
         let contact = &self.contact_keys[p.contact as usize];
@@ -212,19 +218,19 @@ impl<'a> NoteSource<'a> {
         // A bad date was reported when planning; here it only comes out as no date.
         let date = sheet.date(row, sheet.std(F::NoteDate), &mut Vec::new());
         Note {
-            key: fingerprint_key("note", &fingerprint, p.repeat),
-            contact: contact.clone(),
+            key: Cow::Owned(fingerprint_key("note", &fingerprint, p.repeat)),
+            contact: Cow::Borrowed(contact),
             joined_by: p.joined_by,
             system,
-            icon,
-            date: date.map(|d| d.to_iso()),
-            author: sheet.cell(row, sheet.std(F::Author)).map(str::to_string),
+            icon: icon.map(Cow::Owned),
+            date: date.map(|d| Cow::Owned(d.to_iso())),
+            author: sheet.cell(row, sheet.std(F::Author)).map(Cow::Borrowed),
             pinned: sheet
                 .cell(row, sheet.std(F::Pinned))
                 .and_then(parse_checkbox)
                 == Some(true),
             source: Source {
-                file: sheet.file.to_string(),
+                file: Cow::Borrowed(sheet.file),
                 row: row.row,
             },
             text,
@@ -234,7 +240,7 @@ impl<'a> NoteSource<'a> {
     /// Hands every note to `f`, in order; stops at `f`'s first error.
     pub fn for_each(
         &self,
-        mut f: impl FnMut(Note) -> Result<(), PrepError>,
+        mut f: impl FnMut(NoteRef<'_>) -> Result<(), PrepError>,
     ) -> Result<(), PrepError> {
         for p in &self.plans {
             f(self.build(p))?;
@@ -244,7 +250,10 @@ impl<'a> NoteSource<'a> {
 
     /// Every note, held at once (small exports, tests).
     pub fn collect(&self) -> Vec<Note> {
-        self.plans.iter().map(|p| self.build(p)).collect()
+        self.plans
+            .iter()
+            .map(|p| self.build(p).into_owned())
+            .collect()
     }
 }
 
@@ -252,6 +261,61 @@ impl<'a> NoteSource<'a> {
 mod tests {
     use crate::review::Reason;
     use crate::{InputFile, prepare};
+
+    /// A note written from its row borrows the row's text unless columns are appended to
+    /// it, and serialises exactly as the note it stands for, owned or borrowed back
+    /// (authors, pins, dates, system and icon prefixes, appended columns).
+    #[test]
+    fn a_note_borrowed_from_its_row_writes_what_the_owned_note_writes() {
+        let contacts = InputFile {
+            name: "Contacts.csv".into(),
+            bytes: b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
+        };
+        let notes = |extra: &str, row_extra: &str| InputFile {
+            name: "Notes.csv".into(),
+            bytes: format!(
+                "Email,Note,Date,Author,Pinned{extra}\r\n\
+                 ada@example.com,called back,1/2/2024 9:05 AM,Sam,Yes{row_extra}\r\n\
+                 ada@example.com,[[System]][[Icon:phone]] Rang,,,{row_extra}\r\n\
+                 ada@example.com,\"two\r\nlines \"\"quoted\"\"\",2024-02-03,,No{row_extra}\r\n"
+            )
+            .into_bytes(),
+        };
+        for (extra, row_extra, borrowed) in [("", "", true), (",Topic", ",Budget", false)] {
+            let inputs = [contacts.clone(), notes(extra, row_extra)];
+            let seen = crate::prepare::prepare_with(&inputs, &Default::default(), |_, source| {
+                let mut seen = Vec::new();
+                source.for_each(|n| {
+                    assert_eq!(
+                        matches!(n.text, std::borrow::Cow::Borrowed(_)),
+                        borrowed,
+                        "{n:?}"
+                    );
+                    assert!(matches!(n.contact, std::borrow::Cow::Borrowed(_)));
+                    let json = serde_json::to_string(&n).unwrap();
+                    let owned = n.into_owned();
+                    assert_eq!(serde_json::to_string(&owned).unwrap(), json);
+                    assert_eq!(serde_json::to_string(&owned.borrowed()).unwrap(), json);
+                    assert_eq!(
+                        serde_json::from_str::<crate::model::Note>(&json).unwrap(),
+                        owned
+                    );
+                    seen.push(owned);
+                    Ok(())
+                })?;
+                Ok(seen)
+            })
+            .unwrap();
+            assert_eq!(seen.len(), 3);
+            assert_eq!(seen[0].author.as_deref(), Some("Sam"));
+            assert!(seen[0].pinned && !seen[2].pinned);
+            assert_eq!(seen[0].date.as_deref(), Some("2024-01-02T09:05:00"));
+            assert!(seen[1].system);
+            assert_eq!(seen[1].icon.as_deref(), Some("phone"));
+            assert!(seen[2].text.contains("\"quoted\""), "{:?}", seen[2].text);
+            assert_eq!(seen[0].text.ends_with("Topic: Budget"), !borrowed);
+        }
+    }
 
     /// Two notes files of the same note many times over, longer than a run of rows, with
     /// orphans along the way: planned in runs side by side, the result is what one pass in

@@ -113,7 +113,7 @@ fn record(p: &Prepared, notes: &dyn Notes, c: &Contact) -> RecordPreview {
     let mut mine = Vec::new();
     let _ = notes.each(&mut |n| {
         if n.contact == c.key {
-            mine.push(n.clone());
+            mine.push(n.clone().into_owned());
         }
         Ok(())
     });

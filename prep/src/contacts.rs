@@ -426,7 +426,6 @@ fn places(sheets: &[Sheet], drafts: &[Draft], groups: &[&[usize]]) -> Vec<usize>
 /// edit dates keep file order and the later row wins.
 fn merge_order(drafts: &[Draft]) -> (Vec<usize>, Vec<usize>) {
     let mut by_email: FastMap<String, usize> = FastMap::default();
-    by_email.reserve(drafts.len());
     let mut groups = 0;
     let mut new_group = || {
         groups += 1;
@@ -609,12 +608,6 @@ fn header_of(sheet: &Sheet, f: F) -> String {
 }
 
 fn index(set: &mut ContactSet) {
-    // Sized once: grown by doubling, the maps rehashed every key several times over.
-    let n = set.contacts.len();
-    let ids: usize = set.contacts.iter().map(|c| c.allclients_ids.len()).sum();
-    set.index.by_id.reserve(ids);
-    set.index.by_email.reserve(n);
-    set.index.by_name.reserve(n);
     for (i, c) in set.contacts.iter().enumerate() {
         for id in &c.allclients_ids {
             set.index.by_id.insert(id.clone(), Link::Loaded(i));

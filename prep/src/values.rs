@@ -52,10 +52,18 @@ pub fn is_valid_email(email: &str) -> bool {
 
 /// Reads a yes/no cell. `X` means yes, as in AllClients' one-column-per-flag exports.
 pub fn parse_checkbox(value: &str) -> Option<bool> {
-    match trim(value).to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "t" | "1" | "x" | "on" | "checked" => Some(true),
-        "no" | "n" | "false" | "f" | "0" | "off" | "unchecked" => Some(false),
-        _ => None,
+    const YES: [&str; 8] = ["yes", "y", "true", "t", "1", "x", "on", "checked"];
+    const NO: [&str; 7] = ["no", "n", "false", "f", "0", "off", "unchecked"];
+    // Compared ignoring ASCII case, without a lower-cased copy: the proposal asks this of
+    // every value of a column until one is not a yes or no.
+    let v = trim(value);
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(v));
+    if is(&YES) {
+        Some(true)
+    } else if is(&NO) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -232,5 +240,14 @@ mod tests {
         assert_eq!(parse_checkbox(" X "), Some(true));
         assert_eq!(parse_checkbox("No"), Some(false));
         assert_eq!(parse_checkbox("maybe"), None);
+        for yes in ["TRUE", "Checked", " on", "\u{a0}y\u{a0}", "1"] {
+            assert_eq!(parse_checkbox(yes), Some(true), "{yes:?}");
+        }
+        for no in ["UNCHECKED", "Off", "f", "0 "] {
+            assert_eq!(parse_checkbox(no), Some(false), "{no:?}");
+        }
+        for neither in ["", "yés", "yes!", "10", "xx", "nope"] {
+            assert_eq!(parse_checkbox(neither), None, "{neither:?}");
+        }
     }
 }

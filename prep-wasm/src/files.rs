@@ -5,6 +5,7 @@
 //! page without a worker) the bytes are kept and read on every run, as `loader prepare`
 //! reads them.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use prep::kind::FileKind;
@@ -74,23 +75,33 @@ impl Files {
         let weight = expanded
             .as_deref()
             .map_or((0, file.bytes.len() as u64), weigh);
+        let binary = |expanded: &[Cow<'_, InputFile>]| {
+            expanded
+                .iter()
+                .any(|f| prep::decode::decode(&f.bytes, None).is_err())
+        };
+        let replacing = self.held.iter().any(|h| h.name == file.name);
         let mut read = None;
         if let Some(expanded) = &expanded {
+            // Checked by decoding alone where the file is not read now, and where it replaces
+            // one: that one stays if this is refused, and otherwise lets its tables go
+            // before this one is read (a tab would hold both).
+            if check && (self.reread.is_none() || replacing) && binary(expanded) {
+                return Err(Refused::Binary);
+            }
             if self.reread.is_some() {
+                self.remove(&file.name);
                 match read_expanded(expanded, None) {
                     Ok(files) => read = Some(files),
                     // Without a mapping, only decoding fails with an input error.
                     Err(PrepError::Input { .. }) if check => return Err(Refused::Binary),
+                    // The read stops at the first file (by name) that fails: one of a zip's
+                    // files after it may still be binary data.
+                    Err(_) if check && binary(expanded) => return Err(Refused::Binary),
                     // A file that cannot be read now is read again (and refused by name)
                     // when the preparation runs.
                     Err(_) => {}
                 }
-            } else if check
-                && expanded
-                    .iter()
-                    .any(|f| prep::decode::decode(&f.bytes, None).is_err())
-            {
-                return Err(Refused::Binary);
             }
         }
         drop(expanded);

@@ -210,6 +210,14 @@ fn a_file_that_is_not_an_export_is_refused_and_not_counted() {
             e.starts_with("export.zip: not added: it is not a CSV"),
             "{e}"
         );
+        // Binary data after a file that cannot be read (its broken quote found first).
+        let broken: &[u8] = b"Email,Note\r\na@x.com,\"never closed\r\n";
+        let zipped = zip_of(&[("A notes.csv", broken), ("logo.csv", &png)]);
+        let e = add(&mut ws, "export.zip", &zipped).unwrap_err();
+        assert!(
+            e.starts_with("export.zip: not added: it is not a CSV"),
+            "{e}"
+        );
         let e = add(&mut ws, "broken.zip", b"PK\x03\x04 not a zip").unwrap_err();
         assert!(e.starts_with("broken.zip: not added: "), "{e}");
         assert!(

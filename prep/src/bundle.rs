@@ -134,6 +134,15 @@ pub trait Notes {
     fn count(&self) -> usize;
     /// Hands every note to `f`, in order; stops at `f`'s first error.
     fn each(&self, f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>) -> Result<(), PrepError>;
+    /// Hands the notes of the contact keyed `contact` to `f`, in order (the record
+    /// preview); stops at `f`'s first error.
+    fn each_of(
+        &self,
+        contact: &str,
+        f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>,
+    ) -> Result<(), PrepError> {
+        self.each(&mut |n| if n.contact == contact { f(n) } else { Ok(()) })
+    }
 }
 
 impl Notes for Vec<Note> {
@@ -153,6 +162,14 @@ impl Notes for NoteSource<'_> {
 
     fn each(&self, f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>) -> Result<(), PrepError> {
         self.for_each(|n| f(&n))
+    }
+
+    fn each_of(
+        &self,
+        contact: &str,
+        f: &mut dyn FnMut(&NoteRef) -> Result<(), PrepError>,
+    ) -> Result<(), PrepError> {
+        self.for_each_of(contact, |n| f(&n))
     }
 }
 

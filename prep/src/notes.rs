@@ -248,6 +248,23 @@ impl<'a> NoteSource<'a> {
         Ok(())
     }
 
+    /// Hands the notes of the contact keyed `contact` to `f`, in order. Only those are
+    /// built: the record preview would otherwise build every note of the export (millions
+    /// in a large one) to show a handful.
+    pub fn for_each_of(
+        &self,
+        contact: &str,
+        mut f: impl FnMut(NoteRef<'_>) -> Result<(), PrepError>,
+    ) -> Result<(), PrepError> {
+        let mine: Vec<u32> = (0..self.contact_keys.len() as u32)
+            .filter(|&i| self.contact_keys[i as usize] == contact)
+            .collect();
+        for p in self.plans.iter().filter(|p| mine.contains(&p.contact)) {
+            f(self.build(p))?;
+        }
+        Ok(())
+    }
+
     /// Every note, held at once (small exports, tests).
     pub fn collect(&self) -> Vec<Note> {
         self.plans
@@ -261,6 +278,63 @@ impl<'a> NoteSource<'a> {
 mod tests {
     use crate::review::Reason;
     use crate::{InputFile, prepare};
+
+    /// The notes of one contact, built alone, are that contact's notes of the whole set in
+    /// the same order, for every contact, from the tables as from notes held in memory.
+    #[test]
+    fn a_contacts_notes_built_alone_are_its_notes_of_the_whole_set() {
+        use crate::bundle::Notes;
+        let contacts = InputFile {
+            name: "Contacts.csv".into(),
+            bytes: b"Contact ID,Email,First Name,Last Name\r\n1,ada@example.com,Ada,Lovelace\r\n\
+                     2,bo@example.com,Bo,Diddley\r\n3,,Cy,Young\r\n"
+                .to_vec(),
+        };
+        let mut csv = String::from("Contact ID,Email,Note\r\n");
+        for i in 0..60 {
+            let (id, email) = [
+                ("1", ""),
+                ("", "bo@example.com"),
+                ("3", ""),
+                ("", "x@y.com"),
+            ][i % 4];
+            csv.push_str(&format!("{id},{email},note {i}\r\n"));
+        }
+        let inputs = [
+            contacts,
+            InputFile {
+                name: "Notes.csv".into(),
+                bytes: csv.into_bytes(),
+            },
+        ];
+        crate::prepare::prepare_with(&inputs, &Default::default(), |p, source| {
+            let all = source.collect();
+            assert_eq!(all.len(), 45, "orphans held");
+            let json = |n: &crate::model::NoteRef| serde_json::to_string(n).unwrap();
+            for key in p.contacts.iter().map(|c| c.key.as_str()).chain(["nobody"]) {
+                let want: Vec<String> = all
+                    .iter()
+                    .filter(|n| n.contact == key)
+                    .map(|n| json(&n.borrowed()))
+                    .collect();
+                let mut alone = Vec::new();
+                source.each_of(key, &mut |n| {
+                    alone.push(json(n));
+                    Ok(())
+                })?;
+                let mut held = Vec::new();
+                all.each_of(key, &mut |n| {
+                    held.push(json(n));
+                    Ok(())
+                })?;
+                assert_eq!(alone, want, "{key}");
+                assert_eq!(held, want, "{key}");
+                assert_eq!(want.len(), if key == "nobody" { 0 } else { 15 }, "{key}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
 
     /// A note written from its row borrows the row's text unless columns are appended to
     /// it, and serialises exactly as the note it stands for, owned or borrowed back

@@ -111,10 +111,8 @@ fn record(p: &Prepared, notes: &dyn Notes, c: &Contact) -> RecordPreview {
         .and_then(|o| Owner::find(&p.owners, o))
         .cloned();
     let mut mine = Vec::new();
-    let _ = notes.each(&mut |n| {
-        if n.contact == c.key {
-            mine.push(n.clone().into_owned());
-        }
+    let _ = notes.each_of(&c.key, &mut |n| {
+        mine.push(n.clone().into_owned());
         Ok(())
     });
     let review = p

@@ -93,10 +93,8 @@ impl Files {
                 self.remove(&file.name);
                 match read_expanded(expanded, None) {
                     Ok(files) => read = Some(files),
-                    // Without a mapping, only decoding fails with an input error.
-                    Err(PrepError::Input { .. }) if check => return Err(Refused::Binary),
-                    // The read stops at the first file (by name) that fails: one of a zip's
-                    // files after it may still be binary data.
+                    // The read stops at the first file (by name) that fails, and that may
+                    // be a broken CSV before a zip's binary file: all are decoded to tell.
                     Err(_) if check && binary(expanded) => return Err(Refused::Binary),
                     // A file that cannot be read now is read again (and refused by name)
                     // when the preparation runs.
@@ -105,6 +103,7 @@ impl Files {
             }
         }
         drop(expanded);
+        // Where the file was read, the one it replaces is gone already.
         self.remove(&file.name);
         self.held.push(Held {
             name: file.name.clone(),

@@ -185,7 +185,7 @@ impl FingerprintRepeats {
 
 /// `<prefix>:<hex>`, with `#n` for the n-th record (n > 1) of the same fingerprint.
 pub(crate) fn fingerprint_key(prefix: &str, fp: &Fingerprint, n: u32) -> String {
-    // One buffer, no formatter: this runs for every note, task and appointment.
+    // One buffer, no formatter: this runs for every note.
     let mut key = String::with_capacity(prefix.len() + 1 + 2 * fp.len() + 11);
     key.push_str(prefix);
     key.push(':');

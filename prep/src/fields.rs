@@ -359,8 +359,9 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
         }
     }
     // A few stray values ("n/a", a typo) should not demote a column of dates or numbers to
-    // text: they are held as invalid values instead, where the customer sees them.
-    let tolerated = |ok: usize| ok == n || (n >= 20 && (n - ok) * 50 <= n);
+    // text: they are held as invalid values instead, where the customer sees them. At most
+    // one in fifty, and none in a column of fewer than twenty values.
+    let allowed = if n >= 20 { n / 50 } else { 0 };
     let stray = |ok: usize| {
         if ok == n {
             String::new()
@@ -371,9 +372,6 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
     // Counted first, giving up as soon as too many values are not dates (most columns are
     // not dates, and say so at their first value); read again for the evidence only when
     // the column is one.
-    // The most misses `tolerated` accepts: (n - ok) * 50 <= n.
-    let allowed = if n >= 20 { n / 50 } else { 0 };
-    debug_assert!(tolerated(n - allowed) && (allowed == n || !tolerated(n - allowed - 1)));
     if let Some(dated) = count_unless_too_few(&non_empty, allowed, |v| parse_raw(v).is_some()) {
         let mut ev = OrderEvidence::default();
         let mut year_less = 0;

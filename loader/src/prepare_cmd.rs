@@ -79,7 +79,7 @@ fn parse_limit(s: &str) -> Result<(String, usize), String> {
 /// review queue is compared with the queue of a preparation without it.
 fn read_corrections(
     paths: &[PathBuf],
-    inputs: &[prep::InputFile],
+    files: &[&prep::read::ReadFile],
     options: &Options,
 ) -> Result<prep::corrections::Corrections> {
     let mut all = prep::corrections::Corrections::default();
@@ -94,7 +94,7 @@ fn read_corrections(
                 corrections: all.clone(),
                 ..options.clone()
             };
-            let review = prep::prepare::prepare_with(inputs, &before, |p, _| Ok(p.review))?;
+            let review = prep::prepare::prepare_read(files, &before, |p, _| Ok(p.review))?;
             all.add_from_queue(
                 prep::corrections::Corrections::from_queue_csv(&text, &review).map_err(bad)?,
             );
@@ -158,7 +158,11 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         confirmation,
         corrections: Default::default(),
     };
-    options.corrections = read_corrections(&args.corrections, &inputs, &options)?;
+    // Read once, for the preparation and for the one a corrections file is compared with;
+    // the files' bytes become their tables' text.
+    let read = prep::read::read_owned(inputs, options.mapping.as_ref())?;
+    let files: Vec<&prep::read::ReadFile> = read.iter().collect();
+    options.corrections = read_corrections(&args.corrections, &files, &options)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -166,7 +170,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     // Notes are built one at a time while the bundle is written (the page does the same),
     // so a large export's notes are never all in memory.
-    let written = prep::prepare::prepare_with(&inputs, &options, |p, notes| {
+    let written = prep::prepare::prepare_read(&files, &options, |p, notes| {
         if p.confirmation.is_some() {
             prep::checks::refuse_blocking(&p.problems)?;
         }

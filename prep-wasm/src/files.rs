@@ -10,7 +10,7 @@ use std::cell::RefCell;
 
 use prep::kind::FileKind;
 use prep::mapping::FileOverride;
-use prep::read::{ReadFile, read_expanded, read_files};
+use prep::read::{ReadFile, read_expanded, read_files, read_owned};
 use prep::{InputFile, Mapping, PrepError};
 
 /// Gives a file's bytes again, by name.
@@ -81,6 +81,8 @@ impl Files {
                 .any(|f| prep::decode::decode(&f.bytes, None).is_err())
         };
         let replacing = self.held.iter().any(|h| h.name == file.name);
+        // Not an archive: the file itself.
+        let plain = |expanded: &[Cow<'_, InputFile>]| matches!(expanded, [Cow::Borrowed(_)]);
         let mut read = None;
         if let Some(expanded) = &expanded {
             // Checked by decoding alone where the file is not read now, and where it replaces
@@ -91,29 +93,56 @@ impl Files {
             }
             if self.reread.is_some() {
                 self.remove(&file.name);
+                if plain(expanded) {
+                    // Read taking the bytes, which become the table's text: a large file
+                    // is not held twice while it is read. Decoding failed only where the
+                    // file is binary (no encoding is chosen yet).
+                    let (name, size) = (file.name.clone(), file.bytes.len() as u64);
+                    return match read_owned(vec![file], None) {
+                        Err(PrepError::Input { .. }) if check => Err(Refused::Binary),
+                        // A file that cannot be read now is read again (and refused by
+                        // name) when the preparation runs.
+                        read => {
+                            self.hold(name, size, weight, None, read.ok());
+                            Ok(())
+                        }
+                    };
+                }
                 match read_expanded(expanded, None) {
                     Ok(files) => read = Some(files),
                     // The read stops at the first file (by name) that fails, and that may
                     // be a broken CSV before a zip's binary file: all are decoded to tell.
                     Err(_) if check && binary(expanded) => return Err(Refused::Binary),
-                    // A file that cannot be read now is read again (and refused by name)
-                    // when the preparation runs.
                     Err(_) => {}
                 }
             }
         }
         drop(expanded);
+        let (name, size) = (file.name.clone(), file.bytes.len() as u64);
+        // The bytes are kept only when they cannot be had again.
+        let kept = self.reread.is_none().then_some(file);
+        self.hold(name, size, weight, kept, read);
+        Ok(())
+    }
+
+    /// Holds a file added, in place of one of the same name.
+    fn hold(
+        &mut self,
+        name: String,
+        size: u64,
+        weight: (u64, u64),
+        file: Option<InputFile>,
+        read: Option<Vec<ReadFile>>,
+    ) {
         // Where the file was read, the one it replaces is gone already.
-        self.remove(&file.name);
+        self.remove(&name);
         self.held.push(Held {
-            name: file.name.clone(),
-            size: file.bytes.len() as u64,
+            name,
+            size,
             weight,
-            // The bytes are kept only when they cannot be had again.
-            file: self.reread.is_none().then_some(file),
+            file,
             read: RefCell::new(read),
         });
-        Ok(())
     }
 
     /// Removes a file.

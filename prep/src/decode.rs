@@ -31,6 +31,29 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>, 
     Ok(d)
 }
 
+/// [`decode`] taking the bytes: where they are the text already (UTF-8, or ASCII in any
+/// encoding), they become it without a copy, so a large file is not held twice.
+pub fn decode_owned(bytes: Vec<u8>, forced: Option<&str>) -> Result<Decoded<'static>, String> {
+    let d = decode(&bytes, forced)?;
+    let (encoding, bom, had_errors) = (d.encoding, d.bom, d.had_errors);
+    let text = match d.text {
+        Cow::Owned(text) => text,
+        Cow::Borrowed(text) => {
+            // Text borrowed from the bytes is all of them after a byte-order mark.
+            let skip = bytes.len() - text.len();
+            let mut bytes = bytes;
+            bytes.drain(..skip);
+            String::from_utf8(bytes).map_err(|e| e.to_string())?
+        }
+    };
+    Ok(Decoded {
+        text: Cow::Owned(text),
+        encoding,
+        bom,
+        had_errors,
+    })
+}
+
 /// Refuses text whose control characters (NUL and the others but tab, line feed, carriage
 /// return and form feed) make up more than 1 in 200 of its characters, at least 3: what
 /// binary data, or UTF-16 read as something else, looks like. A stray NUL in a real export
@@ -161,6 +184,27 @@ mod tests {
         let d = decode(b"\xEF\xBB\xBFa,b\n", None).unwrap();
         assert_eq!(d.text, "a,b\n");
         assert!(d.bom);
+    }
+
+    #[test]
+    fn owned_bytes_decode_as_borrowed_ones_do() {
+        let cases: [&[u8]; 4] = [
+            "a,b\n1,é\n".as_bytes(),
+            b"\xEF\xBB\xBFa,b\n",
+            b"name\nCaf\xe9\n",
+            b"\xFF\xFEa\x00,\x00b\x00",
+        ];
+        for bytes in cases {
+            let (a, b) = (
+                decode(bytes, None).unwrap(),
+                decode_owned(bytes.to_vec(), None).unwrap(),
+            );
+            assert_eq!(
+                (a.text, a.encoding, a.bom, a.had_errors),
+                (b.text, b.encoding, b.bom, b.had_errors)
+            );
+        }
+        assert!(decode_owned(vec![0, 1, 2, 3, 4, 5], None).is_err());
     }
 
     #[test]

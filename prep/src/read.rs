@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::decode::decode;
+use crate::decode::{decode, decode_owned};
 use crate::error::PrepError;
 use crate::mapping::{FileOverride, Mapping};
 use crate::prepare::InputFile;
@@ -61,7 +61,27 @@ pub fn read_files(
     inputs: &[InputFile],
     mapping: Option<&Mapping>,
 ) -> Result<Vec<ReadFile>, PrepError> {
-    read_expanded(&crate::archive::expand(inputs)?, mapping)
+    read_all(crate::archive::expand(inputs)?, mapping)
+}
+
+/// [`read_files`] taking the files: a CSV file's bytes become its table's text instead of
+/// being copied into it, so reading costs no second copy of the export.
+pub fn read_owned(
+    inputs: Vec<InputFile>,
+    mapping: Option<&Mapping>,
+) -> Result<Vec<ReadFile>, PrepError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let expanded = crate::archive::expand(std::slice::from_ref(&input))?;
+        if matches!(expanded.as_slice(), [Cow::Borrowed(_)]) {
+            // Not an archive: the file itself.
+            drop(expanded);
+            files.push(Cow::Owned(input));
+        } else {
+            files.extend(expanded.into_iter().map(|e| Cow::Owned(e.into_owned())));
+        }
+    }
+    read_all(files, mapping)
 }
 
 /// Reads files already taken out of their archives ([`crate::archive::expand`]), as
@@ -73,14 +93,23 @@ pub fn read_expanded(
     expanded: &[Cow<'_, InputFile>],
     mapping: Option<&Mapping>,
 ) -> Result<Vec<ReadFile>, PrepError> {
+    read_all(
+        expanded.iter().map(|f| Cow::Borrowed(f.as_ref())).collect(),
+        mapping,
+    )
+}
+
+fn read_all(
+    mut files: Vec<Cow<'_, InputFile>>,
+    mapping: Option<&Mapping>,
+) -> Result<Vec<ReadFile>, PrepError> {
     let none = FileOverride::default();
     // In the order the preparation takes them, so the first unreadable file is the first
     // named.
-    let mut expanded: Vec<&InputFile> = expanded.iter().map(|f| f.as_ref()).collect();
-    expanded.sort_by(|a, b| a.name.cmp(&b.name));
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     // Files are read side by side where there are threads; the results stay in order.
-    let read: Vec<Result<ReadFile, PrepError>> = expanded
-        .par_iter()
+    let read: Vec<Result<ReadFile, PrepError>> = files
+        .into_par_iter()
         .map(|input| {
             let over = mapping
                 .and_then(|m| m.files.get(&input.name))
@@ -91,26 +120,32 @@ pub fn read_expanded(
     read.into_iter().collect()
 }
 
-/// Reads one file (not an archive: see [`read_files`]).
-fn read_file(input: &InputFile, over: &FileOverride) -> Result<ReadFile, PrepError> {
-    let decoded = decode(&input.bytes, over.encoding.as_deref()).map_err(|m| PrepError::Input {
-        file: input.name.clone(),
+/// Reads one file (not an archive: see [`read_files`]). An owned file's bytes become its
+/// text where they are text already; a borrowed one's are copied.
+fn read_file(input: Cow<'_, InputFile>, over: &FileOverride) -> Result<ReadFile, PrepError> {
+    let name = input.name.clone();
+    let sha256 = format!("{:x}", Sha256::digest(&input.bytes));
+    let bytes = input.bytes.len() as u64;
+    let forced = over.encoding.as_deref();
+    let decoded = match input {
+        Cow::Borrowed(f) => decode(&f.bytes, forced),
+        Cow::Owned(f) => decode_owned(f.bytes, forced),
+    }
+    .map_err(|m| PrepError::Input {
+        file: name.clone(),
         message: m,
     })?;
-    let lower = input.name.to_lowercase();
+    let text = decoded.text.into_owned();
+    let lower = name.to_lowercase();
     let content = if lower.ends_with(".html") || lower.ends_with(".htm") {
-        Content::Html(decoded.text.into_owned())
+        Content::Html(text)
     } else {
-        Content::Table(Table::parse(
-            &input.name,
-            &decoded.text,
-            delimiter(&input.name, over)?,
-        )?)
+        Content::Table(Table::parse_owned(&name, text, delimiter(&name, over)?)?)
     };
     Ok(ReadFile {
-        name: input.name.clone(),
-        sha256: format!("{:x}", Sha256::digest(&input.bytes)),
-        bytes: input.bytes.len() as u64,
+        name,
+        sha256,
+        bytes,
         encoding: decoded.encoding,
         bom: decoded.bom,
         chosen: choices(over),

@@ -1,11 +1,12 @@
 //! A decoded CSV file as a header and rows, with the delimiter it was sniffed with.
-//! Parsing itself is the `csv` crate's; this module only sniffs, numbers rows and notes
-//! ragged ones.
+//! Parsing itself is csv-core's (the `csv` crate's parser, used directly because it says
+//! where in the input each field ends); this module sniffs, numbers rows, notes ragged ones,
+//! and keeps the cells as places in the decoded text rather than copies of it.
 
 use std::fmt;
 use std::sync::Arc;
 
-use csv::StringRecord;
+use csv_core::ReadFieldResult;
 
 use crate::error::PrepError;
 
@@ -28,34 +29,94 @@ impl Row {
     }
 }
 
-/// The cells of all rows of a table, back to back in one buffer: a few large allocations
-/// per table instead of several small ones per row, which dominated parsing big exports.
+/// A field whose cell is its text without its first and last byte (the quotes).
+const QUOTED: u32 = 1 << 31;
+/// A field whose cell differs from its text (a doubled quote inside, or text after the
+/// closing quote): the cell is kept in [`CellIndex::unescaped`].
+const ESCAPED: u32 = 1 << 30;
+/// The bits of an entry of [`CellIndex::ends`] that hold the position.
+const POSITION: u32 = ESCAPED - 1;
+
+/// A table's text and where each of its cells is in it. The text is the decoded file
+/// itself, so reading a file costs its text once and four bytes a cell, not a copy of
+/// every cell beside the text (a notes table has millions).
 #[derive(Debug, Default)]
 struct CellStore {
-    /// Every cell's text, concatenated.
+    /// The decoded file (or, for corrected rows, their cells one after the other, each
+    /// followed by one separating byte).
     text: String,
-    /// For each cell, in table order, where its text ends, counted from the start of its
-    /// row's text (a cell starts where the previous cell of its row ends). Relative to the
-    /// row, four bytes are enough (a row of 4 GiB is refused), half of what a position in
-    /// the whole store would take: a notes table has millions of cells.
+    index: CellIndex,
+}
+
+/// Where the cells of a table are in its text.
+#[derive(Debug, Default)]
+struct CellIndex {
+    /// For each cell, in table order: where its field ends (its closing quote included),
+    /// counted from the start of its row's text, with the [`QUOTED`] and [`ESCAPED`] flags.
+    /// A field starts one byte (the delimiter) after the previous field of its row ends;
+    /// the first at the row's start. Relative to the row, four bytes are enough (a row of
+    /// 1 GiB is refused), half of what a position in the whole text would take.
     ends: Vec<u32>,
+    /// The cells flagged [`ESCAPED`], as (index in `ends`, start, end in `unescaped`),
+    /// in table order.
+    escaped: Vec<(u32, usize, usize)>,
+    unescaped: String,
+}
+
+impl CellIndex {
+    /// The text of cell `index` of the row whose text starts at `start` and whose first
+    /// cell is `first`.
+    fn get<'a>(&'a self, text: &'a str, start: usize, first: u32, index: usize) -> Option<&'a str> {
+        let k = first as usize + index;
+        let entry = *self.ends.get(k)?;
+        let from = match index {
+            0 => 0,
+            _ => (self.ends[k - 1] & POSITION) as usize + 1,
+        };
+        let to = (entry & POSITION) as usize;
+        if entry & ESCAPED != 0 {
+            let at = self
+                .escaped
+                .binary_search_by_key(&(k as u32), |e| e.0)
+                .ok()?;
+            let (_, from, to) = self.escaped[at];
+            return self.unescaped.get(from..to);
+        }
+        let quoted = usize::from(entry & QUOTED != 0);
+        text.get(start + from + quoted..start + to - quoted)
+    }
+
+    /// Takes back every cell from `len` on (a blank row, or the header).
+    fn truncate(&mut self, len: usize) {
+        self.ends.truncate(len);
+        let keep = self.escaped.partition_point(|e| (e.0 as usize) < len);
+        if let Some(e) = self.escaped.get(keep) {
+            self.unescaped.truncate(e.1);
+        }
+        self.escaped.truncate(keep);
+    }
 }
 
 impl CellStore {
-    /// Appends one row's cells; returns the row's [`Cells`] fields (where its text starts,
-    /// its first cell's index, its cell count), or `None` when the row's text would pass
-    /// 4 GiB or the table 4 billion cells.
+    /// Appends one row's cells to a store of copies (corrected rows); returns the row's
+    /// [`Cells`] fields (where its text starts, its first cell's index, its cell count), or
+    /// `None` when the row's text would pass 1 GiB or the store 4 billion cells.
     fn push_row<'c>(
         &mut self,
         cells: impl IntoIterator<Item = &'c str>,
     ) -> Option<(usize, u32, u32)> {
         let start = self.text.len();
-        let first = u32::try_from(self.ends.len()).ok()?;
+        let first = u32::try_from(self.index.ends.len()).ok()?;
         for cell in cells {
             self.text.push_str(cell);
-            self.ends.push(u32::try_from(self.text.len() - start).ok()?);
+            let end = u32::try_from(self.text.len() - start).ok()?;
+            if end > POSITION {
+                return None;
+            }
+            self.index.ends.push(end);
+            self.text.push(',');
         }
-        let len = u32::try_from(self.ends.len()).ok()? - first;
+        let len = u32::try_from(self.index.ends.len()).ok()? - first;
         Some((start, first, len))
     }
 }
@@ -66,8 +127,8 @@ pub struct Cells {
     store: Arc<CellStore>,
     /// Where the row's text starts in `store.text`.
     start: usize,
-    /// Index of the row's first cell in `store.ends` (four bytes: a row is 40 bytes, and a
-    /// notes table has millions).
+    /// Index of the row's first cell in `store.index.ends` (four bytes: a row is 40 bytes,
+    /// and a notes table has millions).
     first: u32,
     len: u32,
 }
@@ -88,14 +149,9 @@ impl Cells {
         if index >= self.len() {
             return None;
         }
-        let k = self.first as usize + index;
-        let from = if index == 0 {
-            0
-        } else {
-            self.store.ends[k - 1] as usize
-        };
-        let to = self.store.ends[k] as usize;
-        self.store.text.get(self.start + from..self.start + to)
+        self.store
+            .index
+            .get(&self.store.text, self.start, self.first, index)
     }
 
     /// The cells in order.
@@ -121,91 +177,181 @@ pub struct Table {
     pub delimiter: u8,
 }
 
+/// How a field's text relates to its cell, and where the field ends (see [`CellIndex`]).
+fn place(bytes: &[u8], from: usize, to: Option<usize>, cell: &[u8]) -> (usize, u32) {
+    let n = cell.len();
+    match to {
+        // Ended by a delimiter: the field is all before it.
+        Some(to) => {
+            let field = &bytes[from..to];
+            if field == cell {
+                (to, 0)
+            } else if field.len() >= 2
+                && field[0] == b'"'
+                && field[field.len() - 1] == b'"'
+                && &field[1..field.len() - 1] == cell
+            {
+                (to, QUOTED)
+            } else {
+                (to, ESCAPED)
+            }
+        }
+        // Ended by the record's end: the line ending is not part of it.
+        None => {
+            if bytes.get(from..from + n) == Some(cell) {
+                (from + n, 0)
+            } else if bytes.get(from) == Some(&b'"')
+                && bytes.get(from + 1..from + 1 + n) == Some(cell)
+                && bytes.get(from + 1 + n) == Some(&b'"')
+            {
+                (from + n + 2, QUOTED)
+            } else {
+                // No field of this row follows, so where it ends is never read.
+                (from, ESCAPED)
+            }
+        }
+    }
+}
+
 impl Table {
     /// Parses `text` with the given delimiter, or a sniffed one when `None`.
     pub fn parse(file: &str, text: &str, delimiter: Option<u8>) -> Result<Table, PrepError> {
-        let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(text));
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        Table::parse_owned(file, text.to_owned(), delimiter)
+    }
+
+    /// [`Table::parse`] keeping `text` itself as the cells' text, without a copy.
+    pub fn parse_owned(
+        file: &str,
+        text: String,
+        delimiter: Option<u8>,
+    ) -> Result<Table, PrepError> {
+        let mut text = text;
+        // Decoders and readers size their strings for the worst case; the table keeps its
+        // text as long as the preparation runs.
+        text.shrink_to_fit();
+        let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+        let bytes = text.as_bytes();
+        let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut headers: Option<Vec<String>> = None;
         // The rows point at an empty store until theirs is complete: built straight into
         // their vector, they never take room twice (a notes table has millions).
         let pending = Arc::new(CellStore::default());
         let mut rows: Vec<Row> = Vec::new();
-        let mut store = CellStore {
-            text: String::with_capacity(text.len()),
-            ends: Vec::new(),
-        };
-        let mut record = StringRecord::new();
+        let mut index_of = CellIndex::default();
+        let mut cell: Vec<u8> = vec![0; 1024];
+        // Bytes read so far, and the line at a byte already counted to.
+        let mut pos = 0;
+        let mut counted = (0, 1u64);
         let mut index: u64 = 0;
         // Where the last record read starts, for the unclosed-quote check below.
         let mut last_start: Option<(u64, usize)> = None;
+        let too_large = |row, line| PrepError::Csv {
+            file: file.to_string(),
+            row,
+            line,
+            message: "the file is too large to read: a row over 1 GiB, or over 4 billion \
+                      cells in all"
+                .into(),
+        };
         loop {
-            let line = reader.position().line();
-            let more = reader
-                .read_record(&mut record)
-                .map_err(|e| PrepError::Csv {
-                    file: file.to_string(),
-                    row: index + 1,
-                    line: e.position().map(|p| p.line()).unwrap_or(line),
-                    message: e.to_string(),
-                })?;
-            if !more {
+            // A record starts where the previous one ended, after any line endings (blank
+            // lines are skipped).
+            let mut start = pos;
+            while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            counted.1 += bytes[counted.0..start.min(bytes.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            counted.0 = start.min(bytes.len());
+            let line = counted.1;
+            let first = index_of.ends.len();
+            let mut blank = true;
+            let mut from = start;
+            let mut ended = false;
+            loop {
+                let mut n = 0;
+                let record_end = loop {
+                    let (res, nin, nout) = reader.read_field(&bytes[pos..], &mut cell[n..]);
+                    pos += nin;
+                    n += nout;
+                    match res {
+                        ReadFieldResult::OutputFull => cell.resize(cell.len() * 2, 0),
+                        // The whole text is given at once: the next call, with nothing
+                        // left, tells the reader the input has ended.
+                        ReadFieldResult::InputEmpty => {}
+                        ReadFieldResult::Field { record_end } => break Some(record_end),
+                        ReadFieldResult::End => break None,
+                    }
+                };
+                let Some(record_end) = record_end else {
+                    ended = true;
+                    break;
+                };
+                let content = &cell[..n];
+                let (to, flags) = place(bytes, from, (!record_end).then(|| pos - 1), content);
+                let end = u32::try_from(to - start)
+                    .ok()
+                    .filter(|&e| e <= POSITION)
+                    .ok_or_else(|| too_large(index + 1, line))?;
+                let k =
+                    u32::try_from(index_of.ends.len()).map_err(|_| too_large(index + 1, line))?;
+                index_of.ends.push(end | flags);
+                // Cells are cut from valid text at ASCII bytes, so they are valid text.
+                let text_of = std::str::from_utf8(content).unwrap_or_default();
+                if flags == ESCAPED {
+                    let at = index_of.unescaped.len();
+                    index_of.unescaped.push_str(text_of);
+                    index_of.escaped.push((k, at, index_of.unescaped.len()));
+                }
+                blank &= text_of.trim().is_empty();
+                from = pos;
+                if record_end {
+                    break;
+                }
+            }
+            if ended {
                 break;
             }
-            if record.iter().all(|c| c.trim().is_empty()) {
+            if blank {
+                index_of.truncate(first);
                 continue;
             }
             index += 1;
-            if let Some(p) = record.position() {
-                // The position may sit before the previous record's line ending.
-                let mut b = p.byte() as usize;
-                while matches!(text.as_bytes().get(b), Some(b'\r' | b'\n')) {
-                    b += 1;
-                }
-                last_start = Some((index, b));
-            }
-            let line = record.position().map_or(line, |p| start_line(text, p));
+            last_start = Some((index, start));
+            let len = (index_of.ends.len() - first) as u32;
+            // `first` fits: the cell after it did.
+            let first = first as u32;
             match headers {
-                None => headers = Some(unique_headers(record.iter().map(str::trim))),
-                Some(_) => {
-                    let (start, first, len) =
-                        store.push_row(&record).ok_or_else(|| PrepError::Csv {
-                            file: file.to_string(),
-                            row: index,
-                            line,
-                            message: "the file is too large to read: a row over 4 GiB, or \
-                                      over 4 billion cells in all"
-                                .into(),
-                        })?;
-                    rows.push(Row {
-                        row: index,
-                        line,
-                        cells: Cells {
-                            store: Arc::clone(&pending),
-                            start,
-                            first,
-                            len,
-                        },
-                    });
+                None => {
+                    headers =
+                        Some(unique_headers((0..len as usize).map(|i| {
+                            index_of.get(&text, start, first, i).unwrap_or("").trim()
+                        })));
+                    index_of.truncate(first as usize);
                 }
+                Some(_) => rows.push(Row {
+                    row: index,
+                    line,
+                    cells: Cells {
+                        store: Arc::clone(&pending),
+                        start,
+                        first,
+                        len,
+                    },
+                }),
             }
         }
-        // The csv crate ends a quoted field at the end of the input without a word, so one
+        // The parser ends a quoted field at the end of the input without a word, so one
         // stray quote would swallow every later row into a single cell. Only the last record
         // can be in that state (any earlier one was ended by a closing quote), so only it is
         // checked.
         if let Some((row, start)) = last_start
-            && let Some((at, column)) = unclosed_quote(&text.as_bytes()[start..], delimiter)
+            && let Some((at, column)) = unclosed_quote(&bytes[start..], delimiter)
         {
             let at = start + at;
-            let line = 1 + text.as_bytes()[..at]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
             let name = match (&headers, row) {
                 (Some(h), r) if r > 1 => h
                     .get(column)
@@ -224,12 +370,14 @@ impl Table {
                 ),
             });
         }
-        // Both grew by doubling: give the slack back, since tables live through the whole
+        // They grew by doubling: give the slack back, since tables live through the whole
         // preparation (in a browser tab every megabyte counts).
-        store.text.shrink_to_fit();
-        store.ends.shrink_to_fit();
+        index_of.ends.shrink_to_fit();
         rows.shrink_to_fit();
-        let store = Arc::new(store);
+        let store = Arc::new(CellStore {
+            text,
+            index: index_of,
+        });
         for row in &mut rows {
             row.cells.store = Arc::clone(&store);
         }
@@ -309,19 +457,6 @@ fn unique_headers<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<String> {
         out.push(name);
     }
     out
-}
-
-/// The line where a record really starts: csv reports the position where the previous
-/// record ended, before any blank lines it skipped.
-fn start_line(text: &str, p: &csv::Position) -> u64 {
-    let bytes = text.as_bytes();
-    let mut b = p.byte() as usize;
-    let mut line = p.line();
-    while b < bytes.len() && (bytes[b] == b'\r' || bytes[b] == b'\n') {
-        line += u64::from(bytes[b] == b'\n');
-        b += 1;
-    }
-    line
 }
 
 /// Where a quoted field of the record at the start of `bytes` opens without ever closing
@@ -417,6 +552,86 @@ fn split_records(bytes: &[u8], max: usize) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table as the `csv` crate reads the same text (flexible records, no header
+    /// handling), an independent reading to hold the table's against: the header, and each
+    /// data row's number, physical line and cells, blank records left out.
+    /// A header, and each data row's number, line and cells.
+    type Reading = (Vec<String>, Vec<(u64, u64, Vec<String>)>);
+
+    fn csv_crate_reading(text: &str, delimiter: u8) -> Reading {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut headers = None;
+        let mut rows = Vec::new();
+        let mut number = 0;
+        for record in reader.records() {
+            let record = record.unwrap();
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            number += 1;
+            // The crate places a record where the previous one ended: its line is the one
+            // after the line endings that follow.
+            let p = record.position().unwrap();
+            let mut line = p.line();
+            let mut b = p.byte() as usize;
+            while let Some(c @ (b'\r' | b'\n')) = text.as_bytes().get(b) {
+                line += u64::from(*c == b'\n');
+                b += 1;
+            }
+            let cells: Vec<String> = record.iter().map(str::to_string).collect();
+            match headers {
+                None => headers = Some(unique_headers(cells.iter().map(|c| c.trim()))),
+                Some(_) => rows.push((number, line, cells)),
+            }
+        }
+        (headers.unwrap_or_default(), rows)
+    }
+
+    fn reading(t: &Table) -> Reading {
+        let rows = t
+            .rows
+            .iter()
+            .map(|r| (r.row, r.line, r.cells.iter().map(str::to_string).collect()))
+            .collect();
+        (t.headers.clone(), rows)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Quotes, doubled quotes, text after a closing quote, line endings of every kind,
+        /// blank and whitespace-only lines, other delimiters and multi-byte letters: the
+        /// table's cells, rows and lines are the csv crate's.
+        #[test]
+        fn cells_rows_and_lines_are_the_csv_crates(
+            text in "[ab é,;\"\r\n\t]{0,120}",
+            semicolon in proptest::bool::ANY,
+        ) {
+            let delimiter = if semicolon { b';' } else { b',' };
+            // An unclosed quote is refused, by the check both readings share.
+            if let Ok(t) = Table::parse("x.csv", &text, Some(delimiter)) {
+                proptest::prop_assert_eq!(reading(&t), csv_crate_reading(&text, delimiter));
+            }
+        }
+    }
+
+    #[test]
+    fn fields_quoted_escaped_or_plain_read_as_the_csv_crate_reads_them() {
+        let text = "Id,Name,Note\r\n1,\"Ann\",\"say \"\"hi\"\"\"\r\n\r\n2,\"Bo\"b,\"a\nb\"\n\"\",,\"x\"\"\"\r3, c ,\"\"\"\"";
+        let t = Table::parse("x.csv", text, None).unwrap();
+        assert_eq!(reading(&t), csv_crate_reading(text, b','));
+        assert_eq!(t.rows[0].get(2), "say \"hi\"");
+        assert_eq!(t.rows[1].get(0), "2");
+        assert_eq!(t.rows[1].get(1), "Bob");
+        // A row of whitespace cells is skipped like a blank line, and not counted.
+        let t = Table::parse("x.csv", "a,b\n , \n1,2\n", None).unwrap();
+        assert_eq!((t.rows.len(), t.rows[0].row, t.rows[0].line), (1, 2, 3));
+    }
 
     #[test]
     fn an_unclosed_quote_is_refused_where_it_opens() {

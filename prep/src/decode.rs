@@ -116,7 +116,7 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
             Some((bom_enc, len)) if bom_enc == enc => (&bytes[len..], true),
             _ => (bytes, false),
         };
-        let (cow, had_errors) = enc.decode_without_bom_handling(text);
+        let (cow, had_errors) = decode_exact(enc, text);
         return Ok(Decoded {
             text: cow,
             encoding: name(enc),
@@ -125,7 +125,7 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
         });
     }
     if let Some((enc, len)) = Encoding::for_bom(bytes) {
-        let (cow, had_errors) = enc.decode_without_bom_handling(&bytes[len..]);
+        let (cow, had_errors) = decode_exact(enc, &bytes[len..]);
         return Ok(Decoded {
             text: cow,
             encoding: name(enc),
@@ -134,7 +134,7 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
         });
     }
     if let Some(enc) = sniff_utf16(bytes) {
-        let (cow, had_errors) = enc.decode_without_bom_handling(bytes);
+        let (cow, had_errors) = decode_exact(enc, bytes);
         return Ok(Decoded {
             text: cow,
             encoding: name(enc),
@@ -159,13 +159,52 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
     if enc == encoding_rs::UTF_8 {
         enc = encoding_rs::WINDOWS_1252;
     }
-    let (cow, had_errors) = enc.decode_without_bom_handling(bytes);
+    let (cow, had_errors) = decode_exact(enc, bytes);
     Ok(Decoded {
         text: cow,
         encoding: name(enc),
         bom: false,
         had_errors,
     })
+}
+
+/// `enc.decode_without_bom_handling(bytes)`, with the text allocated at its exact size: the
+/// decoder reserves the worst case (for a single-byte encoding three bytes of text per
+/// byte, rounded up to a power of two), which for a large legacy-encoded file is several
+/// times the file. The text is measured through a small buffer first, then decoded into
+/// a string of that size.
+fn decode_exact<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> (Cow<'a, str>, bool) {
+    if enc.is_ascii_compatible() && bytes.is_ascii() {
+        // As the decoder does: ASCII is the same text in every such encoding.
+        return match std::str::from_utf8(bytes) {
+            Ok(text) => (Cow::Borrowed(text), false),
+            Err(_) => enc.decode_without_bom_handling(bytes),
+        };
+    }
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut scratch = vec![0u8; 64 << 10];
+    let (mut read, mut size) = (0, 0);
+    loop {
+        let (result, r, w, _) = decoder.decode_to_utf8(&bytes[read..], &mut scratch, true);
+        read += r;
+        size += w;
+        if result == encoding_rs::CoderResult::InputEmpty {
+            break;
+        }
+    }
+    // A little room over: the decoder stops where the next letter might not fit.
+    let mut text = String::with_capacity(size + 16);
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let (mut read, mut had_errors) = (0, false);
+    loop {
+        let (result, r, errors) = decoder.decode_to_string(&bytes[read..], &mut text, true);
+        read += r;
+        had_errors |= errors;
+        if result == encoding_rs::CoderResult::InputEmpty {
+            return (Cow::Owned(text), had_errors);
+        }
+        text.reserve(16);
+    }
 }
 
 fn name(enc: &'static Encoding) -> String {
@@ -205,6 +244,37 @@ mod tests {
             );
         }
         assert!(decode_owned(vec![0, 1, 2, 3, 4, 5], None).is_err());
+    }
+
+    #[test]
+    fn decoded_at_exact_size_as_the_decoder_decodes() {
+        let mut mixed = b"Name,City\r\n".repeat(20_000);
+        mixed.extend_from_slice(b"Caf\xe9 M\xfcller \x93quoted\x94 \x81\r\n");
+        let utf16: Vec<u8> = "Zoë,☃\n"
+            .repeat(30_000)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        for (enc, bytes) in [
+            (encoding_rs::WINDOWS_1252, &mixed[..]),
+            (encoding_rs::UTF_16LE, &utf16[..]),
+            (encoding_rs::UTF_8, b"ok \xff bad"),
+            (encoding_rs::SHIFT_JIS, b"plain"),
+        ] {
+            let (text, errors) = decode_exact(enc, bytes);
+            let (want, want_errors) = enc.decode_without_bom_handling(bytes);
+            assert_eq!((text.as_ref(), errors), (want.as_ref(), want_errors));
+            assert_eq!(text.len(), want.len());
+            if let Cow::Owned(t) = text {
+                // Not the decoder's worst case (three bytes a byte, and more).
+                assert!(
+                    t.capacity() <= t.len() + 64,
+                    "{}: {}",
+                    enc.name(),
+                    t.capacity()
+                );
+            }
+        }
     }
 
     #[test]

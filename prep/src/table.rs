@@ -32,7 +32,8 @@ impl Row {
 /// A field whose cell is its text without its first and last byte (the quotes).
 const QUOTED: u32 = 1 << 31;
 /// A field whose cell differs from its text (a doubled quote inside, or text after the
-/// closing quote): the cell is kept in [`CellIndex::unescaped`].
+/// closing quote): the cell is written over the start of its field once the table is read
+/// (it is always shorter), and found through [`CellIndex::escaped`].
 const ESCAPED: u32 = 1 << 30;
 /// The bits of an entry of [`CellIndex::ends`] that hold the position.
 const POSITION: u32 = ESCAPED - 1;
@@ -57,10 +58,9 @@ struct CellIndex {
     /// the first at the row's start. Relative to the row, four bytes are enough (a row of
     /// 1 GiB is refused), half of what a position in the whole text would take.
     ends: Vec<u32>,
-    /// The cells flagged [`ESCAPED`], as (index in `ends`, start, end in `unescaped`),
-    /// in table order.
+    /// The cells flagged [`ESCAPED`], as (index in `ends`, start, end in the text), in
+    /// table order.
     escaped: Vec<(u32, usize, usize)>,
-    unescaped: String,
 }
 
 impl CellIndex {
@@ -80,20 +80,10 @@ impl CellIndex {
                 .binary_search_by_key(&(k as u32), |e| e.0)
                 .ok()?;
             let (_, from, to) = self.escaped[at];
-            return self.unescaped.get(from..to);
+            return text.get(from..to);
         }
         let quoted = usize::from(entry & QUOTED != 0);
         text.get(start + from + quoted..start + to - quoted)
-    }
-
-    /// Takes back every cell from `len` on (a blank row, or the header).
-    fn truncate(&mut self, len: usize) {
-        self.ends.truncate(len);
-        let keep = self.escaped.partition_point(|e| (e.0 as usize) < len);
-        if let Some(e) = self.escaped.get(keep) {
-            self.unescaped.truncate(e.1);
-        }
-        self.escaped.truncate(keep);
     }
 }
 
@@ -213,6 +203,38 @@ fn place(bytes: &[u8], from: usize, to: Option<usize>, cell: &[u8]) -> (usize, u
     }
 }
 
+/// Writes each escaped cell over the start of its field (a cell is shorter than its field,
+/// which holds at least its opening quote besides) and points the index at it there, so its
+/// text is not held twice. What is left of a letter cut at the cell's end becomes spaces,
+/// inside the field, so the text stays valid.
+fn unescape_in_place(
+    text: String,
+    index: &mut CellIndex,
+    pending: Vec<(u32, usize, usize, usize)>,
+    unescaped: &str,
+) -> Result<String, u64> {
+    if pending.is_empty() {
+        return Ok(text);
+    }
+    let mut bytes = text.into_bytes();
+    index.escaped = Vec::with_capacity(pending.len());
+    for (k, from, a, b) in pending {
+        let to = from + (b - a);
+        bytes[from..to].copy_from_slice(&unescaped.as_bytes()[a..b]);
+        let mut i = to;
+        while bytes.get(i).is_some_and(|&c| c & 0xC0 == 0x80) {
+            bytes[i] = b' ';
+            i += 1;
+        }
+        index.escaped.push((k, from, to));
+    }
+    // Valid by construction; a failure would be this function's mistake, reported by line.
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    })
+}
+
 impl Table {
     /// Parses `text` with the given delimiter, or a sniffed one when `None`.
     pub fn parse(file: &str, text: &str, delimiter: Option<u8>) -> Result<Table, PrepError> {
@@ -238,6 +260,12 @@ impl Table {
         let pending = Arc::new(CellStore::default());
         let mut rows: Vec<Row> = Vec::new();
         let mut index_of = CellIndex::default();
+        // Escaped cells as read (index in `ends`, where their field starts, their text in
+        // `unescaped`), written over their fields once the whole text is read: the check
+        // for an unclosed quote below reads the text as it was.
+        let mut escaped: Vec<(u32, usize, usize, usize)> = Vec::new();
+        let mut unescaped = String::new();
+        let mut header_cells: Vec<String> = Vec::new();
         let mut cell: Vec<u8> = vec![0; 1024];
         // Bytes read so far, and the line at a byte already counted to.
         let mut pos = 0;
@@ -267,6 +295,8 @@ impl Table {
             counted.0 = start.min(bytes.len());
             let line = counted.1;
             let first = index_of.ends.len();
+            let marks = (escaped.len(), unescaped.len());
+            header_cells.clear();
             let mut blank = true;
             let mut from = start;
             let mut ended = false;
@@ -301,9 +331,12 @@ impl Table {
                 // Cells are cut from valid text at ASCII bytes, so they are valid text.
                 let text_of = std::str::from_utf8(content).unwrap_or_default();
                 if flags == ESCAPED {
-                    let at = index_of.unescaped.len();
-                    index_of.unescaped.push_str(text_of);
-                    index_of.escaped.push((k, at, index_of.unescaped.len()));
+                    let at = unescaped.len();
+                    unescaped.push_str(text_of);
+                    escaped.push((k, from, at, unescaped.len()));
+                }
+                if headers.is_none() {
+                    header_cells.push(text_of.trim().to_string());
                 }
                 blank &= text_of.trim().is_empty();
                 from = pos;
@@ -314,8 +347,15 @@ impl Table {
             if ended {
                 break;
             }
+            // Takes back the record's cells (a blank row, or the header).
+            let take_back =
+                |index_of: &mut CellIndex, escaped: &mut Vec<_>, unescaped: &mut String| {
+                    index_of.ends.truncate(first);
+                    escaped.truncate(marks.0);
+                    unescaped.truncate(marks.1);
+                };
             if blank {
-                index_of.truncate(first);
+                take_back(&mut index_of, &mut escaped, &mut unescaped);
                 continue;
             }
             index += 1;
@@ -325,11 +365,8 @@ impl Table {
             let first = first as u32;
             match headers {
                 None => {
-                    headers =
-                        Some(unique_headers((0..len as usize).map(|i| {
-                            index_of.get(&text, start, first, i).unwrap_or("").trim()
-                        })));
-                    index_of.truncate(first as usize);
+                    headers = Some(unique_headers(header_cells.iter().map(String::as_str)));
+                    take_back(&mut index_of, &mut escaped, &mut unescaped);
                 }
                 Some(_) => rows.push(Row {
                     row: index,
@@ -374,6 +411,16 @@ impl Table {
         // preparation (in a browser tab every megabyte counts).
         index_of.ends.shrink_to_fit();
         rows.shrink_to_fit();
+        let text = unescape_in_place(text, &mut index_of, escaped, &unescaped).map_err(|line| {
+            PrepError::Csv {
+                file: file.to_string(),
+                row: 0,
+                line,
+                message: "a cell read from here is not valid text: this is the reader's \
+                          mistake, not the file's; please report it"
+                    .into(),
+            }
+        })?;
         let store = Arc::new(CellStore {
             text,
             index: index_of,

@@ -174,6 +174,13 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
 /// times the file. The text is measured through a small buffer first, then decoded into
 /// a string of that size.
 fn decode_exact<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> (Cow<'a, str>, bool) {
+    if enc == encoding_rs::UTF_8
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        // Valid UTF-8 (after a byte-order mark, or chosen) is its own text, as the decoder
+        // lends it.
+        return (Cow::Borrowed(text), false);
+    }
     if enc.is_ascii_compatible() && bytes.is_ascii() {
         // As the decoder does: ASCII is the same text in every such encoding.
         return match std::str::from_utf8(bytes) {
@@ -203,7 +210,8 @@ fn decode_exact<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> (Cow<'a, str>, b
         if result == encoding_rs::CoderResult::InputEmpty {
             return (Cow::Owned(text), had_errors);
         }
-        text.reserve(16);
+        // More room than is free now, so each round makes progress.
+        text.reserve(text.capacity() - text.len() + 16);
     }
 }
 
@@ -227,9 +235,11 @@ mod tests {
 
     #[test]
     fn owned_bytes_decode_as_borrowed_ones_do() {
-        let cases: [&[u8]; 4] = [
+        let cases: [&[u8]; 5] = [
             "a,b\n1,é\n".as_bytes(),
             b"\xEF\xBB\xBFa,b\n",
+            // Excel's "CSV UTF-8": a byte-order mark before letters beyond ASCII.
+            "\u{feff}Name\ncafé\n".as_bytes(),
             b"name\nCaf\xe9\n",
             b"\xFF\xFEa\x00,\x00b\x00",
         ];
@@ -237,6 +247,12 @@ mod tests {
             let (a, b) = (
                 decode(bytes, None).unwrap(),
                 decode_owned(bytes.to_vec(), None).unwrap(),
+            );
+            // Valid UTF-8 is lent by the bytes, whichever way it is decoded.
+            assert_eq!(
+                matches!(a.text, Cow::Borrowed(_)),
+                a.encoding == "utf-8",
+                "{bytes:?}"
             );
             assert_eq!(
                 (a.text, a.encoding, a.bom, a.had_errors),

@@ -34,7 +34,7 @@ fn contacts_weigh_more_than_notes_in_a_tab() {
         "Contacts.csv",
         b"Email,First Name\r\nada@example.com,Ada\r\n".to_vec(),
     );
-    // A megabyte of notes fits the 5 MB this tab is given (1.8 bytes a byte)…
+    // A megabyte of notes fits the 5 MB this tab is given (2 bytes a byte)…
     ws.add_file(
         "Notes.csv",
         rows("Email,Note\r\n", "ada@example.com,called back\r\n"),

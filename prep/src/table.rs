@@ -258,8 +258,18 @@ impl Table {
         // The rows point at an empty store until theirs is complete: built straight into
         // their vector, they never take room twice (a notes table has millions).
         let pending = Arc::new(CellStore::default());
-        let mut rows: Vec<Row> = Vec::new();
-        let mut index_of = CellIndex::default();
+        // Sized once, from what bounds them (a record ends at a line feed or the end; a
+        // cell at a delimiter too), instead of grown by doubling: a browser tab's allocator
+        // copies a growing vector and keeps the old one's room, for a large file hundreds
+        // of megabytes. The slack of quoted line feeds and delimiters is given back below.
+        let (line_feeds, delimiters) = bytes.iter().fold((0, 0), |(l, d), &b| {
+            (l + usize::from(b == b'\n'), d + usize::from(b == delimiter))
+        });
+        let mut rows: Vec<Row> = Vec::with_capacity(line_feeds + 1);
+        let mut index_of = CellIndex {
+            ends: Vec::with_capacity(line_feeds + delimiters + 1),
+            ..CellIndex::default()
+        };
         // Escaped cells as read (index in `ends`, where their field starts, their text in
         // `unescaped`), written over their fields once the whole text is read: the check
         // for an unclosed quote below reads the text as it was.

@@ -116,6 +116,15 @@ async fn until(c: &Client, script: &str, what: &str, limit: Duration) -> Result 
     }
 }
 
+/// The worker's WASM memory so far (it only grows), as the page exposes it.
+async fn wasm_mb(c: &Client) -> String {
+    js(c, "return document.body.dataset.workerWasmMemory || null")
+        .await
+        .ok()
+        .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()))
+        .map_or("unknown".into(), |b| format!("{:.0} MB", b / 1048576.0))
+}
+
 #[tokio::main]
 async fn main() -> Result {
     if std::env::args().any(|a| a == "--list") {
@@ -194,7 +203,10 @@ async fn main() -> Result {
         )
         .await?;
         let analysed = started.elapsed().as_secs_f64();
-        println!("read + analysed in {analysed:.1}s");
+        println!(
+            "read + analysed in {analysed:.1}s (WASM memory {})",
+            wasm_mb(&c).await
+        );
         // A change the customer makes (here the time zone) prepares the export again, from
         // the tables read the first time: what every fix costs.
         let again = Instant::now();
@@ -213,8 +225,9 @@ async fn main() -> Result {
         )
         .await?;
         println!(
-            "prepared again after a change in {:.1}s",
-            again.elapsed().as_secs_f64()
+            "prepared again after a change in {:.1}s (WASM memory {})",
+            again.elapsed().as_secs_f64(),
+            wasm_mb(&c).await
         );
         let before_confirm = started.elapsed().as_secs_f64();
         c.find(Locator::Css("[data-testid=confirm-name]"))
@@ -237,8 +250,9 @@ async fn main() -> Result {
         )
         .await?;
         println!(
-            "confirmed (bundle built) in {:.1}s more",
-            started.elapsed().as_secs_f64() - before_confirm
+            "confirmed (bundle built) in {:.1}s more (WASM memory {})",
+            started.elapsed().as_secs_f64() - before_confirm,
+            wasm_mb(&c).await
         );
         c.find(Locator::Css("[data-testid=download-bundle]"))
             .await?

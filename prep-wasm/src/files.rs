@@ -81,8 +81,6 @@ impl Files {
                 .any(|f| prep::decode::decode(&f.bytes, None).is_err())
         };
         let replacing = self.held.iter().any(|h| h.name == file.name);
-        // Not an archive: the file itself.
-        let plain = |expanded: &[Cow<'_, InputFile>]| matches!(expanded, [Cow::Borrowed(_)]);
         let mut read = None;
         if let Some(expanded) = &expanded {
             // Checked by decoding alone where the file is not read now, and where it replaces
@@ -93,7 +91,7 @@ impl Files {
             }
             if self.reread.is_some() {
                 self.remove(&file.name);
-                if plain(expanded) {
+                if !prep::archive::is_archive(&file.name) {
                     // Read taking the bytes, which become the table's text: a large file
                     // is not held twice while it is read. Decoding failed only where the
                     // file is binary (no encoding is chosen yet).

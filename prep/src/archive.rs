@@ -38,21 +38,25 @@ pub fn is_export_path(path: &str) -> bool {
     extension(path).is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
 }
 
+/// Whether [`expand`] opens the file named `name` (a zip or a spreadsheet) rather than
+/// passing it on as it is.
+pub fn is_archive(name: &str) -> bool {
+    extension(name).is_some_and(|e| e == "zip" || SPREADSHEETS.contains(&e.as_str()))
+}
+
 /// The inputs with every zip opened and every spreadsheet converted; plain files are
 /// borrowed, not copied (a browser tab cannot hold a large export twice).
 pub fn expand(inputs: &[InputFile]) -> Result<Vec<Cow<'_, InputFile>>, PrepError> {
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
-        match extension(&input.name).as_deref() {
-            Some("zip") => {
-                for entry in unzip(input)? {
-                    out.extend(convert(entry)?.into_iter().map(Cow::Owned));
-                }
+        if !is_archive(&input.name) {
+            out.push(Cow::Borrowed(input));
+        } else if extension(&input.name).as_deref() == Some("zip") {
+            for entry in unzip(input)? {
+                out.extend(convert(entry)?.into_iter().map(Cow::Owned));
             }
-            Some(e) if SPREADSHEETS.contains(&e) => {
-                out.extend(sheets(input)?.into_iter().map(Cow::Owned));
-            }
-            _ => out.push(Cow::Borrowed(input)),
+        } else {
+            out.extend(sheets(input)?.into_iter().map(Cow::Owned));
         }
     }
     Ok(out)

@@ -174,19 +174,11 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
 /// times the file. The text is measured through a small buffer first, then decoded into
 /// a string of that size.
 fn decode_exact<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> (Cow<'a, str>, bool) {
-    if enc == encoding_rs::UTF_8
-        && let Ok(text) = std::str::from_utf8(bytes)
-    {
-        // Valid UTF-8 (after a byte-order mark, or chosen) is its own text, as the decoder
-        // lends it.
+    // As the decoder does, the bytes are lent where they are the text already: valid UTF-8
+    // (after a byte-order mark, or chosen), or ASCII in an encoding that extends it.
+    let lent = enc == encoding_rs::UTF_8 || (enc.is_ascii_compatible() && bytes.is_ascii());
+    if lent && let Ok(text) = std::str::from_utf8(bytes) {
         return (Cow::Borrowed(text), false);
-    }
-    if enc.is_ascii_compatible() && bytes.is_ascii() {
-        // As the decoder does: ASCII is the same text in every such encoding.
-        return match std::str::from_utf8(bytes) {
-            Ok(text) => (Cow::Borrowed(text), false),
-            Err(_) => enc.decode_without_bom_handling(bytes),
-        };
     }
     let mut decoder = enc.new_decoder_without_bom_handling();
     let mut scratch = vec![0u8; 64 << 10];

@@ -72,13 +72,11 @@ pub fn read_owned(
 ) -> Result<Vec<ReadFile>, PrepError> {
     let mut files = Vec::new();
     for input in inputs {
-        let expanded = crate::archive::expand(std::slice::from_ref(&input))?;
-        if matches!(expanded.as_slice(), [Cow::Borrowed(_)]) {
-            // Not an archive: the file itself.
-            drop(expanded);
-            files.push(Cow::Owned(input));
+        if crate::archive::is_archive(&input.name) {
+            let entries = crate::archive::expand(std::slice::from_ref(&input))?;
+            files.extend(entries.into_iter().map(|e| Cow::Owned(e.into_owned())));
         } else {
-            files.extend(expanded.into_iter().map(|e| Cow::Owned(e.into_owned())));
+            files.push(Cow::Owned(input));
         }
     }
     read_all(files, mapping)

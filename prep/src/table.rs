@@ -244,10 +244,9 @@ impl Table {
     /// [`Table::parse`] keeping `text` itself as the cells' text, without a copy.
     pub fn parse_owned(
         file: &str,
-        text: String,
+        mut text: String,
         delimiter: Option<u8>,
     ) -> Result<Table, PrepError> {
-        let mut text = text;
         // Decoders and readers size their strings for the worst case; the table keeps its
         // text as long as the preparation runs.
         text.shrink_to_fit();
@@ -298,11 +297,12 @@ impl Table {
             while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
                 start += 1;
             }
-            counted.1 += bytes[counted.0..start.min(bytes.len())]
+            // `start` stops at the end of the text at the latest.
+            counted.1 += bytes[counted.0..start]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count() as u64;
-            counted.0 = start.min(bytes.len());
+            counted.0 = start;
             let line = counted.1;
             let first = index_of.ends.len();
             let marks = (escaped.len(), unescaped.len());

@@ -117,11 +117,17 @@ async fn until(c: &Client, script: &str, what: &str, limit: Duration) -> Result 
 }
 
 /// The worker's WASM memory so far (it only grows), as the page exposes it.
-async fn wasm_mb(c: &Client) -> String {
+async fn wasm_bytes(c: &Client) -> Option<f64> {
     js(c, "return document.body.dataset.workerWasmMemory || null")
         .await
         .ok()
         .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()))
+}
+
+/// [`wasm_bytes`] for a line of the report.
+async fn wasm_mb(c: &Client) -> String {
+    wasm_bytes(c)
+        .await
         .map_or("unknown".into(), |b| format!("{:.0} MB", b / 1048576.0))
 }
 
@@ -281,11 +287,7 @@ async fn main() -> Result {
     .await;
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
-    let wasm = js(&c, "return document.body.dataset.workerWasmMemory || null")
-        .await
-        .ok()
-        .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()));
-    if let Some(bytes) = wasm {
+    if let Some(bytes) = wasm_bytes(&c).await {
         println!(
             "peak WASM memory of the worker: {:.0} MB of the 4096 MB a wasm32 memory can have",
             bytes / 1048576.0

@@ -390,45 +390,6 @@ fn ready_seed_unchecked() -> fs_sandbox::Seed {
 }
 
 #[test]
-fn the_eta_holds_and_the_budget_is_never_exceeded() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = prepare(&sample(), dir.path());
-    // The Growth plan's limits on a clock where an hour lasts ten seconds: the push spans
-    // three "hours" of budget, so the hourly window, not only the pace, is exercised.
-    let scale = 360.0;
-    let sb = Sandbox::start(config(ready_seed(&bundle), scale));
-    let t = target(&sb.url(), scale);
-    let o = loader(&args(
-        &[
-            "push",
-            bundle.to_str().unwrap(),
-            "--default-owner",
-            "pat@agency.example",
-            "--json",
-        ],
-        &t,
-    ));
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    let done: Value = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "done")
-        .expect("a done event");
-    let eta = done["eta_seconds"].as_f64().unwrap();
-    let took = done["elapsed_seconds"].as_f64().unwrap();
-    assert!(
-        (took - eta).abs() / eta <= 0.10,
-        "ETA {eta:.1}s, push took {took:.1}s"
-    );
-    assert_eq!(done["throttled"], json!(0), "{done}");
-    let state = sb.state();
-    let limited: u64 = state["counters"]["rate_limited"]
-        .as_object()
-        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-    assert_eq!(limited, 0, "the sandbox never had to refuse a call");
-}
-
-#[test]
 fn create_fields_makes_missing_fields_where_the_account_allows_it() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = prepare(&sample(), dir.path());

@@ -105,7 +105,7 @@ pub(crate) fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usiz
         sheet.file,
         format!("joined by name only to {}", set.contacts[i].key),
     )
-    .at(row.row, row.line)
+    .at_row(row)
 }
 
 /// The first 10 bytes of the SHA-256 of `parts` (each followed by a NUL).
@@ -273,7 +273,7 @@ fn status(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> TaskStatus 
                     sheet.file,
                     "unknown status; loaded as open",
                 )
-                .at(row.row, row.line)
+                .at_row(row)
                 .value(header, v),
             );
             TaskStatus::Open
@@ -295,7 +295,7 @@ fn priority(sheet: &Sheet, row: &Row, review: &mut Vec<ReviewItem>) -> Option<Pr
                     sheet.file,
                     "unknown priority; left out",
                 )
-                .at(row.row, row.line)
+                .at_row(row)
                 .value(&sheet.table.headers[i], v),
             );
             None
@@ -362,7 +362,7 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
                         "no due date: Freshsales needs one, so this to-do will be due on the \
                          day the mapping is confirmed",
                     )
-                    .at(row.row, row.line)
+                    .at_row(row)
                     .value(&title, ""),
                 );
             }
@@ -388,7 +388,7 @@ pub fn tasks(sheets: &[Sheet], set: &ContactSet) -> (Vec<Task>, Counts, Vec<Revi
                 owner: cell(F::Owner),
                 source: Source {
                     file: sheet.file.to_string(),
-                    row: row.row,
+                    row: row.row.into(),
                 },
             });
             counts.loaded += 1;
@@ -440,7 +440,7 @@ pub fn appointments(
                             sheet.file,
                             format!("{why}; loaded without a contact"),
                         )
-                        .at(row.row, row.line);
+                        .at_row(row);
                         if let Some((header, value)) = sheet.link_cell(row) {
                             item = item.value(header, &value);
                         }
@@ -522,7 +522,7 @@ pub fn appointments(
                 owner: cell(F::Owner),
                 source: Source {
                     file: sheet.file.to_string(),
-                    row: row.row,
+                    row: row.row.into(),
                 },
             });
             counts.loaded += 1;

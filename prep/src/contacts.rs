@@ -97,14 +97,15 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                 }
                 Err(item) => {
                     if let Some(id) = id {
-                        set.index
-                            .by_id
-                            .insert(id, Link::Held(sheet.file.into(), row.row, item.reason));
+                        set.index.by_id.insert(
+                            id,
+                            Link::Held(sheet.file.into(), row.row.into(), item.reason),
+                        );
                     }
                     if let Some(v) = &item.value {
                         set.index.by_email.entry(email_key(v)).or_insert(Link::Held(
                             sheet.file.into(),
-                            row.row,
+                            row.row.into(),
                             item.reason,
                         ));
                     }
@@ -176,7 +177,7 @@ fn draft(
     let mut c = Contact {
         sources: vec![Source {
             file: sheet.file.to_string(),
-            row: row.row,
+            row: row.row.into(),
         }],
         ..Contact::default()
     };
@@ -189,7 +190,7 @@ fn draft(
                     sheet.file,
                     "malformed email; row held",
                 )
-                .at(row.row, row.line)
+                .at_row(row)
                 .value(header, &email)
                 .hold(sheet.record(row)),
             ));
@@ -207,7 +208,7 @@ fn draft(
                         sheet.file,
                         "malformed email; value left out",
                     )
-                    .at(row.row, row.line)
+                    .at_row(row)
                     .value(&sheet.table.headers[i], v),
                 );
             }
@@ -249,7 +250,7 @@ fn draft(
                         sheet.file,
                         format!("{}; value held", problem.0),
                     )
-                    .at(row.row, row.line)
+                    .at_row(row)
                     .value(&sheet.table.headers[i], v),
                 ),
             },
@@ -405,7 +406,10 @@ fn places(sheets: &[Sheet], drafts: &[Draft], groups: &[&[usize]]) -> Vec<usize>
                 .iter()
                 .map(|&i| {
                     let d = &drafts[i];
-                    (file_pos[d.sheet], sheets[d.sheet].table.rows[d.row].row)
+                    (
+                        file_pos[d.sheet],
+                        u64::from(sheets[d.sheet].table.rows[d.row].row),
+                    )
                 })
                 .min()
                 .unwrap_or_default()
@@ -499,7 +503,7 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
                         sheets[survivor.0].file, into.row
                     ),
                 )
-                .at(row.row, row.line)
+                .at_row(row)
                 .value(
                     &header_of(sheet, F::Email),
                     o.email.as_deref().unwrap_or(""),
@@ -573,7 +577,7 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
                     sheet.file,
                     "no email: loaded, but a later re-run cannot recognise it",
                 )
-                .at(row.row, row.line),
+                .at_row(row),
             ));
         }
         c.account = company;

@@ -399,7 +399,7 @@ pub fn take_rows_left(
                 file,
                 "left behind by your choice (a correction)",
             )
-            .at(r.row, r.line)
+            .at_row(&r)
             .hold(record),
         );
     }

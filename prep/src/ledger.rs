@@ -222,7 +222,13 @@ pub struct Input<'a> {
 pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
     let mut out = Vec::new();
     for input in inputs {
-        let last_row = input.table.rows.iter().map(|r| r.row).max().unwrap_or(0);
+        let last_row = input
+            .table
+            .rows
+            .iter()
+            .map(|r| u64::from(r.row))
+            .max()
+            .unwrap_or(0);
         let fates = fates(review, input.file, last_row);
         // Columns are counted side by side where there are threads, listed in order.
         let columns: Vec<ColumnLedger> = input
@@ -266,7 +272,7 @@ fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger 
             continue;
         }
         l.values += 1;
-        let fate = fates.row(row.row);
+        let fate = fates.row(row.row.into());
         if target.is_none() {
             bump(&mut l.held, Reason::UnrecognisedFile.as_str());
         } else if target == Some(Target::Ignore)
@@ -278,7 +284,7 @@ fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger 
             bump(&mut l.held, r.as_str());
         } else if fate == RowFate::Merged {
             l.merged += 1;
-        } else if let Some(r) = held_here.and_then(|h| h.get(&row.row)) {
+        } else if let Some(r) = held_here.and_then(|h| h.get(&u64::from(row.row))) {
             bump(&mut l.held, r.as_str());
         } else {
             l.loaded += 1;

@@ -22,16 +22,23 @@ use crate::table::Row;
 use crate::values::parse_checkbox;
 
 /// One loaded note, as planned: enough to build its record again without re-joining.
-/// Kept small (20 bytes; an export can have millions of notes): the date and the key's
+/// Kept small (16 bytes; an export can have millions of notes): the date and the key's
 /// fingerprint are worked out again from the row when the note is built.
 #[derive(Debug, Clone, Copy)]
 pub struct NotePlan {
-    sheet: u32,
+    /// Of at most [`MAX_SHEETS`].
+    sheet: u16,
+    joined_by: JoinedBy,
     row: u32,
     contact: u32,
     repeat: u32,
-    joined_by: JoinedBy,
 }
+
+const _: () = assert!(std::mem::size_of::<NotePlan>() == 16);
+
+/// The most notes files an export may have ([`plan`] refuses more): two bytes of each
+/// note's plan say which file it is in.
+pub const MAX_SHEETS: usize = u16::MAX as usize;
 
 /// The note text of a row: its text cell, then the `Header: value` lines of appended
 /// columns.
@@ -77,11 +84,20 @@ struct Chunk {
 /// Checks and joins every notes row: the plan of the loaded ones, the counts, and the
 /// review items (rows held, name joins, bad dates).
 /// A note longer than `max_chars` is held (Freshsales would refuse it, or the request).
+/// More than [`MAX_SHEETS`] notes files are refused.
 pub fn plan(
     sheets: &[Sheet],
     set: &ContactSet,
     max_chars: usize,
-) -> (Vec<NotePlan>, Counts, Vec<ReviewItem>) {
+) -> Result<(Vec<NotePlan>, Counts, Vec<ReviewItem>), PrepError> {
+    if let Some(sheet) = sheets.get(MAX_SHEETS) {
+        return Err(PrepError::Input {
+            file: sheet.file.to_string(),
+            message: format!(
+                "the export has more than {MAX_SHEETS} notes files; join them into fewer files"
+            ),
+        });
+    }
     let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
     let mut plans = Vec::with_capacity(rows);
     let mut counts = Counts::default();
@@ -112,7 +128,8 @@ pub fn plan(
             // Repeats are counted in file order, so the n-th copy of a note is the n-th.
             for (row, contact, joined_by, fp) in chunk.planned {
                 plans.push(NotePlan {
-                    sheet: s as u32,
+                    // `plan` refuses more sheets than fit.
+                    sheet: s as u16,
                     row,
                     contact,
                     repeat: repeats.repeat(fp),
@@ -121,7 +138,7 @@ pub fn plan(
             }
         }
     }
-    (plans, counts, review)
+    Ok((plans, counts, review))
 }
 
 /// Plans up to [`CHUNK_ROWS`] rows of `sheet` from `start`.
@@ -231,7 +248,7 @@ impl<'a> NoteSource<'a> {
                 == Some(true),
             source: Source {
                 file: Cow::Borrowed(sheet.file),
-                row: row.row,
+                row: row.row.into(),
             },
             text,
         }
@@ -278,6 +295,25 @@ impl<'a> NoteSource<'a> {
 mod tests {
     use crate::review::Reason;
     use crate::{InputFile, prepare};
+
+    /// Two bytes of a note's plan say which notes file it is in: an export of more files
+    /// than that is refused by name, not planned into the wrong file.
+    #[test]
+    fn more_notes_files_than_a_plan_can_name_are_refused() {
+        use crate::{contacts::ContactSet, sheet::Sheet, table::Table};
+        let table =
+            Table::parse("Notes.csv", "Contact ID,Note\r\n1,hello\r\n", Some(b',')).unwrap();
+        let names: Vec<String> = (0..=super::MAX_SHEETS)
+            .map(|i| format!("Notes {i:05}.csv"))
+            .collect();
+        let sheets: Vec<Sheet> = names.iter().map(|n| Sheet::new(n, &table, &[])).collect();
+        let set = ContactSet::default();
+        let err = super::plan(&sheets, &set, 100).unwrap_err().to_string();
+        assert!(err.contains("more than 65535 notes files"), "{err}");
+        assert!(err.contains("Notes 65535.csv"), "{err}");
+        let (_, counts, _) = super::plan(&sheets[..super::MAX_SHEETS], &set, 100).unwrap();
+        assert_eq!(counts.rows_in, super::MAX_SHEETS as u64);
+    }
 
     /// The notes of one contact, built alone, are that contact's notes of the whole set in
     /// the same order, for every contact, from the tables as from notes held in memory.

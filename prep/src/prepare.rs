@@ -388,7 +388,8 @@ pub fn prepare_read<R>(
         &mut set.review,
     );
     out.review.append(&mut set.review);
-    let (note_plans, note_counts, r) = notes::plan(of(FileKind::Notes), &set, settings.limits.note);
+    let (note_plans, note_counts, r) =
+        notes::plan(of(FileKind::Notes), &set, settings.limits.note)?;
     out.review.extend(r);
     let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
     out.review.extend(r);

@@ -274,6 +274,11 @@ impl ReviewItem {
         }
     }
 
+    /// Sets the row and line of a table's row.
+    pub fn at_row(self, row: &crate::table::Row) -> Self {
+        self.at(row.row.into(), row.line.into())
+    }
+
     /// Sets the row and line.
     pub fn at(mut self, row: u64, line: u64) -> Self {
         self.row = Some(row);

@@ -100,7 +100,7 @@ pub fn build(b: &Built) -> Vec<ColumnSamples> {
                     if value.trim().is_empty() || samples.iter().any(|s| s.value == value) {
                         continue;
                     }
-                    let at = (sheet.file, row.row);
+                    let at = (sheet.file, u64::from(row.row));
                     let items = review_of.get(&at).map(Vec::as_slice).unwrap_or_default();
                     let becomes = match held(items, &col.source) {
                         Some(why) => why,

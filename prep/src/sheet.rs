@@ -89,7 +89,7 @@ impl<'a> Sheet<'a> {
     /// the customer can correct it in place).
     pub fn orphan(&self, row: &Row, reason: Reason, why: String) -> ReviewItem {
         let mut item = ReviewItem::new(reason, self.file, why)
-            .at(row.row, row.line)
+            .at_row(row)
             .hold(self.record(row));
         if let Some((header, value)) = self.link_cell(row) {
             item = item.value(header, &value);
@@ -148,7 +148,7 @@ impl<'a> Sheet<'a> {
             None => {
                 review.push(
                     ReviewItem::new(Reason::InvalidValue, self.file, "not a date with a year")
-                        .at(row.row, row.line)
+                        .at_row(row)
                         .value(&self.table.headers[i], text),
                 );
                 None
@@ -169,7 +169,7 @@ impl<'a> Sheet<'a> {
             self.file,
             format!("{len} cells where the header has {width}"),
         )
-        .at(row.row, row.line);
+        .at_row(row);
         if len > width
             && row
                 .cells
@@ -188,7 +188,7 @@ impl<'a> Sheet<'a> {
     /// A review item that holds `row` whole, with its reason and plain-words message.
     pub fn hold_row(&self, row: &Row, reason: Reason, message: impl Into<String>) -> ReviewItem {
         ReviewItem::new(reason, self.file, message)
-            .at(row.row, row.line)
+            .at_row(row)
             .hold(self.record(row))
     }
 

@@ -13,14 +13,18 @@ use crate::error::PrepError;
 /// One data row of an input file.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// 1-based record number; the header is row 1, so the first data row is row 2.
-    pub row: u64,
+    /// 1-based record number; the header is row 1, so the first data row is row 2. Four
+    /// bytes (a file of more rows is refused): a notes table has millions of rows.
+    pub row: u32,
     /// 1-based physical line where the record starts (differs from `row` after quoted
     /// newlines or skipped blank lines).
-    pub line: u64,
+    pub line: u32,
     /// The cells as read (may be shorter or longer than the header).
     pub cells: Cells,
 }
+
+// Eight bytes beside its cells: u64 numbers would make a notes table's rows a third larger.
+const _: () = assert!(std::mem::size_of::<Row>() == 8 + std::mem::size_of::<Cells>());
 
 impl Row {
     /// The cell at `index`, or "" when the row is too short.
@@ -287,7 +291,7 @@ impl Table {
             row,
             line,
             message: "the file is too large to read: a row over 1 GiB, or over 4 billion \
-                      cells in all"
+                      rows, lines or cells in all"
                 .into(),
         };
         loop {
@@ -379,8 +383,8 @@ impl Table {
                     take_back(&mut index_of, &mut escaped, &mut unescaped);
                 }
                 Some(_) => rows.push(Row {
-                    row: index,
-                    line,
+                    row: u32::try_from(index).map_err(|_| too_large(index, line))?,
+                    line: u32::try_from(line).map_err(|_| too_large(index, line))?,
                     cells: Cells {
                         store: Arc::clone(&pending),
                         start,
@@ -477,7 +481,7 @@ impl Table {
                 Some(c) => c.2,
                 None => row.cells.get(column).unwrap_or(""),
             });
-            let (start, first, len) = store.push_row(cells).ok_or(row.row)?;
+            let (start, first, len) = store.push_row(cells).ok_or(u64::from(row.row))?;
             firsts.push((index, start, first, len));
         }
         let store = Arc::new(store);
@@ -495,7 +499,9 @@ impl Table {
     /// Index into `rows` of the data row with record number `row` (rows are in file
     /// order, so this is a binary search).
     pub fn row_index(&self, row: u64) -> Option<usize> {
-        self.rows.binary_search_by_key(&row, |r| r.row).ok()
+        self.rows
+            .binary_search_by_key(&row, |r| u64::from(r.row))
+            .ok()
     }
 }
 
@@ -653,7 +659,13 @@ mod tests {
         let rows = t
             .rows
             .iter()
-            .map(|r| (r.row, r.line, r.cells.iter().map(str::to_string).collect()))
+            .map(|r| {
+                (
+                    r.row.into(),
+                    r.line.into(),
+                    r.cells.iter().map(str::to_string).collect(),
+                )
+            })
             .collect();
         (t.headers.clone(), rows)
     }

@@ -208,10 +208,10 @@ pub fn from_sheets(sheets: &[Sheet], hosts: &[String]) -> (Vec<Template>, Counts
                 html,
                 source: Source {
                     file: sheet.file.to_string(),
-                    row: row.row,
+                    row: row.row.into(),
                 },
             };
-            review.extend(flag_items(&t, Some((row.row, row.line))));
+            review.extend(flag_items(&t, Some((row.row.into(), row.line.into()))));
             out.push(t);
             counts.loaded += 1;
         }

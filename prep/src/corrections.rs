@@ -387,7 +387,7 @@ pub fn take_rows_left(
             });
         };
         let r = table.rows.remove(i);
-        let record = table
+        let record: Vec<(String, String)> = table
             .headers
             .iter()
             .enumerate()

@@ -2,6 +2,7 @@
 //! and review queues, as JSON (what `loader inspect --json` prints) and Markdown; and the
 //! review queues as spreadsheet-safe CSV.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -374,10 +375,10 @@ pub fn neutralise(cell: &str) -> String {
 /// ([`crate::corrections::Corrections::from_queue_csv`]).
 pub fn queue_csv(items: &[ReviewItem], reason: Reason) -> String {
     let items: Vec<&ReviewItem> = items.iter().filter(|i| i.reason == reason).collect();
-    let mut sources: Vec<&str> = Vec::new();
+    let mut sources: Vec<Cow<str>> = Vec::new();
     for i in &items {
-        for (h, _) in &i.record {
-            if !sources.contains(&h.as_str()) {
+        for (h, _) in i.record.pairs() {
+            if !sources.contains(&h) {
                 sources.push(h);
             }
         }
@@ -389,7 +390,7 @@ pub fn queue_csv(items: &[ReviewItem], reason: Reason) -> String {
     let header = crate::corrections::QUEUE_COLUMNS
         .iter()
         .copied()
-        .chain(sources.iter().copied());
+        .chain(sources.iter().map(|h| h.as_ref()));
     let _ = w.write_record(header.map(neutralise));
     for i in items {
         let mut row = vec![
@@ -403,11 +404,7 @@ pub fn queue_csv(items: &[ReviewItem], reason: Reason) -> String {
             if i.held { "yes" } else { "no" }.to_string(),
         ];
         for h in &sources {
-            let cell = i
-                .record
-                .iter()
-                .find(|(k, _)| k == h)
-                .map(|(_, v)| v.as_str());
+            let cell = i.record.pairs().find(|(k, _)| k == h).map(|(_, v)| v);
             row.push(cell.unwrap_or("").to_string());
         }
         let _ = w.write_record(row.iter().map(|c| neutralise(c)));

@@ -1,7 +1,13 @@
 //! The review queue: every problem the customer should see, each with its reason and the
 //! place in the export it comes from. A held row is carried here whole, so nothing is lost.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::table::Row;
 
 /// Why an item is in the review queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -254,8 +260,8 @@ pub struct ReviewItem {
     /// True when the whole row was held back (not loaded).
     pub held: bool,
     /// The raw row as `[header, cell]` pairs, for held and merged rows.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub record: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Record::is_empty")]
+    pub record: Record,
 }
 
 impl ReviewItem {
@@ -270,7 +276,7 @@ impl ReviewItem {
             value: None,
             message: message.into(),
             held: false,
-            record: Vec::new(),
+            record: Record::default(),
         }
     }
 
@@ -294,15 +300,15 @@ impl ReviewItem {
     }
 
     /// Marks the row held and carries it.
-    pub fn hold(mut self, record: Vec<(String, String)>) -> Self {
+    pub fn hold(mut self, record: impl Into<Record>) -> Self {
         self.held = true;
-        self.record = record;
+        self.record = record.into();
         self
     }
 
     /// Carries the raw row without holding it (merged duplicates).
-    pub fn with_record(mut self, record: Vec<(String, String)>) -> Self {
-        self.record = record;
+    pub fn with_record(mut self, record: impl Into<Record>) -> Self {
+        self.record = record.into();
         self
     }
 
@@ -316,5 +322,140 @@ impl ReviewItem {
             s.push_str(&format!(", column '{c}'"));
         }
         s
+    }
+}
+
+/// A row as `[header, cell]` pairs (cells past the header named `column N`), written as a
+/// list of two-string lists. Taken from a table, it is the row itself, a view into the
+/// table's text, and its pairs are only made as they are read: an export can hold hundreds
+/// of thousands of rows back (notes whose contact is gone), and a copy of every cell and its
+/// header took several hundred bytes a row. Read back (from a bundle, in the page), it is
+/// the pairs.
+#[derive(Clone, Default)]
+pub struct Record(Repr);
+
+#[derive(Clone, Default)]
+enum Repr {
+    #[default]
+    Empty,
+    Pairs(Vec<(String, String)>),
+    Row(Box<(Arc<[String]>, Row)>),
+}
+
+impl Record {
+    /// `row` of a table whose headers are `headers`.
+    pub fn of_row(headers: &Arc<[String]>, row: &Row) -> Record {
+        Record(Repr::Row(Box::new((Arc::clone(headers), row.clone()))))
+    }
+
+    /// How many pairs.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Empty => 0,
+            Repr::Pairs(p) => p.len(),
+            Repr::Row(r) => r.1.cells.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Pair `i`: the header (or `column N`) and the cell.
+    pub fn get(&self, i: usize) -> Option<(Cow<'_, str>, &str)> {
+        match &self.0 {
+            Repr::Empty => None,
+            Repr::Pairs(p) => p
+                .get(i)
+                .map(|(h, c)| (Cow::Borrowed(h.as_str()), c.as_str())),
+            Repr::Row(r) => {
+                let (headers, row) = &**r;
+                let cell = row.cells.get(i)?;
+                let header = match headers.get(i) {
+                    Some(h) => Cow::Borrowed(h.as_str()),
+                    None => Cow::Owned(format!("column {}", i + 1)),
+                };
+                Some((header, cell))
+            }
+        }
+    }
+
+    /// The pairs in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (Cow<'_, str>, &str)> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl From<Vec<(String, String)>> for Record {
+    fn from(pairs: Vec<(String, String)>) -> Record {
+        Record(if pairs.is_empty() {
+            Repr::Empty
+        } else {
+            Repr::Pairs(pairs)
+        })
+    }
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        self.len() == other.len() && self.pairs().eq(other.pairs())
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.pairs()).finish()
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.pairs())
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        Vec::<(String, String)>::deserialize(deserializer).map(Record::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Table;
+
+    /// A record kept as its row reads, writes and compares as the pairs it stands for: the
+    /// header of each cell, `column N` past the header, quotes undone; and written, it
+    /// reads back as those pairs.
+    #[test]
+    fn a_record_kept_as_its_row_is_its_pairs() {
+        let t = Table::parse(
+            "Notes.csv",
+            "Email,Note\n a@b.c ,\"say \"\"hi\"\"\",extra\n",
+            Some(b','),
+        )
+        .unwrap();
+        let headers: Arc<[String]> = Arc::from(t.headers.as_slice());
+        let kept = Record::of_row(&headers, &t.rows[0]);
+        let pairs: Vec<(String, String)> = [
+            ("Email", " a@b.c "),
+            ("Note", "say \"hi\""),
+            ("column 3", "extra"),
+        ]
+        .iter()
+        .map(|(h, c)| (h.to_string(), c.to_string()))
+        .collect();
+        let owned = Record::from(pairs.clone());
+        assert_eq!(kept, owned);
+        assert_eq!(kept.len(), 3);
+        let json = serde_json::to_string(&kept).unwrap();
+        assert_eq!(json, serde_json::to_string(&pairs).unwrap());
+        let back: Record = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, kept);
+        assert_ne!(Record::from(pairs[..2].to_vec()), kept);
+        assert!(Record::from(Vec::new()).is_empty());
+        assert_eq!(format!("{kept:?}"), format!("{:?}", owned));
     }
 }

@@ -4,8 +4,9 @@
 use crate::dates::{CalendarDate, DateOrder, parse_raw};
 use crate::fields::StdField;
 use crate::mapping::{ColumnMapping, Target};
-use crate::review::{Reason, ReviewItem};
+use crate::review::{Reason, Record, ReviewItem};
 use crate::table::{Row, Table};
+use std::sync::Arc;
 
 /// One input file's table with the mapping resolved to column indexes.
 pub struct Sheet<'a> {
@@ -13,6 +14,8 @@ pub struct Sheet<'a> {
     pub file: &'a str,
     /// The parsed table.
     pub table: &'a Table,
+    /// Its headers, shared by the records of its rows held for review.
+    headers: Arc<[String]>,
     /// For each column, its mapping.
     pub columns: Vec<ColumnMapping>,
     /// Column indexes per standard field (indexed by the field's discriminant), worked out
@@ -45,6 +48,7 @@ impl<'a> Sheet<'a> {
         let mut sheet = Sheet {
             file,
             table,
+            headers: Arc::from(table.headers.as_slice()),
             columns,
             by_field: Vec::new(),
             appended: Vec::new(),
@@ -116,20 +120,8 @@ impl<'a> Sheet<'a> {
     }
 
     /// The raw row as `[header, cell]` pairs (extra cells get `column N` names).
-    pub fn record(&self, row: &Row) -> Vec<(String, String)> {
-        row.cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let h = self
-                    .table
-                    .headers
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("column {}", i + 1));
-                (h, c.to_string())
-            })
-            .collect()
+    pub fn record(&self, row: &Row) -> Record {
+        Record::of_row(&self.headers, row)
     }
 
     /// Reads a date cell with its column's order; an unreadable value becomes an

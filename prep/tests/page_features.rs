@@ -325,8 +325,8 @@ fn a_row_left_behind_is_held_whole_and_every_value_still_accounted_for() {
         item.held
             && item
                 .record
-                .iter()
-                .any(|(_, v)| Some(v.as_str()) == c.email.as_deref())
+                .pairs()
+                .any(|(_, v)| Some(v) == c.email.as_deref())
     );
     let (tb, ta) = (
         prep::ledger::totals(&before.ledger),

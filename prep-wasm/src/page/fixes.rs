@@ -238,9 +238,9 @@ fn fix_control(an: &Analysis, item: &ReviewItem, n: usize) -> Element {
 }
 
 /// A held or merged row as `Header: cell` pairs (empty cells left out), shown as text.
-pub(super) fn record_text(record: &[(String, String)]) -> String {
+pub(super) fn record_text(record: &prep::review::Record) -> String {
     record
-        .iter()
+        .pairs()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(h, v)| format!("{h}: {v}"))
         .collect::<Vec<_>>()

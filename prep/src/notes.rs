@@ -22,8 +22,9 @@ use crate::table::Row;
 use crate::values::parse_checkbox;
 
 /// One loaded note, as planned: enough to build its record again without re-joining.
-/// Kept small (16 bytes; an export can have millions of notes): the date and the key's
-/// fingerprint are worked out again from the row when the note is built.
+/// Kept small (12 bytes; an export can have millions of notes): the date and the key's
+/// fingerprint are worked out again from the row when the note is built, and the rare
+/// note that repeats an earlier one is numbered in [`Plan::repeats`].
 #[derive(Debug, Clone, Copy)]
 pub struct NotePlan {
     /// Of at most [`MAX_SHEETS`].
@@ -31,10 +32,27 @@ pub struct NotePlan {
     joined_by: JoinedBy,
     row: u32,
     contact: u32,
-    repeat: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<NotePlan>() == 16);
+/// The notes to build: one plan per note, in order.
+#[derive(Debug, Default)]
+pub struct Plan {
+    notes: Vec<NotePlan>,
+    /// (index in `notes`, n) for each note that is the n-th (n > 1) of identical ones (same
+    /// contact, date and text), in order; every other note is the first.
+    repeats: Vec<(u32, u32)>,
+}
+
+impl Plan {
+    /// The number of note `i` among identical ones.
+    fn repeat(&self, i: usize) -> u32 {
+        self.repeats
+            .binary_search_by_key(&(i as u32), |r| r.0)
+            .map_or(1, |at| self.repeats[at].1)
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<NotePlan>() == 12);
 
 /// The most notes files an export may have ([`plan`] refuses more): two bytes of each
 /// note's plan say which file it is in.
@@ -89,7 +107,7 @@ pub fn plan(
     sheets: &[Sheet],
     set: &ContactSet,
     max_chars: usize,
-) -> Result<(Vec<NotePlan>, Counts, Vec<ReviewItem>), PrepError> {
+) -> Result<(Plan, Counts, Vec<ReviewItem>), PrepError> {
     if let Some(sheet) = sheets.get(MAX_SHEETS) {
         return Err(PrepError::Input {
             file: sheet.file.to_string(),
@@ -99,7 +117,16 @@ pub fn plan(
         });
     }
     let rows: usize = sheets.iter().map(|s| s.table.rows.len()).sum();
-    let mut plans = Vec::with_capacity(rows);
+    if u32::try_from(rows).is_err() {
+        return Err(PrepError::Input {
+            file: sheets[0].file.to_string(),
+            message: "the export has more than 4 billion notes; split it into parts".into(),
+        });
+    }
+    let mut plans = Plan {
+        notes: Vec::with_capacity(rows),
+        repeats: Vec::new(),
+    };
     let mut counts = Counts::default();
     let mut review = Vec::new();
     let mut repeats = FingerprintRepeats::new(rows);
@@ -127,12 +154,16 @@ pub fn plan(
             review.extend(chunk.review);
             // Repeats are counted in file order, so the n-th copy of a note is the n-th.
             for (row, contact, joined_by, fp) in chunk.planned {
-                plans.push(NotePlan {
+                let repeat = repeats.repeat(fp);
+                if repeat > 1 {
+                    // Fewer than 4 billion notes: refused above.
+                    plans.repeats.push((plans.notes.len() as u32, repeat));
+                }
+                plans.notes.push(NotePlan {
                     // `plan` refuses more sheets than fit.
                     sheet: s as u16,
                     row,
                     contact,
-                    repeat: repeats.repeat(fp),
                     joined_by,
                 });
             }
@@ -195,18 +226,14 @@ fn plan_run(sheet: &Sheet, start: usize, set: &ContactSet, max_chars: usize) -> 
 /// Builds the notes of a plan, in order, as many times as asked.
 pub struct NoteSource<'a> {
     sheets: &'a [Sheet<'a>],
-    plans: Vec<NotePlan>,
+    plans: Plan,
     contact_keys: Vec<String>,
 }
 
 impl<'a> NoteSource<'a> {
     /// The notes of `plans` over `sheets`, naming contacts by `contact_keys` (indexed as in
     /// the contact set the plan was joined against).
-    pub fn new(
-        sheets: &'a [Sheet<'a>],
-        plans: Vec<NotePlan>,
-        contact_keys: Vec<String>,
-    ) -> NoteSource<'a> {
+    pub fn new(sheets: &'a [Sheet<'a>], plans: Plan, contact_keys: Vec<String>) -> NoteSource<'a> {
         NoteSource {
             sheets,
             plans,
@@ -216,16 +243,17 @@ impl<'a> NoteSource<'a> {
 
     /// How many notes there are.
     pub fn len(&self) -> usize {
-        self.plans.len()
+        self.plans.notes.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.plans.is_empty()
+        self.plans.notes.is_empty()
     }
 
-    /// The note of `p`, its text borrowed from its row where it can be.
-    fn build(&self, p: &NotePlan) -> NoteRef<'_> {
+    /// Note `i`, its text borrowed from its row where it can be.
+    fn build(&self, i: usize) -> NoteRef<'_> {
+        let p = &self.plans.notes[i];
         let sheet: &'a Sheet<'a> = &self.sheets[p.sheet as usize];
         let row: &'a Row = &sheet.table.rows[p.row as usize];
         let text = text_of(sheet, row);
@@ -235,7 +263,7 @@ impl<'a> NoteSource<'a> {
         // A bad date was reported when planning; here it only comes out as no date.
         let date = sheet.date(row, sheet.std(F::NoteDate), &mut Vec::new());
         Note {
-            key: Cow::Owned(fingerprint_key("note", &fingerprint, p.repeat)),
+            key: Cow::Owned(fingerprint_key("note", &fingerprint, self.plans.repeat(i))),
             contact: Cow::Borrowed(contact),
             joined_by: p.joined_by,
             system,
@@ -259,8 +287,8 @@ impl<'a> NoteSource<'a> {
         &self,
         mut f: impl FnMut(NoteRef<'_>) -> Result<(), PrepError>,
     ) -> Result<(), PrepError> {
-        for p in &self.plans {
-            f(self.build(p))?;
+        for i in 0..self.len() {
+            f(self.build(i))?;
         }
         Ok(())
     }
@@ -276,17 +304,17 @@ impl<'a> NoteSource<'a> {
         let mine: Vec<u32> = (0..self.contact_keys.len() as u32)
             .filter(|&i| self.contact_keys[i as usize] == contact)
             .collect();
-        for p in self.plans.iter().filter(|p| mine.contains(&p.contact)) {
-            f(self.build(p))?;
+        let plans = self.plans.notes.iter().enumerate();
+        for (i, _) in plans.filter(|(_, p)| mine.contains(&p.contact)) {
+            f(self.build(i))?;
         }
         Ok(())
     }
 
     /// Every note, held at once (small exports, tests).
     pub fn collect(&self) -> Vec<Note> {
-        self.plans
-            .iter()
-            .map(|p| self.build(p).into_owned())
+        (0..self.len())
+            .map(|i| self.build(i).into_owned())
             .collect()
     }
 }

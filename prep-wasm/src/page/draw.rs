@@ -139,17 +139,14 @@ pub(super) fn draw_files(a: &App) {
     if names.is_empty() {
         return;
     }
+    // On a narrow screen each file is a card, each choice under its column's name, instead
+    // of a table cut at the screen's edge.
+    set_attr(&table, "class", "stack");
     append(&table, &text_el("caption", "Your files"));
+    let columns = ["What it is", "Text encoding", "Separator", "Rows"];
     append(
         &table,
-        &header_row(&[
-            "File",
-            "What it is",
-            "Text encoding",
-            "Separator",
-            "Rows",
-            "",
-        ]),
+        &header_row(&[&["File"], &columns[..], &[""]].concat()),
     );
     let body = el("tbody");
     for (i, name) in names.iter().enumerate() {
@@ -213,15 +210,22 @@ pub(super) fn draw_files(a: &App) {
                     set_attr(&s, "data-field", "delimiter");
                     td_with(&s)
                 };
-                vec![
-                    th,
-                    td_with(&kind),
-                    td_with(&encoding),
-                    delimiter,
-                    td(&input.rows.to_string()),
-                ]
+                [th].into_iter()
+                    .chain(labelled(
+                        [
+                            td_with(&kind),
+                            td_with(&encoding),
+                            delimiter,
+                            td(&input.rows.to_string()),
+                        ],
+                        &columns,
+                    ))
+                    .collect()
             }
-            None => vec![th, td("—"), td("—"), td("—"), td("—")],
+            None => [th]
+                .into_iter()
+                .chain(labelled([td("—"), td("—"), td("—"), td("—")], &columns))
+                .collect(),
         };
         let tr = row(&cells);
         let remove = text_el("button", "Remove");

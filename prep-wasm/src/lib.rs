@@ -65,26 +65,27 @@ pub struct Workspace {
 pub const REVIEW_PREVIEW: usize = 20;
 
 /// The largest export (bytes, all files together) the page prepares. A wasm32 page has at
-/// most 4 GiB of memory; with tables that keep the decoded files as their text, notes built
-/// one at a time and the bundle streamed out of WASM memory, a 102 MB contacts + 1432 MB
-/// notes export peaks at 3524 MB (`LARGE_CONTACTS_MB=100 LARGE_NOTES_MB=1400 cargo bench -p
-/// browser-tests --bench large`), the largest measured to complete. Beyond this the
-/// customer is told up front to use `loader prepare`, which runs the same core natively.
-/// Contact-heavy exports cost more per byte than notes: they are refused up front by the
-/// memory estimate ([`BROWSER_MEMORY`]) instead, before anything is built.
-pub const BROWSER_CAPACITY: u64 = 1536 * 1024 * 1024;
+/// most 4 GiB of memory; with tables that keep the decoded files as their text, notes planned
+/// in 12 bytes and built one at a time and the bundle streamed out of WASM memory, a 2.04 GB
+/// export (51 MB of contacts, 1990 MB of notes) completes, peaking at 3730 MiB
+/// (`LARGE_CONTACTS_MB=50 LARGE_NOTES_MB=1950 cargo bench -p browser-tests --bench large`).
+/// Beyond this the customer is told up front to use `loader prepare`, which runs the same
+/// core natively. Exports below it that would not fit (contacts cost more per byte than
+/// notes) are refused up front by the memory estimate ([`BROWSER_MEMORY`]) instead, before
+/// anything is built.
+pub const BROWSER_CAPACITY: u64 = 2048 * 1024 * 1024;
 
 /// The WASM memory a preparation may count on (of wasm32's 4096 MiB, some kept spare).
 pub const BROWSER_MEMORY: u64 = 3900 * 1024 * 1024;
 
 /// WASM memory a preparation takes per byte of a contacts file, and per byte of any other
-/// file: contacts are built and held whole, notes are planned in 20 bytes and built one at a
+/// file: contacts are built and held whole, notes are planned in 12 bytes and built one at a
 /// time; the files' bytes become their tables' text (`files.rs`). Two runs of `cargo bench
-/// -p browser-tests --bench large` (2026-12-02) fit 7.6 and 1.92: 204 MB of contacts with
-/// 614 MB of notes peaked at 2730 MB, 102 MB with 1432 MB at 3524 MB; rounded up, so both
-/// are estimated above what they took (2942 and 3721 MB).
+/// -p browser-tests --bench large` (2026-12-02, in bytes: the bench reports MiB) fit 7.82
+/// and 1.765: 204 MB of contacts with 614 MB of notes peaked at 2678 MB, 51 MB with 1990 MB
+/// at 3911 MB; rounded up, so both are estimated above what they took (2819 and 4010 MB).
 const CONTACT_BYTE_COST: f64 = 8.4;
-const OTHER_BYTE_COST: f64 = 2.0;
+const OTHER_BYTE_COST: f64 = 1.8;
 
 impl Workspace {
     /// A workspace with the given settings (JSON of `prep::Settings`; `None` for defaults).

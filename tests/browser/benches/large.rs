@@ -128,7 +128,7 @@ async fn wasm_bytes(c: &Client) -> Option<f64> {
 async fn wasm_mb(c: &Client) -> String {
     wasm_bytes(c)
         .await
-        .map_or("unknown".into(), |b| format!("{:.0} MB", b / 1048576.0))
+        .map_or("unknown".into(), |b| format!("{:.0} MiB", b / 1048576.0))
 }
 
 #[tokio::main]
@@ -289,8 +289,9 @@ async fn main() -> Result {
     let _ = sampler.join();
     if let Some(bytes) = wasm_bytes(&c).await {
         println!(
-            "peak WASM memory of the worker: {:.0} MB of the 4096 MB a wasm32 memory can have",
-            bytes / 1048576.0
+            "peak WASM memory of the worker: {:.0} MiB ({:.0} MB) of the 4096 MiB a wasm32 memory can have",
+            bytes / 1048576.0,
+            bytes / 1e6
         );
     }
     let (largest, sum) = *peaks.lock().map_err(|_| "sampler")?;

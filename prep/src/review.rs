@@ -371,7 +371,11 @@ impl Record {
                 .map(|(h, c)| (Cow::Borrowed(h.as_str()), c.as_str())),
             Repr::Row(r) => {
                 let (headers, row) = &**r;
-                let cell = row.cells.get(i)?;
+                if i >= row.cells.len() {
+                    return None;
+                }
+                // As `Cells::iter` reads a cell.
+                let cell = row.cells.get(i).unwrap_or("");
                 let header = match headers.get(i) {
                     Some(h) => Cow::Borrowed(h.as_str()),
                     None => Cow::Owned(format!("column {}", i + 1)),

@@ -189,7 +189,8 @@ impl FingerprintRepeats {
         if capacity < 1 << 16 {
             return vec![capacity];
         }
-        let slots = (capacity * 8 / 7 / 32).next_power_of_two() / 2;
+        // Divided first: `capacity * 8` could pass a 32-bit usize.
+        let slots = (capacity / 7 * 8 / 32).next_power_of_two() / 2;
         let usable = slots / 8 * 7;
         let share = usable - 4 * usable.isqrt() - usable / 100;
         vec![usable; capacity.div_ceil(share)]

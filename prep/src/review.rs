@@ -281,7 +281,7 @@ impl ReviewItem {
     }
 
     /// Sets the row and line of a table's row.
-    pub fn at_row(self, row: &crate::table::Row) -> Self {
+    pub fn at_row(self, row: &Row) -> Self {
         self.at(row.row.into(), row.line.into())
     }
 

@@ -174,7 +174,8 @@ impl Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // A cold first start on a fresh machine can take seconds; a working one takes ~0.1 s.
+        let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
                 return Err(std::io::Error::other("chromedriver did not start"));

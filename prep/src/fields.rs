@@ -263,7 +263,7 @@ const DROPDOWN_MAX_CHOICES: usize = 30;
 fn count_unless_too_few(
     values: &[&str],
     allowed: usize,
-    test: impl Fn(&str) -> bool,
+    mut test: impl FnMut(&str) -> bool,
 ) -> Option<usize> {
     let mut misses = 0;
     values
@@ -293,20 +293,27 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
     };
     let distinct = |split: bool| -> Vec<String> {
         let mut seen: Vec<String> = Vec::new();
-        let mut keys = std::collections::HashSet::new();
+        let mut keys = crate::FastSet::default();
+        // A value met before adds nothing (its pieces are already in), and most columns
+        // repeat a few values many times: only a value's first occurrence is lower-cased.
+        let mut met = crate::FastSet::default();
+        let mut add = |p: &str| {
+            if keys.insert(p.to_lowercase()) {
+                seen.push(p.to_string());
+            }
+        };
         for v in &non_empty {
-            let pieces = if split {
-                split_list(v)
+            if !met.insert(*v) {
+                continue;
+            }
+            if split {
+                split_list(v).iter().for_each(|p| add(p));
             } else {
-                vec![v.to_string()]
-            };
-            for p in pieces {
-                if keys.insert(p.to_lowercase()) {
-                    seen.push(p);
-                }
+                add(v);
             }
         }
-        seen.sort_by_key(|a| a.to_lowercase());
+        // Each key made once: a free-text column has as many distinct values as rows.
+        seen.sort_by_cached_key(|a| a.to_lowercase());
         seen
     };
     if let Some(t) = force {
@@ -369,18 +376,20 @@ pub fn infer(label: &str, values: &[&str], force: Option<FieldType>) -> Inferenc
             format!("; {} other values will be held as invalid", n - ok)
         }
     };
-    // Counted first, giving up as soon as too many values are not dates (most columns are
-    // not dates, and say so at their first value); read again for the evidence only when
-    // the column is one.
-    if let Some(dated) = count_unless_too_few(&non_empty, allowed, |v| parse_raw(v).is_some()) {
-        let mut ev = OrderEvidence::default();
-        let mut year_less = 0;
-        for text in &non_empty {
-            if let Some(raw) = parse_raw(text) {
-                ev.add(&raw, text);
-                year_less += usize::from(raw.is_year_less());
-            }
+    // Read once, with the evidence gathered as the values are read, giving up as soon as
+    // too many values are not dates (most columns are not dates, and say so at their
+    // first value).
+    let mut ev = OrderEvidence::default();
+    let mut year_less = 0;
+    let dated = count_unless_too_few(&non_empty, allowed, |text| match parse_raw(text) {
+        Some(raw) => {
+            ev.add(&raw, text);
+            year_less += usize::from(raw.is_year_less());
+            true
         }
+        None => false,
+    });
+    if let Some(dated) = dated {
         if year_less == 0 {
             let mut d = def(FieldType::Date, vec![]);
             d.date_order = Some(ev.order());
@@ -514,6 +523,29 @@ mod tests {
         let refs: Vec<&str> = mostly.iter().map(String::as_str).collect();
         assert_eq!(ty(&refs), FieldType::Number);
         assert_eq!(ty(&["1", "2", "n/a"]), FieldType::Text);
+    }
+
+    /// Choices keep the first spelling met of each (case aside), whatever repeats follow,
+    /// and are listed case-insensitively; a list's pieces count one by one.
+    #[test]
+    fn choices_keep_their_first_spelling_in_case_insensitive_order() {
+        let mut values = vec!["silver", "Gold", "SILVER", "gold", "Bronze"];
+        values.extend(std::iter::repeat_n("Gold", 20));
+        let dropdown = infer("Tier", &values, Some(FieldType::Dropdown)).def;
+        assert_eq!(dropdown.choices, ["Bronze", "Gold", "silver"]);
+        let lists = ["golf; Tennis", "Tennis|GOLF", "golf; Tennis", "chess"];
+        let multi = infer("Hobbies", &lists, Some(FieldType::MultiSelect)).def;
+        assert_eq!(multi.choices, ["chess", "golf", "Tennis"]);
+    }
+
+    /// A date column's evidence covers every value, read once: the day-first one proves
+    /// the order even after ambiguous ones, and the ambiguous are all counted.
+    #[test]
+    fn date_evidence_covers_every_value() {
+        let inf = infer("When", &["03/04/2020", "05/06/2020", "25/12/2020"], None);
+        assert_eq!(inf.def.date_order, Some(DateOrder::Dmy));
+        let ev = inf.dates.expect("a date column has evidence");
+        assert_eq!((ev.ambiguous, ev.dmy, ev.mdy), (2, 1, 0));
     }
 
     #[test]

@@ -46,15 +46,17 @@ pub(crate) fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
     let name = full_name(cell(F::FirstName), cell(F::LastName))
         .or_else(|| cell(F::ContactName).map(|n| crate::values::squash(n).to_lowercase()));
     if let Some(name) = &name
-        && let Some([i]) = set.index.by_name.get(name).map(Vec::as_slice)
+        && let Some(&Some(i)) = set.index.by_name.get(name)
     {
-        return Join::Found(*i, JoinedBy::Name);
+        return Join::Found(i, JoinedBy::Name);
     }
     // The join failed: only now is it worth spelling out why.
-    if let Some(Link::Held(file, r, reason)) = held {
+    if let Some(Link::Held(h)) = held {
         return Join::Missing(format!(
-            "its contact ({file} row {r}) is held: {}",
-            reason.as_str()
+            "its contact ({} row {}) is held: {}",
+            h.file,
+            h.row,
+            h.reason.as_str()
         ));
     }
     let tried: Vec<String> = [

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
 use crate::mapping::Target;
-use crate::model::{Account, Contact, Counts, OtherPhone, Source};
+use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -20,8 +20,30 @@ use crate::values::{email_key, is_valid_email, parse_checkbox, split_list, squas
 pub enum Link {
     /// To the loaded contact at this index.
     Loaded(usize),
-    /// To a held row (file, row, reason): its notes and tasks are held too.
-    Held(String, u64, Reason),
+    /// To a held row: its notes and tasks are held too. Boxed, so that a link takes a
+    /// word beside its tag: the lookups hold one per contact, and few rows are held.
+    Held(Box<HeldRow>),
+}
+
+/// A contacts row held for review, as a link names it.
+#[derive(Debug, Clone)]
+pub struct HeldRow {
+    /// Its file.
+    pub file: String,
+    /// Its row (header = row 1).
+    pub row: u64,
+    /// Why it is held.
+    pub reason: Reason,
+}
+
+impl Link {
+    fn held(file: &str, row: u64, reason: Reason) -> Link {
+        Link::Held(Box::new(HeldRow {
+            file: file.to_string(),
+            row,
+            reason,
+        }))
+    }
 }
 
 /// Lookups from the keys notes and tasks use to the contacts.
@@ -33,8 +55,10 @@ pub struct ContactIndex {
     pub by_email: FastMap<String, Link>,
     /// Lower-case other email → contact (first one wins).
     pub by_other_email: FastMap<String, usize>,
-    /// Lower-case "first last" → contacts with that name.
-    pub by_name: FastMap<String, Vec<usize>>,
+    /// Lower-case "first last" → the one contact with that name, `None` when several
+    /// have it (a join by name needs exactly one; a list per name took an allocation of
+    /// room for four per contact).
+    pub by_name: FastMap<String, Option<usize>>,
 }
 
 /// The result of building contacts.
@@ -97,14 +121,13 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                 }
                 Err(item) => {
                     if let Some(id) = id {
-                        set.index.by_id.insert(
-                            id,
-                            Link::Held(sheet.file.into(), row.row.into(), item.reason),
-                        );
+                        set.index
+                            .by_id
+                            .insert(id, Link::held(sheet.file, row.row.into(), item.reason));
                     }
                     if let Some(v) = &item.value {
-                        set.index.by_email.entry(email_key(v)).or_insert(Link::Held(
-                            sheet.file.into(),
+                        set.index.by_email.entry(email_key(v)).or_insert(Link::held(
+                            sheet.file,
                             row.row.into(),
                             item.reason,
                         ));
@@ -219,7 +242,7 @@ fn draft(
     c.last_name = cell(F::LastName);
     c.job_title = cell(F::JobTitle);
     c.address = match (cell(F::Address), cell(F::Address2)) {
-        (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+        (Some(a), Some(b)) => Some([a, b].join("\n")),
         (a, b) => a.or(b),
     };
     c.city = cell(F::City);
@@ -257,6 +280,10 @@ fn draft(
             _ => {}
         }
     }
+    // Grown by doubling, a contact's lists would keep room for four values or more; an
+    // export's contacts are all held at once.
+    c.custom_fields.fit();
+    c.tags.shrink_to_fit();
     Ok(Draft {
         contact: c,
         updated,
@@ -267,7 +294,7 @@ fn draft(
 }
 
 /// Multi-select values from several columns (or merged rows) unite; others keep the first.
-fn add_custom(map: &mut BTreeMap<Arc<str>, FieldValue>, label: &Arc<str>, value: FieldValue) {
+fn add_custom(map: &mut CustomValues, label: &Arc<str>, value: FieldValue) {
     match (map.get_mut(label), value) {
         (Some(FieldValue::Array(have)), FieldValue::Array(more)) => {
             for m in more {
@@ -558,6 +585,9 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             }
             c.sources.extend(o.sources);
         }
+        c.custom_fields.fit();
+        c.tags.shrink_to_fit();
+        c.other_emails.shrink_to_fit();
         if let Some(email) = &c.email {
             let key = email_key(email);
             c.other_emails.retain(|e| email_key(e) != key);
@@ -567,6 +597,8 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             (None, Some(id)) => format!("allclients:{id}"),
             (None, None) => format!("row:{}:{}", c.sources[0].file, c.sources[0].row),
         };
+        // `format!` grows its string by doubling.
+        c.key.shrink_to_fit();
         if c.email.is_none() {
             let sheet = &sheets[survivor.0];
             let row = &sheet.table.rows[survivor.1];
@@ -623,7 +655,11 @@ fn index(set: &mut ContactSet) {
             set.index.by_other_email.entry(email_key(e)).or_insert(i);
         }
         if let Some(name) = full_name(c.first_name.as_deref(), c.last_name.as_deref()) {
-            set.index.by_name.entry(name).or_default().push(i);
+            set.index
+                .by_name
+                .entry(name)
+                .and_modify(|one| *one = None)
+                .or_insert(Some(i));
         }
     }
 }

@@ -4,6 +4,7 @@
 //! "AllClients Last Edited", date fields). Runs on the built contacts, so merged rows'
 //! phones are placed too.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::fields::{CustomFieldDef, FieldType, FieldValue};
@@ -49,11 +50,25 @@ pub fn phone_field_label(label: Option<&str>) -> String {
 pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFieldDef> {
     let mut labels: Vec<String> = Vec::new();
     let mut dates = [false, false];
+    // Each label allocated once and shared by every contact that has the field, as the
+    // mapped custom fields' labels are (`contacts::build`).
+    let mut shared: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    let mut label_of = |label: &str| -> Arc<str> {
+        match shared.get(label) {
+            Some(a) => Arc::clone(a),
+            None => {
+                let a: Arc<str> = Arc::from(label);
+                shared.insert(label.to_string(), Arc::clone(&a));
+                a
+            }
+        }
+    };
     for c in contacts.iter_mut() {
         let phones = std::mem::take(&mut c.other_phones);
+        let before = c.custom_fields.len();
         for p in phones {
             let label = phone_field_label(p.label.as_deref());
-            let key: Arc<str> = Arc::from(label.as_str());
+            let key = label_of(&label);
             let value = match c.custom_fields.get(&key).and_then(FieldValue::as_str) {
                 Some(have) if have.split("; ").any(|n| n == p.number) => continue,
                 Some(have) => format!("{have}; {}", p.number),
@@ -74,9 +89,12 @@ pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFi
             // The date; a time of day has no place in a date field (counted as dropped).
             if let Some(day) = when.as_deref().and_then(|w| w.get(..10)) {
                 c.custom_fields
-                    .insert(Arc::from(label), FieldValue::String(day.to_string()));
+                    .insert(label_of(label), FieldValue::String(day.to_string()));
                 dates[i] = true;
             }
+        }
+        if c.custom_fields.len() != before {
+            c.custom_fields.fit();
         }
     }
     labels.sort();

@@ -231,13 +231,31 @@ pub struct NoteSource<'a> {
 }
 
 impl<'a> NoteSource<'a> {
-    /// The notes of `plans` over `sheets`, naming contacts by `contact_keys` (indexed as in
-    /// the contact set the plan was joined against).
-    pub fn new(sheets: &'a [Sheet<'a>], plans: Plan, contact_keys: Vec<String>) -> NoteSource<'a> {
+    /// The notes of `plans` over `sheets`, naming contacts by their keys (`key(i)` that of
+    /// contact `i` of the `contacts` the plan was joined against). Only the keys of
+    /// contacts with notes are copied: a contact-heavy export has many without any, and
+    /// all its contacts are held beside.
+    pub fn new<'k>(
+        sheets: &'a [Sheet<'a>],
+        mut plans: Plan,
+        contacts: usize,
+        key: impl Fn(usize) -> &'k str,
+    ) -> NoteSource<'a> {
+        let mut kept: Vec<String> = Vec::new();
+        let mut at: Vec<u32> = vec![u32::MAX; contacts];
+        for p in &mut plans.notes {
+            let slot = &mut at[p.contact as usize];
+            if *slot == u32::MAX {
+                // Fewer contacts than 4 billion: notes name them in a u32.
+                *slot = kept.len() as u32;
+                kept.push(key(p.contact as usize).to_string());
+            }
+            p.contact = *slot;
+        }
         NoteSource {
             sheets,
             plans,
-            contact_keys,
+            contact_keys: kept,
         }
     }
 

@@ -47,8 +47,8 @@ pub struct OwnerRef<'a> {
 
 /// Resolves every distinct owner value (trimmed, case-insensitive) against the users;
 /// `assigned` (by lower-cased owner value) are the customer's choices, which win.
-pub fn resolve(
-    refs: Vec<OwnerRef>,
+pub fn resolve<'a>(
+    refs: impl IntoIterator<Item = OwnerRef<'a>>,
     users: &[TeamMember],
     assigned: &BTreeMap<String, String>,
 ) -> (Vec<Owner>, Vec<ReviewItem>) {
@@ -56,6 +56,11 @@ pub fn resolve(
     for r in refs {
         let key = r.value.trim().to_lowercase();
         if key.is_empty() {
+            continue;
+        }
+        // A handful of owners, each named by thousands of records: counted in place.
+        if let Some(entry) = by_key.get_mut(&key) {
+            entry.0.references += 1;
             continue;
         }
         let entry = by_key.entry(key.clone()).or_insert_with(|| {

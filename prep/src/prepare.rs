@@ -405,34 +405,26 @@ pub fn prepare_read<R>(
         out.review.extend(items);
     }
 
-    let mut refs = Vec::new();
-    for c in &set.contacts {
-        if let Some(o) = &c.owner {
-            refs.push(OwnerRef {
-                value: o,
-                file: &c.sources[0].file,
-                row: c.sources[0].row,
-            });
-        }
-    }
-    for t in &tasks {
-        if let Some(o) = &t.owner {
-            refs.push(OwnerRef {
-                value: o,
-                file: &t.source.file,
-                row: t.source.row,
-            });
-        }
-    }
-    for a in &appointments {
-        if let Some(o) = &a.owner {
-            refs.push(OwnerRef {
-                value: o,
-                file: &a.source.file,
-                row: a.source.row,
-            });
-        }
-    }
+    // Read as they are resolved, not gathered first: one per contact, task and appointment.
+    let refs = set
+        .contacts
+        .iter()
+        .filter_map(|c| Some((c.owner.as_deref()?, &c.sources[0])))
+        .chain(
+            tasks
+                .iter()
+                .filter_map(|t| Some((t.owner.as_deref()?, &t.source))),
+        )
+        .chain(
+            appointments
+                .iter()
+                .filter_map(|a| Some((a.owner.as_deref()?, &a.source))),
+        )
+        .map(|(value, source)| OwnerRef {
+            value,
+            file: &source.file,
+            row: source.row,
+        });
     let (owner_list, r) =
         owners::resolve(refs, &out.team_members, &options.corrections.owner_map());
     out.owners = owner_list;
@@ -498,13 +490,14 @@ pub fn prepare_read<R>(
         &out.inputs,
         out.objects.contacts.loaded,
     ));
-    let contact_keys = set.contacts.iter().map(|c| c.key.clone()).collect();
+    let notes = NoteSource::new(of(FileKind::Notes), note_plans, set.contacts.len(), |i| {
+        set.contacts[i].key.as_str()
+    });
     out.accounts = set.accounts;
     out.contacts = set.contacts;
     out.tasks = tasks;
     out.appointments = appointments;
     out.templates = templates;
-    let notes = NoteSource::new(of(FileKind::Notes), note_plans, contact_keys);
     then(out, &notes)
 }
 

@@ -5,14 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::FastMap;
+use crate::{FastMap, FastSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::dates::DateOrder;
 use crate::fields::StdField;
 use crate::kind::FileKind;
-use crate::mapping::Target;
+use crate::mapping::{ColumnMapping, Target};
 use crate::model::{Account, Appointment, Contact, Owner, Task};
 use crate::review::ReviewItem;
 use crate::sheet::Sheet;
@@ -59,90 +59,116 @@ pub struct Built<'a> {
     pub review: &'a [ReviewItem],
 }
 
+/// A value picked to be shown: its file, row and text.
+type Picked<'a> = (&'a str, u64, &'a str);
+
 /// The samples of every column of every sheet.
 pub fn build(b: &Built) -> Vec<ColumnSamples> {
-    let mut contact_of: FastMap<(&str, u64), &Contact> = FastMap::default();
-    for c in b.contacts {
-        for s in &c.sources {
-            contact_of.insert((s.file.as_str(), s.row), c);
-        }
-    }
-    let task_of: FastMap<(&str, u64), &Task> = b
-        .tasks
-        .iter()
-        .map(|t| ((t.source.file.as_str(), t.source.row), t))
-        .collect();
-    let appt_of: FastMap<(&str, u64), &Appointment> = b
-        .appointments
-        .iter()
-        .map(|a| ((a.source.file.as_str(), a.source.row), a))
-        .collect();
-    let mut review_of: FastMap<(&str, u64), Vec<&ReviewItem>> = FastMap::default();
-    for i in b.review {
-        if let Some(row) = i.row {
-            review_of.entry((i.file.as_str(), row)).or_default().push(i);
-        }
-    }
-    let mut out = Vec::new();
+    // First the rows shown: each column's first distinct non-empty values, read from the
+    // tables alone. Then only the records of those rows are looked up: a map of every
+    // contact, task and review item by row took room for each at the moment an export's
+    // records are all held, to show a few dozen.
+    let mut chosen: Vec<(FileKind, &ColumnMapping, Vec<Picked>)> = Vec::new();
     for (kind, sheets) in b.sheets {
         let Some(first) = sheets.first() else {
             continue;
         };
         for col in &first.columns {
-            let order = col.date_order.unwrap_or_default();
-            let mut samples: Vec<Sample> = Vec::new();
+            let mut picked: Vec<Picked> = Vec::new();
             'sheets: for sheet in sheets {
                 let Some(index) = sheet.table.column(&col.source) else {
                     continue;
                 };
                 for row in &sheet.table.rows {
                     let value = row.get(index);
-                    if value.trim().is_empty() || samples.iter().any(|s| s.value == value) {
+                    if value.trim().is_empty() || picked.iter().any(|p| p.2 == value) {
                         continue;
                     }
-                    let at = (sheet.file, u64::from(row.row));
-                    let items = review_of.get(&at).map(Vec::as_slice).unwrap_or_default();
-                    let becomes = match held(items, &col.source) {
-                        Some(why) => why,
-                        None => match kind {
-                            FileKind::Contacts => match contact_of.get(&at) {
-                                Some(c)
-                                    if c.sources[0].file != at.0 || c.sources[0].row != at.1 =>
-                                {
-                                    format!(
-                                        "merged into the contact of {} row {}",
-                                        c.sources[0].file, c.sources[0].row
-                                    )
-                                }
-                                Some(c) => contact_value(b, c, &col.target, value),
-                                None => "not loaded".into(),
-                            },
-                            FileKind::Tasks => match task_of.get(&at) {
-                                Some(t) => task_value(b, t, &col.target, value, order),
-                                None => "not loaded".into(),
-                            },
-                            FileKind::Appointments => match appt_of.get(&at) {
-                                Some(a) => appointment_value(a, &col.target, value, order),
-                                None => "not loaded".into(),
-                            },
-                            _ => generic(&col.target, value, order),
-                        },
-                    };
-                    samples.push(Sample {
-                        value: value.to_string(),
-                        becomes,
-                    });
-                    if samples.len() == PER_COLUMN {
+                    picked.push((sheet.file, u64::from(row.row), value));
+                    if picked.len() == PER_COLUMN {
                         break 'sheets;
                     }
                 }
             }
-            out.push(ColumnSamples {
-                kind: *kind,
-                column: col.source.clone(),
-                samples,
-            });
+            chosen.push((*kind, col, picked));
         }
+    }
+    let wanted: FastSet<(&str, u64)> = chosen
+        .iter()
+        .flat_map(|(_, _, picked)| picked.iter().map(|&(file, row, _)| (file, row)))
+        .collect();
+    let mut contact_of: FastMap<(&str, u64), &Contact> = FastMap::default();
+    for c in b.contacts {
+        for s in &c.sources {
+            let at = (s.file.as_str(), s.row);
+            if wanted.contains(&at) {
+                contact_of.insert(at, c);
+            }
+        }
+    }
+    let task_of: FastMap<(&str, u64), &Task> = b
+        .tasks
+        .iter()
+        .map(|t| ((t.source.file.as_str(), t.source.row), t))
+        .filter(|(at, _)| wanted.contains(at))
+        .collect();
+    let appt_of: FastMap<(&str, u64), &Appointment> = b
+        .appointments
+        .iter()
+        .map(|a| ((a.source.file.as_str(), a.source.row), a))
+        .filter(|(at, _)| wanted.contains(at))
+        .collect();
+    let mut review_of: FastMap<(&str, u64), Vec<&ReviewItem>> = FastMap::default();
+    for i in b.review {
+        if let Some(row) = i.row
+            && wanted.contains(&(i.file.as_str(), row))
+        {
+            review_of.entry((i.file.as_str(), row)).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (kind, col, picked) in chosen {
+        let order = col.date_order.unwrap_or_default();
+        let samples = picked
+            .into_iter()
+            .map(|(file, row, value)| {
+                let at = (file, row);
+                let items = review_of.get(&at).map(Vec::as_slice).unwrap_or_default();
+                let becomes = match held(items, &col.source) {
+                    Some(why) => why,
+                    None => match kind {
+                        FileKind::Contacts => match contact_of.get(&at) {
+                            Some(c) if c.sources[0].file != at.0 || c.sources[0].row != at.1 => {
+                                format!(
+                                    "merged into the contact of {} row {}",
+                                    c.sources[0].file, c.sources[0].row
+                                )
+                            }
+                            Some(c) => contact_value(b, c, &col.target, value),
+                            None => "not loaded".into(),
+                        },
+                        FileKind::Tasks => match task_of.get(&at) {
+                            Some(t) => task_value(b, t, &col.target, value, order),
+                            None => "not loaded".into(),
+                        },
+                        FileKind::Appointments => match appt_of.get(&at) {
+                            Some(a) => appointment_value(a, &col.target, value, order),
+                            None => "not loaded".into(),
+                        },
+                        _ => generic(&col.target, value, order),
+                    },
+                };
+                Sample {
+                    value: value.to_string(),
+                    becomes,
+                }
+            })
+            .collect();
+        out.push(ColumnSamples {
+            kind,
+            column: col.source.clone(),
+            samples,
+        });
     }
     out
 }

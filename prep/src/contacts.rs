@@ -280,10 +280,7 @@ fn draft(
             _ => {}
         }
     }
-    // Grown by doubling, a contact's lists would keep room for four values or more; an
-    // export's contacts are all held at once.
-    c.custom_fields.fit();
-    c.tags.shrink_to_fit();
+    c.fit();
     Ok(Draft {
         contact: c,
         updated,
@@ -585,9 +582,6 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             }
             c.sources.extend(o.sources);
         }
-        c.custom_fields.fit();
-        c.tags.shrink_to_fit();
-        c.other_emails.shrink_to_fit();
         if let Some(email) = &c.email {
             let key = email_key(email);
             c.other_emails.retain(|e| email_key(e) != key);
@@ -597,8 +591,7 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             (None, Some(id)) => format!("allclients:{id}"),
             (None, None) => format!("row:{}:{}", c.sources[0].file, c.sources[0].row),
         };
-        // `format!` grows its string by doubling.
-        c.key.shrink_to_fit();
+        c.fit();
         if c.email.is_none() {
             let sheet = &sheets[survivor.0];
             let row = &sheet.table.rows[survivor.1];

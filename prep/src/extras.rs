@@ -4,7 +4,7 @@
 //! "AllClients Last Edited", date fields). Runs on the built contacts, so merged rows'
 //! phones are placed too.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::fields::{CustomFieldDef, FieldType, FieldValue};
@@ -52,16 +52,14 @@ pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFi
     let mut dates = [false, false];
     // Each label allocated once and shared by every contact that has the field, as the
     // mapped custom fields' labels are (`contacts::build`).
-    let mut shared: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    let mut shared: BTreeSet<Arc<str>> = BTreeSet::new();
     let mut label_of = |label: &str| -> Arc<str> {
-        match shared.get(label) {
-            Some(a) => Arc::clone(a),
-            None => {
-                let a: Arc<str> = Arc::from(label);
-                shared.insert(label.to_string(), Arc::clone(&a));
-                a
-            }
+        if let Some(a) = shared.get(label) {
+            return Arc::clone(a);
         }
+        let a: Arc<str> = Arc::from(label);
+        shared.insert(Arc::clone(&a));
+        a
     };
     for c in contacts.iter_mut() {
         let phones = std::mem::take(&mut c.other_phones);

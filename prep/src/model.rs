@@ -112,6 +112,18 @@ pub struct Contact {
     pub updated_at: Option<String>,
 }
 
+impl Contact {
+    /// Gives back the room its growing lists and key kept spare (a list grown by doubling
+    /// keeps room for four values or more): call once the contact is made, since an
+    /// export's contacts are all held at once.
+    pub fn fit(&mut self) {
+        self.custom_fields.fit();
+        self.tags.shrink_to_fit();
+        self.other_emails.shrink_to_fit();
+        self.key.shrink_to_fit();
+    }
+}
+
 /// How a note, task or appointment found its contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -484,16 +496,6 @@ impl CustomValues {
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &FieldValue)> {
         self.0.iter().map(|(l, v)| (l, v))
     }
-
-    /// Labels and values to change, sorted by label.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Arc<str>, &mut FieldValue)> {
-        self.0.iter_mut().map(|(l, v)| (&*l, v))
-    }
-
-    /// Labels, sorted.
-    pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.0.iter().map(|(l, _)| l)
-    }
 }
 
 impl IntoIterator for CustomValues {
@@ -514,16 +516,6 @@ impl<'a> IntoIterator for &'a CustomValues {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(l, v)| (l, v))
-    }
-}
-
-impl FromIterator<(Arc<str>, FieldValue)> for CustomValues {
-    fn from_iter<I: IntoIterator<Item = (Arc<str>, FieldValue)>>(iter: I) -> Self {
-        let mut out = CustomValues::default();
-        for (l, v) in iter {
-            out.insert(l, v);
-        }
-        out
     }
 }
 
@@ -568,7 +560,7 @@ mod tests {
         let back: CustomValues = serde_json::from_str(&json).unwrap();
         assert_eq!(back, values);
         assert_eq!(
-            values.keys().map(|k| &**k).collect::<Vec<_>>(),
+            values.iter().map(|(k, _)| &**k).collect::<Vec<_>>(),
             ["Birthday", "Hobbies", "Referrals", "Tier"]
         );
         assert_eq!(

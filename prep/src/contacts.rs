@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::FastMap;
 use std::sync::Arc;
 
@@ -102,25 +104,28 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
     let mut drafts: Vec<Draft> = Vec::with_capacity(rows);
     for (si, sheet) in sheets.iter().enumerate() {
         let plan = Plan::new(sheet, &converters);
-        for (ri, row) in sheet.table.rows.iter().enumerate() {
+        // Each row is drafted on its own (a pure function of the row), so the rows are
+        // drafted in parallel and folded in file order: the result is the sequential one.
+        let outcomes: Vec<Outcome> = sheet
+            .table
+            .rows
+            .par_iter()
+            .with_min_len(1024)
+            .map(|row| outcome(sheet, &plan, row))
+            .collect();
+        for (ri, (row, o)) in sheet.table.rows.iter().zip(outcomes).enumerate() {
             set.counts.rows_in += 1;
-            if let Some(item) = sheet.ragged(row) {
-                let held = item.held;
-                set.review.push(item);
-                if held {
-                    set.counts.held += 1;
-                    continue;
-                }
-            }
-            let id = sheet.cell(row, sheet.std(F::ContactId)).map(str::to_string);
-            match draft(sheet, &plan, row, &mut set.review) {
-                Ok(mut d) => {
+            set.review.extend(o.ragged);
+            set.review.extend(o.review);
+            match o.draft {
+                None => set.counts.held += 1,
+                Some(Ok(mut d)) => {
                     d.sheet = si;
                     d.row = ri;
                     drafts.push(d);
                 }
-                Err(item) => {
-                    if let Some(id) = id {
+                Some(Err(item)) => {
+                    if let Some(id) = o.id {
                         set.index
                             .by_id
                             .insert(id, Link::held(sheet.file, row.row.into(), item.reason));
@@ -142,6 +147,34 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
     link_accounts(&mut set);
     demote_duplicate_mobiles(&mut set);
     set
+}
+
+/// What drafting one row came to: its ragged-row item, the items drafting raised, and
+/// its draft (`None` when the ragged check holds the row; `Err` when drafting does, with
+/// the row's AllClients id so its notes and tasks find it held).
+struct Outcome {
+    ragged: Option<ReviewItem>,
+    review: Vec<ReviewItem>,
+    id: Option<String>,
+    draft: Option<Result<Draft, Box<ReviewItem>>>,
+}
+
+fn outcome(sheet: &Sheet, plan: &Plan, row: &Row) -> Outcome {
+    let mut o = Outcome {
+        ragged: sheet.ragged(row),
+        review: Vec::new(),
+        id: None,
+        draft: None,
+    };
+    if o.ragged.as_ref().is_some_and(|item| item.held) {
+        return o;
+    }
+    let draft = draft(sheet, plan, row, &mut o.review);
+    if draft.is_err() {
+        o.id = sheet.cell(row, sheet.std(F::ContactId)).map(str::to_string);
+    }
+    o.draft = Some(draft);
+    o
 }
 
 /// What a sheet's rows need beyond the mapping, worked out once per sheet rather than

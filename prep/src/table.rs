@@ -207,6 +207,22 @@ fn place(bytes: &[u8], from: usize, to: Option<usize>, cell: &[u8]) -> (usize, u
     }
 }
 
+/// The end of the record starting at `start` (where its line ends, or the text) when that
+/// line holds no quote, so the record is the line and its fields lie between delimiters;
+/// `None` when the parser must read it. A delimiter outside ASCII could cut a letter, so it
+/// always goes to the parser.
+fn plain_record(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
+    let rest = bytes.get(start..).filter(|r| !r.is_empty())?;
+    if !delimiter.is_ascii() || delimiter == b'"' {
+        return None;
+    }
+    let len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+    match memchr::memchr(b'"', &rest[..len]) {
+        Some(_) => None,
+        None => Some(start + len),
+    }
+}
+
 /// Writes each escaped cell over the start of its field (a cell is shorter than its field,
 /// which holds at least its opening quote besides) and points the index at it there, so its
 /// text is not held twice. What is left of a letter cut at the cell's end becomes spaces,
@@ -265,9 +281,8 @@ impl Table {
         // cell at a delimiter too), instead of grown by doubling: a browser tab's allocator
         // copies a growing vector and keeps the old one's room, for a large file hundreds
         // of megabytes. The slack of quoted line feeds and delimiters is given back below.
-        let (line_feeds, delimiters) = bytes.iter().fold((0, 0), |(l, d), &b| {
-            (l + usize::from(b == b'\n'), d + usize::from(b == delimiter))
-        });
+        let line_feeds = memchr::memchr_iter(b'\n', bytes).count();
+        let delimiters = memchr::memchr_iter(delimiter, bytes).count();
         let mut rows: Vec<Row> = Vec::with_capacity(line_feeds + 1);
         let mut index_of = CellIndex {
             ends: Vec::with_capacity(line_feeds + delimiters + 1),
@@ -286,6 +301,8 @@ impl Table {
         let mut index: u64 = 0;
         // Where the last record read starts, for the unclosed-quote check below.
         let mut last_start: Option<(u64, usize)> = None;
+        // Whether records were split without the parser since it last read one.
+        let mut parser_behind = false;
         let too_large = |row, line| PrepError::Csv {
             file: file.to_string(),
             row,
@@ -309,6 +326,52 @@ impl Table {
             counted.0 = start;
             let line = counted.1;
             let first = index_of.ends.len();
+            // Most records are one line without a quote: their fields are what lies between
+            // delimiters, so they are split here with a byte search, without the parser and
+            // without copying each cell out (the parser picks up again at the next quote).
+            if headers.is_some()
+                && let Some(eol) = plain_record(bytes, start, delimiter)
+            {
+                let width = u32::try_from(eol - start)
+                    .ok()
+                    .filter(|&w| w <= POSITION)
+                    .ok_or_else(|| too_large(index + 1, line))?;
+                pos = eol;
+                parser_behind = true;
+                // Every cell trims to nothing exactly when every letter is whitespace or the
+                // delimiter (ASCII, so it is one letter).
+                if text[start..eol]
+                    .chars()
+                    .all(|c| c.is_whitespace() || c == char::from(delimiter))
+                {
+                    continue;
+                }
+                let line_bytes = &bytes[start..eol];
+                index_of.ends.extend(
+                    memchr::memchr_iter(delimiter, line_bytes)
+                        .map(|at| at as u32)
+                        .chain([width]),
+                );
+                u32::try_from(index_of.ends.len()).map_err(|_| too_large(index + 1, line))?;
+                index += 1;
+                last_start = Some((index, start));
+                rows.push(Row {
+                    row: u32::try_from(index).map_err(|_| too_large(index, line))?,
+                    line: u32::try_from(line).map_err(|_| too_large(index, line))?,
+                    cells: Cells {
+                        store: Arc::clone(&pending),
+                        start,
+                        first: first as u32,
+                        len: (index_of.ends.len() - first) as u32,
+                    },
+                });
+                continue;
+            }
+            if std::mem::take(&mut parser_behind) {
+                // The parser did not see the records split above: it starts afresh at the
+                // start of a record (it skips the line endings before it itself).
+                reader.reset();
+            }
             let marks = (escaped.len(), unescaped.len());
             header_cells.clear();
             let mut blank = true;
@@ -692,6 +755,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn plain_lines_and_quoted_records_interleave_as_the_csv_crate_reads_them() {
+        // Plain lines are split without the parser, quoted records by it: every switch
+        // between the two (after a lone CR, a CRLF, a multi-line quoted record, a blank or
+        // whitespace-only line, at the end without a line ending) reads as the crate reads.
+        for delimiter in [b',', b'\t'] {
+            let d = char::from(delimiter);
+            let text = format!(
+                "Id{d}Name{d}Note\r\n1{d}Ann{d}plain\r2{d}\"Bo\nb\"{d}x\n\n3{d} c {d}\u{a0}\r\n                 {d} {d}\u{a0}\n\u{3000}\n4{d}\"\"\"q\"\"\"{d}\r\n5{d}é{d}z{d}extra\n6{d}last"
+            );
+            let t = Table::parse("x.csv", &text, Some(delimiter)).unwrap();
+            assert_eq!(reading(&t), csv_crate_reading(&text, delimiter));
+            let rows: Vec<u32> = t.rows.iter().map(|r| r.row).collect();
+            assert_eq!(rows, [2, 3, 4, 5, 6, 7]);
+            assert_eq!(t.rows[1].get(1), "Bo\nb");
+            assert_eq!(t.rows[2].get(1), " c ");
+            assert_eq!(t.rows[4].get(3), "extra");
+            assert_eq!(t.rows[5].get(1), "last");
+        }
+    }
     #[test]
     fn fields_quoted_escaped_or_plain_read_as_the_csv_crate_reads_them() {
         let text = "Id,Name,Note\r\n1,\"Ann\",\"say \"\"hi\"\"\"\r\n\r\n2,\"Bo\"b,\"a\nb\"\n\"\",,\"x\"\"\"\r3, c ,\"\"\"\"";

@@ -151,10 +151,8 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
         });
     }
     let mut detector = chardetng::EncodingDetector::new();
-    // Sampling the head keeps detection cheap on huge files; the legacy encodings it picks
-    // between differ in a few letters, which show up early in real exports.
-    let sample = &bytes[..bytes.len().min(1 << 20)];
-    detector.feed(sample, sample.len() == bytes.len());
+    let (sample, whole) = detection_sample(bytes, DETECTION_SAMPLE);
+    detector.feed(&sample, whole);
     let mut enc = detector.guess(None, false);
     if enc == encoding_rs::UTF_8 {
         enc = encoding_rs::WINDOWS_1252;
@@ -166,6 +164,74 @@ fn decode_text<'a>(bytes: &'a [u8], forced: Option<&str>) -> Result<Decoded<'a>,
         bom: false,
         had_errors,
     })
+}
+
+/// How many bytes of words the detector is given at most.
+const DETECTION_SAMPLE: usize = 128 << 10;
+
+/// What the detector needs of `bytes`: each word holding a byte beyond ASCII, with the
+/// ASCII byte on either side of it, in file order, overlapping words joined and the others
+/// apart by a space, up to `cap` bytes; and whether that covers the whole file. chardetng
+/// scores a byte beyond ASCII by its neighbours and never a pair of ASCII bytes (its
+/// documentation says so, ISO-2022-JP aside, which is ASCII and so read as UTF-8 before
+/// detection), so the runs of ASCII between such words tell it nothing, and cost it as much
+/// as the letters that do: an export is mostly ASCII, and its first megabyte, what the
+/// detector was given before, took it a tenth of a second. The words come from the whole
+/// file, so a letter that appears only late in it is weighed too.
+fn detection_sample(bytes: &[u8], cap: usize) -> (Vec<u8>, bool) {
+    // A word stops at ASCII that is not a letter or digit; looked for this far at most.
+    const REACH: usize = 64;
+    let boundary = |b: u8| b.is_ascii() && !b.is_ascii_alphanumeric();
+    let mut sample = Vec::new();
+    let mut end = 0;
+    let mut at = 0;
+    while let Some(hit) = next_beyond_ascii(bytes, at) {
+        let floor = hit.saturating_sub(REACH).max(end);
+        let start = (floor..hit)
+            .rev()
+            .find(|&i| boundary(bytes[i]))
+            .unwrap_or(floor);
+        let ceiling = bytes.len().min(hit + REACH);
+        let stop = (hit..ceiling)
+            .find(|&i| boundary(bytes[i]))
+            .map_or(ceiling, |i| i + 1);
+        if start > end || sample.is_empty() {
+            // Apart: by a space, unless ASCII that is no letter ends the one and starts
+            // the other already (a pair of ASCII bytes weighs nothing).
+            let apart = sample
+                .last()
+                .is_some_and(|&b| !boundary(b) || !boundary(bytes[start]));
+            if sample.len() + usize::from(apart) + (stop - start) > cap {
+                return (sample, false);
+            }
+            if apart {
+                sample.push(b' ');
+            }
+            sample.extend_from_slice(&bytes[start..stop]);
+        } else {
+            // Touching the previous word: continued, not apart.
+            if sample.len() + (stop - end) > cap {
+                return (sample, false);
+            }
+            sample.extend_from_slice(&bytes[end..stop]);
+        }
+        end = stop;
+        at = stop;
+    }
+    (sample, true)
+}
+
+/// Where the first byte beyond ASCII at or after `from` is: a block at a time (the
+/// standard library checks a block a word at a time), then the byte within it.
+fn next_beyond_ascii(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    for block in bytes[from..].chunks(64) {
+        if !block.is_ascii() {
+            return block.iter().position(|b| !b.is_ascii()).map(|i| at + i);
+        }
+        at += block.len();
+    }
+    None
 }
 
 /// `enc.decode_without_bom_handling(bytes)`, with the text allocated at its exact size: the
@@ -283,6 +349,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_detector_is_given_the_words_beyond_ascii_and_their_neighbours() {
+        let (sample, whole) =
+            detection_sample(b"id,name\n1,Caf\xe9 bar,x\n2,plain\n3,\xfc\xfcber", 1000);
+        assert_eq!(sample, b",Caf\xe9 ,\xfc\xfcber");
+        assert!(whole);
+        // Words that touch are continued, not set apart.
+        let (sample, _) = detection_sample(b"a \xe9a \xe9b c", 1000);
+        assert_eq!(sample, b" \xe9a \xe9b ");
+        // Capped at a whole word.
+        let (sample, whole) = detection_sample(b"\xe9 x \xe8 y \xe7", 5);
+        assert_eq!((&sample[..], whole), (&b"\xe9  \xe8 "[..], false));
+        // A word beyond the reach of its boundary is cut there, and found again further on.
+        let long = [b"x,".as_slice(), &[0xe9; 200], b",y"].concat();
+        let (sample, whole) = detection_sample(&long, 1000);
+        assert_eq!(sample, [b",".as_slice(), &[0xe9; 200], b","].concat());
+        assert!(whole);
+    }
+
+    #[test]
+    fn legacy_encodings_are_told_apart_by_letters_late_in_a_large_file() {
+        // Two megabytes of ASCII before the first letter beyond it: past the head that
+        // was sampled before.
+        let mut bytes = b"Name,City\r\n".repeat(200_000);
+        bytes.extend_from_slice("M\u{fc}ller,K\u{f6}ln\r\n".repeat(50).as_bytes());
+        let latin: Vec<u8> = bytes
+            .iter()
+            .copied()
+            .filter(|&b| b != 0xc3)
+            .map(|b| if b >= 0x80 { b + 0x40 } else { b })
+            .collect();
+        let d = decode(&latin, None).unwrap();
+        assert_eq!(d.encoding, "windows-1252");
+        assert!(d.text.ends_with("Müller,Köln\r\n"));
+        let cyrillic = [
+            b"Name,City\r\n".repeat(200_000),
+            encoding_rs::WINDOWS_1251
+                .encode(&"Иван Петров,Москва\r\n".repeat(200))
+                .0
+                .into_owned(),
+        ]
+        .concat();
+        let d = decode(&cyrillic, None).unwrap();
+        assert_eq!(d.encoding, "windows-1251");
+        assert!(d.text.ends_with("Иван Петров,Москва\r\n"));
     }
 
     #[test]

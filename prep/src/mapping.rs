@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dates::DateOrder;
@@ -196,9 +197,23 @@ pub fn propose(kind: FileKind, tables: &[&Table], groups_label: &str) -> Vec<Pro
             }
         }
     }
-    let mut taken: Vec<StdField> = Vec::new();
-    let mut out = Vec::new();
+    // A column's proposal depends on the fields earlier columns took, and the columns are
+    // read side by side: each is proposed with the fields its header's predecessors take by
+    // name alone (what `taken` nearly always is), then the proposals are taken in order
+    // wherever that guess was the fields really taken, and made again where not (after a
+    // column whose values look like emails took the email field). The result is the
+    // sequential one.
+    let mut guessed: Vec<Vec<StdField>> = Vec::with_capacity(headers.len());
+    let mut by_name: Vec<StdField> = Vec::new();
     for header in &headers {
+        guessed.push(by_name.clone());
+        if let Some(Alias::Std(f)) = alias(kind, header)
+            && !(single_valued(f) && by_name.contains(&f))
+        {
+            by_name.push(f);
+        }
+    }
+    let propose_one = |header: &str, taken: &mut Vec<StdField>| {
         // Read only when the proposal needs them: columns named like a standard field that
         // is not a date (most of them) never do.
         let values = std::cell::OnceCell::new();
@@ -207,8 +222,26 @@ pub fn propose(kind: FileKind, tables: &[&Table], groups_label: &str) -> Vec<Pro
                 .get_or_init(|| column_values(tables, header))
                 .as_slice()
         };
-        let proposal = propose_column(kind, header, values, &mut taken, groups_label);
-        out.push(proposal);
+        propose_column(kind, header, values, taken, groups_label)
+    };
+    let ahead: Vec<(Proposal, Vec<StdField>)> = headers
+        .par_iter()
+        .zip(guessed.par_iter())
+        .map(|(header, guess)| {
+            let mut taken = guess.clone();
+            let proposal = propose_one(header, &mut taken);
+            (proposal, taken)
+        })
+        .collect();
+    let mut taken: Vec<StdField> = Vec::new();
+    let mut out = Vec::with_capacity(headers.len());
+    for ((header, guess), (proposal, after)) in headers.iter().zip(&guessed).zip(ahead) {
+        if *guess == taken {
+            taken = after;
+            out.push(proposal);
+        } else {
+            out.push(propose_one(header, &mut taken));
+        }
     }
     out
 }
@@ -560,18 +593,21 @@ mod tests {
         assert!("custom:".parse::<Target>().is_err());
     }
 
+    /// The proposals for a contacts file, and their targets.
+    fn proposed(csv: &str) -> (Vec<Proposal>, Vec<String>) {
+        let t = Table::parse("c.csv", csv, None).unwrap();
+        let p = propose(FileKind::Contacts, &[&t], "AllClients Groups");
+        let targets = p.iter().map(|p| p.column.target.to_string()).collect();
+        (p, targets)
+    }
+
     #[test]
     fn proposes_aliases_values_and_custom_fields() {
-        let t = Table::parse(
-            "c.csv",
+        let (p, targets) = proposed(
             "First Name,E-mail,Contact Address,Anniversary,Category,Empty\n\
              Ada,ada@x.com,ada.alt@x.com,3/4/2020,Gold,\n\
              Bo,bo@x.com,bo@y.com,12/24/2019,Silver,\n",
-            None,
-        )
-        .unwrap();
-        let p = propose(FileKind::Contacts, &[&t], "AllClients Groups");
-        let targets: Vec<String> = p.iter().map(|p| p.column.target.to_string()).collect();
+        );
         assert_eq!(
             targets,
             [
@@ -586,5 +622,33 @@ mod tests {
         assert_eq!(p[2].column.reason, "values look like emails");
         assert_eq!(p[3].inferred.as_ref().unwrap().field_type, FieldType::Date);
         assert_eq!(p[4].inferred.as_ref().unwrap().choices, ["Gold", "Silver"]);
+    }
+
+    #[test]
+    fn a_field_taken_by_values_is_taken_for_the_columns_after_it() {
+        // The columns are proposed side by side with the fields their names take; the
+        // email field taken here by the first column's values is not among those, so the
+        // columns after it are proposed again, in order.
+        let (p, targets) = proposed(
+            "Contact Address,Email,Second Address,E-mail 2,First Name\n\
+             ada@x.com,ada.alt@x.com,a@b.com,c@d.com,Ada\n\
+             bo@x.com,bo@y.com,e@f.com,g@h.com,Bo\n",
+        );
+        assert_eq!(
+            targets,
+            [
+                "email",
+                "custom:Email",
+                "other_email",
+                "other_email",
+                "first_name"
+            ]
+        );
+        assert_eq!(p[0].column.reason, "values look like emails");
+        assert!(
+            p[1].column.reason.starts_with("Email already has a column"),
+            "{}",
+            p[1].column.reason
+        );
     }
 }

@@ -23,7 +23,6 @@ use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Table;
 use crate::templates;
-use crate::values::union_into;
 
 /// One export file as the customer gave it.
 #[derive(Debug, Clone)]
@@ -430,14 +429,15 @@ pub fn prepare_read<R>(
     out.owners = owner_list;
     out.review.extend(r);
 
-    let mut tags: Vec<String> = Vec::new();
-    for c in &set.contacts {
-        union_into(&mut tags, c.tags.iter().cloned());
-    }
     let listed = list_entries
         .iter()
         .filter(|e| e.list.contains("flag") || e.list.contains("tag"));
-    union_into(&mut tags, listed.map(|e| e.name.clone()));
+    let mut tags = crate::values::union_of(
+        set.contacts
+            .iter()
+            .flat_map(|c| c.tags.iter().map(String::as_str))
+            .chain(listed.map(|e| e.name.as_str())),
+    );
     tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
     out.tags = tags;
 

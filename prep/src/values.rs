@@ -124,7 +124,7 @@ pub fn split_list(value: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for piece in value.split([';', ',', '|', '\n', '\r']) {
         let t = piece.trim();
-        if !t.is_empty() && !out.iter().any(|o| o.to_lowercase() == t.to_lowercase()) {
+        if !t.is_empty() && !out.iter().any(|o| same_lowercase(o, t)) {
             out.push(t.to_string());
         }
     }
@@ -134,10 +134,45 @@ pub fn split_list(value: &str) -> Vec<String> {
 /// Adds `items` to `list`, skipping case-insensitive repeats.
 pub fn union_into(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
     for item in items {
-        if !list.iter().any(|o| o.to_lowercase() == item.to_lowercase()) {
+        if !list.iter().any(|o| same_lowercase(o, &item)) {
             list.push(item);
         }
     }
+}
+
+/// Whether `a` and `b` are alike once lower-cased (`str::to_lowercase`): for ASCII without
+/// lower-casing copies, which took an allocation for every pair compared, and the tags and
+/// emails of every contact are compared so.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        // Beyond ASCII, lower-casing can change a length or depend on the letters around
+        // (a final sigma), so it is done as the standard library does it.
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// The items without case-insensitive repeats, the first spelling kept: what
+/// [`union_into`] builds from an empty list, for many items (the tags of every contact),
+/// where comparing each with the whole list so far would cost. Only new items are copied.
+pub fn union_of<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: crate::FastSet<String> = crate::FastSet::default();
+    let mut out = Vec::new();
+    let mut key = String::new();
+    for item in items {
+        key.clear();
+        if item.is_ascii() {
+            key.extend(item.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            key.push_str(&item.to_lowercase());
+        }
+        if !seen.contains(key.as_str()) {
+            seen.insert(key.clone());
+            out.push(item.to_string());
+        }
+    }
+    out
 }
 
 /// Collapses runs of white space and trims: how names are compared.
@@ -159,6 +194,28 @@ pub(crate) fn bump(counts: &mut std::collections::BTreeMap<String, u64>, key: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeats_are_told_as_lower_casing_tells_them() {
+        let words = [
+            "VIP", "vip", "Vip ", "vip", "K", "\u{212a}", "k", "ΟΔΟΣ", "οδοσ", "οδος", "İ", "i",
+            "i\u{307}", "Straße", "STRASSE", "straße", "", "Gold",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    same_lowercase(a, b),
+                    a.to_lowercase() == b.to_lowercase(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        // The set-based union is the list-based one, from an empty list.
+        let mut list = Vec::new();
+        union_into(&mut list, words.iter().map(|w| w.to_string()));
+        assert_eq!(union_of(words), list);
+        assert_eq!(list[..3], ["VIP", "Vip ", "K"]);
+    }
 
     #[test]
     fn trim_is_str_trim() {

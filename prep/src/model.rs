@@ -436,6 +436,16 @@ pub struct Objects {
 pub struct CustomValues(Vec<(Arc<str>, FieldValue)>);
 
 impl CustomValues {
+    /// The values of `sorted`, which holds each label once, in label order (`None` when it
+    /// does not): for a caller that orders its values as it gathers them, so that the
+    /// vector is not searched and shifted for every value.
+    pub fn from_sorted(sorted: Vec<(Arc<str>, FieldValue)>) -> Option<CustomValues> {
+        sorted
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0)
+            .then_some(CustomValues(sorted))
+    }
+
     fn position(&self, label: &str) -> Result<usize, usize> {
         self.0.binary_search_by(|(l, _)| (**l).cmp(label))
     }
@@ -568,5 +578,13 @@ mod tests {
             Some(serde_json::json!(["Golf", "Chess"]))
         );
         assert!(!values.contains_key("Hobbies"));
+        // Values given in label order are those values; out of order or repeated, refused.
+        let sorted: Vec<(Arc<str>, FieldValue)> = values.clone().into_iter().collect();
+        assert_eq!(CustomValues::from_sorted(sorted.clone()), Some(values));
+        let mut reversed = sorted.clone();
+        reversed.reverse();
+        assert_eq!(CustomValues::from_sorted(reversed), None);
+        let repeated = [sorted.clone(), sorted[..1].to_vec()].concat();
+        assert_eq!(CustomValues::from_sorted(repeated), None);
     }
 }

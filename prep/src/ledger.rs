@@ -16,7 +16,7 @@ use crate::fields::StdField as F;
 use crate::kind::FileKind;
 use crate::mapping::{ColumnMapping, Target};
 use crate::review::{Reason, ReviewItem};
-use crate::table::Table;
+use crate::table::{Row, Table};
 use crate::values::bump;
 
 /// One input column's account.
@@ -230,53 +230,100 @@ pub fn build(inputs: &[Input], review: &[ReviewItem]) -> Vec<ColumnLedger> {
             .max()
             .unwrap_or(0);
         let fates = fates(review, input.file, last_row);
-        // Columns are counted side by side where there are threads, listed in order.
-        let columns: Vec<ColumnLedger> = input
+        let plans: Vec<ColumnPlan> = input
             .table
             .headers
-            .par_iter()
-            .enumerate()
-            .map(|(i, header)| column(input, &fates, i, header))
+            .iter()
+            .map(|header| ColumnPlan::new(input, &fates, header))
             .collect();
+        // Counted a row at a time, each row's cells together (column by column, every
+        // column's pass went through the whole text again), runs of rows side by side
+        // where there are threads; the counts are sums, so the runs add up in any order.
+        let parts: Vec<Vec<ColumnLedger>> = input
+            .table
+            .rows
+            .par_chunks(LEDGER_ROWS)
+            .map(|rows| {
+                let mut counts = vec![ColumnLedger::default(); plans.len()];
+                for row in rows {
+                    let fate = fates.row(row.row.into());
+                    for (i, (plan, l)) in plans.iter().zip(&mut counts).enumerate() {
+                        plan.count(l, row, row.get(i), fate);
+                    }
+                }
+                counts
+            })
+            .collect();
+        let mut columns: Vec<ColumnLedger> = plans.iter().map(|p| p.ledger(input)).collect();
+        for part in parts {
+            for (l, counted) in columns.iter_mut().zip(part) {
+                l.add(counted);
+            }
+        }
         out.extend(columns);
     }
     out
 }
 
-/// The ledger of column `i` (`header`) of `input`.
-fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger {
-    let target = input
-        .columns
-        .and_then(|cols| cols.iter().find(|c| c.source == header))
-        .map(|c| c.target.clone());
-    let mut l = ColumnLedger {
-        file: input.file.to_string(),
-        column: header.to_string(),
-        destination: match &target {
-            Some(t) => destination(input.kind, t),
-            None => "Not read: the file's kind is not known (set it in the mapping)".into(),
-        },
-        ..ColumnLedger::default()
-    };
-    let is_date = matches!(target, Some(Target::Field(f)) if f.is_date());
-    let reference = target
-        .as_ref()
-        .is_some_and(|t| reference_only(input.kind, t));
-    if reference {
-        l.destination = "Left behind: reference data Freshsales keeps no record of".into();
+/// Rows counted together before their counts are added up.
+const LEDGER_ROWS: usize = 16 * 1024;
+
+/// What counting a column's values needs to know of it, worked out once.
+struct ColumnPlan<'a> {
+    header: &'a str,
+    target: Option<Target>,
+    is_date: bool,
+    reference: bool,
+    /// Its values held on their own (an invalid value), by row.
+    held_here: Option<&'a FastMap<u64, Reason>>,
+}
+
+impl<'a> ColumnPlan<'a> {
+    fn new(input: &Input, fates: &'a Fates, header: &'a str) -> ColumnPlan<'a> {
+        let target = input
+            .columns
+            .and_then(|cols| cols.iter().find(|c| c.source == header))
+            .map(|c| c.target.clone());
+        ColumnPlan {
+            header,
+            is_date: matches!(target, Some(Target::Field(f)) if f.is_date()),
+            reference: target
+                .as_ref()
+                .is_some_and(|t| reference_only(input.kind, t)),
+            held_here: fates.held_values.get(header),
+            target,
+        }
     }
-    let held_here = fates.held_values.get(header);
-    for row in &input.table.rows {
-        let cell = row.get(i);
+
+    /// The column's ledger without its counts: where its values go.
+    fn ledger(&self, input: &Input) -> ColumnLedger {
+        let destination = if self.reference {
+            "Left behind: reference data Freshsales keeps no record of".into()
+        } else {
+            match &self.target {
+                Some(t) => destination(input.kind, t),
+                None => "Not read: the file's kind is not known (set it in the mapping)".into(),
+            }
+        };
+        ColumnLedger {
+            file: input.file.to_string(),
+            column: self.header.to_string(),
+            destination,
+            ..ColumnLedger::default()
+        }
+    }
+
+    /// Counts the column's `cell` of `row`, whose fate is `fate`, into `l`.
+    fn count(&self, l: &mut ColumnLedger, row: &Row, cell: &str, fate: RowFate) {
         if crate::values::trim(cell).is_empty() {
-            continue;
+            return;
         }
         l.values += 1;
-        let fate = fates.row(row.row.into());
+        let target = &self.target;
         if target.is_none() {
             bump(&mut l.held, Reason::UnrecognisedFile.as_str());
-        } else if target == Some(Target::Ignore)
-            || reference
+        } else if *target == Some(Target::Ignore)
+            || self.reference
             || fate == RowFate::Held(Reason::LeftBehind)
         {
             l.left_behind += 1;
@@ -284,7 +331,7 @@ fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger 
             bump(&mut l.held, r.as_str());
         } else if fate == RowFate::Merged {
             l.merged += 1;
-        } else if let Some(r) = held_here.and_then(|h| h.get(&u64::from(row.row))) {
+        } else if let Some(r) = self.held_here.and_then(|h| h.get(&u64::from(row.row))) {
             bump(&mut l.held, r.as_str());
         } else {
             l.loaded += 1;
@@ -292,7 +339,7 @@ fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger 
             if cell != crate::values::trim(cell) {
                 t("trimmed");
             }
-            if is_date {
+            if self.is_date {
                 t("date normalised");
             }
             if matches!(target, Some(Target::Field(F::CreatedAt | F::UpdatedAt)))
@@ -300,17 +347,48 @@ fn column(input: &Input, fates: &Fates, i: usize, header: &str) -> ColumnLedger 
             {
                 t("time of day dropped");
             }
-            if target == Some(Target::Tags) {
+            if *target == Some(Target::Tags) {
                 t("split into tags");
             }
         }
     }
-    l
+}
+
+impl ColumnLedger {
+    /// Adds the counts of `other` (of the same column) to these.
+    fn add(&mut self, other: ColumnLedger) {
+        self.values += other.values;
+        self.loaded += other.loaded;
+        self.merged += other.merged;
+        self.left_behind += other.left_behind;
+        for (into, from) in [
+            (&mut self.held, other.held),
+            (&mut self.transformed, other.transformed),
+        ] {
+            for (k, n) in from {
+                *into.entry(k).or_default() += n;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn contacts_ledger(
+        t: &Table,
+        cols: &[ColumnMapping],
+        review: &[ReviewItem],
+    ) -> Vec<ColumnLedger> {
+        let input = Input {
+            file: "Contacts.csv",
+            kind: FileKind::Contacts,
+            table: t,
+            columns: Some(cols),
+        };
+        build(&[input], review)
+    }
 
     #[test]
     fn every_value_is_loaded_held_merged_or_left_behind() {
@@ -349,20 +427,74 @@ mod tests {
                 .hold(vec![]),
             ReviewItem::new(Reason::DuplicateEmail, "Contacts.csv", "merged").at(4, 4),
         ];
-        let l = build(
-            &[Input {
-                file: "Contacts.csv",
-                kind: FileKind::Contacts,
-                table: &t,
-                columns: Some(&cols),
-            }],
-            &review,
-        );
+        let l = contacts_ledger(&t, &cols, &review);
         assert!(l.iter().all(ColumnLedger::balanced));
         assert_eq!((l[0].values, l[0].loaded, l[0].merged), (3, 1, 1));
         assert_eq!(l[0].held.get("invalid_email"), Some(&1));
         assert_eq!(l[0].transformed.get("trimmed"), Some(&1));
         assert_eq!(l[2].left_behind, 3);
         assert_eq!(totals(&l).values, 3 + 2 + 3);
+    }
+
+    #[test]
+    fn runs_of_rows_add_up_to_the_whole() {
+        // More rows than one run counts, so the runs' counts are added up.
+        let n = 2 * LEDGER_ROWS + 123;
+        let mut csv = String::from("Email,Nickname\n");
+        for r in 0..n {
+            let nick = if r % 3 == 0 { "" } else { " Al" };
+            csv.push_str(&format!("a{r}@x.com,{nick}\n"));
+        }
+        let t = Table::parse("Contacts.csv", &csv, None).unwrap();
+        let cols: Vec<ColumnMapping> = [Target::Field(F::Email), Target::Custom("Nick".into())]
+            .into_iter()
+            .zip(["Email", "Nickname"])
+            .map(|(target, source)| ColumnMapping {
+                source: source.into(),
+                target,
+                confidence: 1.0,
+                reason: String::new(),
+                date_order: None,
+            })
+            .collect();
+        // Every 7th row (header = row 1, so data row r is row r + 2) held, every 11th merged.
+        let review: Vec<ReviewItem> = (0..n)
+            .filter_map(|r| {
+                let row = r as u64 + 2;
+                if r % 7 == 0 {
+                    Some(
+                        ReviewItem::new(Reason::InvalidEmail, "Contacts.csv", "held")
+                            .at(row, row)
+                            .hold(vec![]),
+                    )
+                } else if r % 11 == 0 {
+                    Some(
+                        ReviewItem::new(Reason::DuplicateEmail, "Contacts.csv", "merged")
+                            .at(row, row),
+                    )
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let l = contacts_ledger(&t, &cols, &review);
+        let held = (0..n).filter(|r| r % 7 == 0).count() as u64;
+        let merged = (0..n).filter(|r| r % 7 != 0 && r % 11 == 0).count() as u64;
+        assert_eq!(
+            (
+                l[0].values,
+                l[0].loaded,
+                l[0].merged,
+                l[0].held.get("invalid_email")
+            ),
+            (n as u64, n as u64 - held - merged, merged, Some(&held))
+        );
+        let nicks =
+            |keep: &dyn Fn(usize) -> bool| (0..n).filter(|&r| r % 3 != 0 && keep(r)).count() as u64;
+        let loaded_nicks = nicks(&|r| r % 7 != 0 && r % 11 != 0);
+        assert_eq!(l[1].values, nicks(&|_| true));
+        assert_eq!(l[1].loaded, loaded_nicks);
+        assert_eq!(l[1].transformed.get("trimmed"), Some(&loaded_nicks));
+        assert!(l.iter().all(ColumnLedger::balanced));
     }
 }

@@ -48,58 +48,58 @@ pub fn phone_field_label(label: Option<&str>) -> String {
 /// returns the definitions of the fields used, in a stable order, leaving out labels the
 /// mapping already defines (`taken`).
 pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFieldDef> {
-    let mut labels: Vec<String> = Vec::new();
+    // The labels used, in label order (the order the definitions are listed in).
+    let mut labels: BTreeSet<Arc<str>> = BTreeSet::new();
     let mut dates = [false, false];
     // Each label allocated once and shared by every contact that has the field, as the
-    // mapped custom fields' labels are (`contacts::build`).
-    let mut shared: BTreeSet<Arc<str>> = BTreeSet::new();
-    let mut label_of = |label: &str| -> Arc<str> {
-        if let Some(a) = shared.get(label) {
+    // mapped custom fields' labels are (`contacts::build`), and worked out once per phone
+    // label as written: an export has a handful ("cell", "Home", none) over every contact.
+    let mut by_phone_label: crate::FastMap<Option<String>, Arc<str>> = crate::FastMap::default();
+    let mut label_of_phone = |raw: Option<&str>| -> Arc<str> {
+        let key = raw.map(str::to_string);
+        if let Some(a) = by_phone_label.get(&key) {
             return Arc::clone(a);
         }
-        let a: Arc<str> = Arc::from(label);
-        shared.insert(Arc::clone(&a));
+        let a: Arc<str> = Arc::from(phone_field_label(raw));
+        by_phone_label.insert(key, Arc::clone(&a));
         a
     };
+    let date_labels: [Arc<str>; 2] = [Arc::from(CREATED_LABEL), Arc::from(EDITED_LABEL)];
     for c in contacts.iter_mut() {
         let phones = std::mem::take(&mut c.other_phones);
-        let before = c.custom_fields.len();
+        // At most one value a phone and one a date.
+        c.custom_fields.reserve_exact(phones.len() + 2);
         for p in phones {
-            let label = phone_field_label(p.label.as_deref());
-            let key = label_of(&label);
+            let key = label_of_phone(p.label.as_deref());
             let value = match c.custom_fields.get(&key).and_then(FieldValue::as_str) {
                 Some(have) if have.split("; ").any(|n| n == p.number) => continue,
                 Some(have) => format!("{have}; {}", p.number),
-                None => p.number.clone(),
+                None => p.number,
             };
-            c.custom_fields.insert(key, FieldValue::String(value));
-            if !labels.contains(&label) {
-                labels.push(label);
+            if !labels.contains(&key) {
+                labels.insert(Arc::clone(&key));
             }
+            c.custom_fields.insert(key, FieldValue::String(value));
         }
-        for (i, (label, when)) in [
-            (CREATED_LABEL, &c.created_at),
-            (EDITED_LABEL, &c.updated_at),
-        ]
-        .into_iter()
-        .enumerate()
+        for (i, (label, when)) in date_labels
+            .iter()
+            .zip([&c.created_at, &c.updated_at])
+            .enumerate()
         {
             // The date; a time of day has no place in a date field (counted as dropped).
             if let Some(day) = when.as_deref().and_then(|w| w.get(..10)) {
                 c.custom_fields
-                    .insert(label_of(label), FieldValue::String(day.to_string()));
+                    .insert(Arc::clone(label), FieldValue::String(day.to_string()));
                 dates[i] = true;
             }
         }
-        if c.custom_fields.len() != before {
-            c.custom_fields.fit();
-        }
+        // The room reserved and not taken given back.
+        c.custom_fields.fit();
     }
-    labels.sort();
     let mut defs: Vec<CustomFieldDef> = labels
         .into_iter()
         .map(|label| CustomFieldDef {
-            label,
+            label: label.to_string(),
             field_type: FieldType::Text,
             choices: Vec::new(),
             date_order: None,

@@ -491,6 +491,12 @@ impl CustomValues {
         self.0.is_empty()
     }
 
+    /// Makes room for `more` values at once (a contact's values are added a few at a time,
+    /// and growing by doubling then giving the rest back would move them twice).
+    pub fn reserve_exact(&mut self, more: usize) {
+        self.0.reserve_exact(more);
+    }
+
     /// Gives back the room no value takes, the lists' (multi-select values) included:
     /// call once the values are all in.
     pub fn fit(&mut self) {

@@ -35,7 +35,8 @@ pub(crate) fn join(sheet: &Sheet, row: &Row, set: &ContactSet) -> Join {
     }
     let email = cell(F::Email);
     if let Some(email) = email {
-        let key = lookup_key(email);
+        let mut buf = [0u8; KEY_ROOM];
+        let key = lookup_key(email, &mut buf);
         if let Some(i) = follow(set.index.by_email.get(key.as_ref()), &mut held) {
             return Join::Found(i, JoinedBy::Email);
         }
@@ -87,17 +88,28 @@ fn follow<'s>(link: Option<&'s Link>, held: &mut Option<&'s Link>) -> Option<usi
     }
 }
 
-/// [`email_key`], borrowed when the email is lower-case ASCII already (the common case),
-/// so most lookups allocate nothing.
-fn lookup_key(email: &str) -> Cow<'_, str> {
+/// Room for an email's lookup key on the stack: an address has at most 254 bytes.
+const KEY_ROOM: usize = 256;
+
+/// [`email_key`], borrowed when the email is lower-case ASCII already, lower-cased into
+/// `buf` when it is ASCII that fits (exports often write emails in capitals), so lookups
+/// allocate only for letters beyond ASCII.
+fn lookup_key<'e>(email: &'e str, buf: &'e mut [u8; KEY_ROOM]) -> Cow<'e, str> {
     let trimmed = crate::values::trim(email);
-    if trimmed
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        Cow::Borrowed(trimmed)
-    } else {
-        Cow::Owned(email_key(email))
+    if !trimmed.is_ascii() {
+        return Cow::Owned(email_key(email));
+    }
+    if !trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Borrowed(trimmed);
+    }
+    match buf.get_mut(..trimmed.len()) {
+        Some(room) => {
+            room.copy_from_slice(trimmed.as_bytes());
+            room.make_ascii_lowercase();
+            // ASCII stays ASCII when lower-cased, so it is text.
+            std::str::from_utf8(room).map_or_else(|_| Cow::Owned(email_key(email)), Cow::Borrowed)
+        }
+        None => Cow::Owned(email_key(email)),
     }
 }
 
@@ -578,6 +590,23 @@ fn next_day(iso: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_keys_are_email_keys() {
+        let long = format!("{}@EXAMPLE.COM", "A".repeat(300));
+        for email in [
+            "ada@x.com",
+            " Ada@X.com ",
+            "SIOBHN.SCHFER79279@MAIL.EXAMPLE.ORG",
+            "Zoë@Example.com",
+            "\u{212a}elvin@x.com",
+            long.as_str(),
+            "",
+        ] {
+            let mut buf = [0u8; KEY_ROOM];
+            assert_eq!(lookup_key(email, &mut buf), email_key(email), "{email}");
+        }
+    }
 
     #[test]
     fn repeats_count_each_fingerprint_on_its_own() {

@@ -63,7 +63,7 @@ fn binary_check(text: &str) -> Result<(), String> {
     // Vertical tab is Excel's and Word's line break inside a cell; 0x1a ends old DOS files.
     let is_control =
         |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a)) || b == 0x7f;
-    let controls = bytes.iter().filter(|&&b| is_control(b)).count();
+    let controls = count_controls(bytes);
     if controls < 3 || controls * 200 <= text.chars().count() {
         return Ok(());
     }
@@ -74,6 +74,25 @@ fn binary_check(text: &str) -> Result<(), String> {
          not recognised, choose the encoding)",
         line_of(bytes, first)
     ))
+}
+
+/// How many bytes of `bytes` are control characters as [`binary_check`] counts them. The
+/// bytes below a space are counted and the allowed ones taken off with plain comparisons,
+/// 255 at a time into a byte, which the compiler turns into vector instructions: the test
+/// as a filter ran at a quarter of the speed, and every byte of an export goes through it.
+fn count_controls(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let n = chunk.iter().fold(0u8, |n, &b| {
+                let low = u8::from(b < 0x20 || b == 0x7f);
+                let allowed = u8::from(matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a));
+                // At most 255 bytes a chunk, each adding 0 or 1: no overflow.
+                n.wrapping_add(low - allowed)
+            });
+            usize::from(n)
+        })
+        .sum()
 }
 
 fn line_of(bytes: &[u8], at: usize) -> usize {
@@ -438,6 +457,21 @@ mod tests {
         assert!(decode(png, None).unwrap_err().contains("binary"));
         // A stray control character in a real export is not binary.
         assert!(decode(b"a,b\n1,x\x0by\n", None).is_ok());
+    }
+
+    #[test]
+    fn controls_are_counted_as_the_rule_says() {
+        let is_control = |b: u8| {
+            (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1a)) || b == 0x7f
+        };
+        let every: Vec<u8> = (0..=255u8).collect();
+        // Longer than one chunk, with a control in every one of them.
+        let long: Vec<u8> = (0..100_000u32).map(|i| (i * 7919 % 256) as u8).collect();
+        let none = b"a,b\r\n\t1,x\x0by\x0c\x1a\n".repeat(40);
+        for bytes in [&every[..], &long, &none, &[0u8; 600], b""] {
+            let want = bytes.iter().filter(|&&b| is_control(b)).count();
+            assert_eq!(count_controls(bytes), want);
+        }
     }
 
     #[test]

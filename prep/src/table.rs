@@ -223,6 +223,66 @@ fn plain_record(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
     }
 }
 
+/// The end of the record starting at `start` and whether all its cells trim to nothing,
+/// when each of its fields is free of quotes or wholly quoted with no quote inside (a
+/// quoted field may hold delimiters and line breaks), its fields' ends (counted from
+/// `start`, quoted ones flagged [`QUOTED`]) pushed onto `ends`; `None`, with `ends` as it
+/// was, when the parser must read it (a doubled quote, text after a closing quote, a quote
+/// inside an unquoted field, an unclosed quote, a field past 1 GiB).
+fn quoted_record(
+    text: &str,
+    start: usize,
+    delimiter: u8,
+    ends: &mut Vec<u32>,
+) -> Option<(usize, bool)> {
+    let mark = ends.len();
+    let found = fields_between_quotes(text, start, delimiter, ends);
+    if found.is_none() {
+        ends.truncate(mark);
+    }
+    found
+}
+
+fn fields_between_quotes(
+    text: &str,
+    start: usize,
+    delimiter: u8,
+    ends: &mut Vec<u32>,
+) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
+    if start >= bytes.len() || !delimiter.is_ascii() || delimiter == b'"' {
+        return None;
+    }
+    let mut blank = true;
+    let mut from = start;
+    loop {
+        // Every place found is an ASCII byte's, so the text between is whole letters.
+        let (to, flags, cell) = if bytes[from] == b'"' {
+            let close = from + 1 + memchr::memchr(b'"', &bytes[from + 1..])?;
+            (close + 1, QUOTED, &text[from + 1..close])
+        } else {
+            let end = memchr::memchr3(delimiter, b'\r', b'\n', &bytes[from..])
+                .map_or(bytes.len(), |i| from + i);
+            if memchr::memchr(b'"', &bytes[from..end]).is_some() {
+                return None;
+            }
+            (end, 0, &text[from..end])
+        };
+        let width = u32::try_from(to - start).ok().filter(|&w| w <= POSITION)?;
+        ends.push(width | flags);
+        blank &= cell.trim().is_empty();
+        match bytes.get(to) {
+            Some(&d) if d == delimiter => from = to + 1,
+            Some(b'\r' | b'\n') | None => return Some((to, blank)),
+            _ => return None,
+        }
+        if from == bytes.len() {
+            // A delimiter last in the text: csv-core ends the record with an empty field.
+            return None;
+        }
+    }
+}
+
 /// Writes each escaped cell over the start of its field (a cell is shorter than its field,
 /// which holds at least its opening quote besides) and points the index at it there, so its
 /// text is not held twice. What is left of a letter cut at the cell's end becomes spaces,
@@ -329,29 +389,40 @@ impl Table {
             // Most records are one line without a quote: their fields are what lies between
             // delimiters, so they are split here with a byte search, without the parser and
             // without copying each cell out (the parser picks up again at the next quote).
-            if headers.is_some()
-                && let Some(eol) = plain_record(bytes, start, delimiter)
-            {
-                let width = u32::try_from(eol - start)
-                    .ok()
-                    .filter(|&w| w <= POSITION)
-                    .ok_or_else(|| too_large(index + 1, line))?;
+            // Most others (a note's text) quote whole fields with no quote inside, which a
+            // byte search finds the ends of too.
+            let simple = match headers.is_some() {
+                false => None,
+                true => match plain_record(bytes, start, delimiter) {
+                    Some(eol) => {
+                        let width = u32::try_from(eol - start)
+                            .ok()
+                            .filter(|&w| w <= POSITION)
+                            .ok_or_else(|| too_large(index + 1, line))?;
+                        // Every cell trims to nothing exactly when every letter is
+                        // whitespace or the delimiter (ASCII, so it is one letter).
+                        let blank = text[start..eol]
+                            .chars()
+                            .all(|c| c.is_whitespace() || c == char::from(delimiter));
+                        if !blank {
+                            index_of.ends.extend(
+                                memchr::memchr_iter(delimiter, &bytes[start..eol])
+                                    .map(|at| at as u32)
+                                    .chain([width]),
+                            );
+                        }
+                        Some((eol, blank))
+                    }
+                    None => quoted_record(&text, start, delimiter, &mut index_of.ends),
+                },
+            };
+            if let Some((eol, blank)) = simple {
                 pos = eol;
                 parser_behind = true;
-                // Every cell trims to nothing exactly when every letter is whitespace or the
-                // delimiter (ASCII, so it is one letter).
-                if text[start..eol]
-                    .chars()
-                    .all(|c| c.is_whitespace() || c == char::from(delimiter))
-                {
+                if blank {
+                    index_of.ends.truncate(first);
                     continue;
                 }
-                let line_bytes = &bytes[start..eol];
-                index_of.ends.extend(
-                    memchr::memchr_iter(delimiter, line_bytes)
-                        .map(|at| at as u32)
-                        .chain([width]),
-                );
                 u32::try_from(index_of.ends.len()).map_err(|_| too_large(index + 1, line))?;
                 index += 1;
                 last_start = Some((index, start));
@@ -775,6 +846,23 @@ mod tests {
             assert_eq!(t.rows[5].get(1), "last");
         }
     }
+    #[test]
+    fn wholly_quoted_fields_read_as_the_csv_crate_reads_them() {
+        // Records whose fields are plain or wholly quoted are split without the parser;
+        // a doubled quote, text after a closing quote or a quote inside a plain field sends
+        // the record to it. Every case is read as the crate reads it.
+        for delimiter in [b',', b';', b'\t'] {
+            let d = char::from(delimiter);
+            let text = format!(
+                "Id{d}Note{d}Date\n1{d}\"a{d}b\r\nc\"{d}\"2020\"\n\"\"{d}\" \"{d}\"\"\n2{d}\"x\"y{d}z\n\
+                 3{d}\"say \"\"hi\"\"\"{d}\n4{d}pl\"ain{d}\"q\"\r5{d}\"é\"{d}\n\"6\"{d}\"\"{d}\"last\"{d}"
+            );
+            let t = Table::parse("x.csv", &text, Some(delimiter)).unwrap();
+            assert_eq!(reading(&t), csv_crate_reading(&text, delimiter));
+            assert_eq!(t.rows[0].get(1), format!("a{d}b\r\nc"));
+        }
+    }
+
     #[test]
     fn fields_quoted_escaped_or_plain_read_as_the_csv_crate_reads_them() {
         let text = "Id,Name,Note\r\n1,\"Ann\",\"say \"\"hi\"\"\"\r\n\r\n2,\"Bo\"b,\"a\nb\"\n\"\",,\"x\"\"\"\r3, c ,\"\"\"\"";

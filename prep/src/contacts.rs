@@ -323,14 +323,16 @@ fn draft(
         }
     }
     customs.sort_unstable_by_key(|(rank, ..)| *rank);
-    // Each label once (found above), in label order: always `Some`.
-    c.custom_fields = CustomValues::from_sorted(
-        customs
-            .into_iter()
-            .map(|(_, label, value)| (label, value))
-            .collect(),
-    )
-    .unwrap_or_default();
+    let customs = customs.into_iter().map(|(_, label, value)| (label, value));
+    // Each label once (found above), in label order; were they not, each value is still
+    // placed, one at a time.
+    c.custom_fields = CustomValues::from_sorted(customs.collect()).unwrap_or_else(|values| {
+        let mut placed = CustomValues::default();
+        for (label, value) in values {
+            add_custom(&mut placed, &label, value);
+        }
+        placed
+    });
     c.fit();
     Ok(Draft {
         contact: c,

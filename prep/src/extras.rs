@@ -54,14 +54,17 @@ pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFi
     // Each label allocated once and shared by every contact that has the field, as the
     // mapped custom fields' labels are (`contacts::build`), and worked out once per phone
     // label as written: an export has a handful ("cell", "Home", none) over every contact.
-    let mut by_phone_label: crate::FastMap<Option<String>, Arc<str>> = crate::FastMap::default();
+    let unlabelled: Arc<str> = Arc::from(phone_field_label(None));
+    let mut by_phone_label: crate::FastMap<String, Arc<str>> = crate::FastMap::default();
     let mut label_of_phone = |raw: Option<&str>| -> Arc<str> {
-        let key = raw.map(str::to_string);
-        if let Some(a) = by_phone_label.get(&key) {
+        let Some(raw) = raw else {
+            return Arc::clone(&unlabelled);
+        };
+        if let Some(a) = by_phone_label.get(raw) {
             return Arc::clone(a);
         }
-        let a: Arc<str> = Arc::from(phone_field_label(raw));
-        by_phone_label.insert(key, Arc::clone(&a));
+        let a: Arc<str> = Arc::from(phone_field_label(Some(raw)));
+        by_phone_label.insert(raw.to_string(), Arc::clone(&a));
         a
     };
     let date_labels: [Arc<str>; 2] = [Arc::from(CREATED_LABEL), Arc::from(EDITED_LABEL)];
@@ -76,9 +79,7 @@ pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFi
                 Some(have) => format!("{have}; {}", p.number),
                 None => p.number,
             };
-            if !labels.contains(&key) {
-                labels.insert(Arc::clone(&key));
-            }
+            labels.insert(Arc::clone(&key));
             c.custom_fields.insert(key, FieldValue::String(value));
         }
         for (i, (label, when)) in date_labels

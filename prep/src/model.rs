@@ -436,14 +436,17 @@ pub struct Objects {
 pub struct CustomValues(Vec<(Arc<str>, FieldValue)>);
 
 impl CustomValues {
-    /// The values of `sorted`, which holds each label once, in label order (`None` when it
-    /// does not): for a caller that orders its values as it gathers them, so that the
-    /// vector is not searched and shifted for every value.
-    pub fn from_sorted(sorted: Vec<(Arc<str>, FieldValue)>) -> Option<CustomValues> {
-        sorted
-            .windows(2)
-            .all(|w| w[0].0 < w[1].0)
-            .then_some(CustomValues(sorted))
+    /// The values of `sorted`, which holds each label once, in label order (given back
+    /// when it does not): for a caller that orders its values as it gathers them, so that
+    /// the vector is not searched and shifted for every value.
+    pub fn from_sorted(
+        sorted: Vec<(Arc<str>, FieldValue)>,
+    ) -> Result<CustomValues, Vec<(Arc<str>, FieldValue)>> {
+        if sorted.windows(2).all(|w| w[0].0 < w[1].0) {
+            Ok(CustomValues(sorted))
+        } else {
+            Err(sorted)
+        }
     }
 
     fn position(&self, label: &str) -> Result<usize, usize> {
@@ -586,11 +589,11 @@ mod tests {
         assert!(!values.contains_key("Hobbies"));
         // Values given in label order are those values; out of order or repeated, refused.
         let sorted: Vec<(Arc<str>, FieldValue)> = values.clone().into_iter().collect();
-        assert_eq!(CustomValues::from_sorted(sorted.clone()), Some(values));
+        assert_eq!(CustomValues::from_sorted(sorted.clone()), Ok(values));
         let mut reversed = sorted.clone();
         reversed.reverse();
-        assert_eq!(CustomValues::from_sorted(reversed), None);
+        assert!(CustomValues::from_sorted(reversed).is_err());
         let repeated = [sorted.clone(), sorted[..1].to_vec()].concat();
-        assert_eq!(CustomValues::from_sorted(repeated), None);
+        assert!(CustomValues::from_sorted(repeated).is_err());
     }
 }

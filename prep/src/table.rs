@@ -226,24 +226,11 @@ fn plain_record(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
 /// The end of the record starting at `start` and whether all its cells trim to nothing,
 /// when each of its fields is free of quotes or wholly quoted with no quote inside (a
 /// quoted field may hold delimiters and line breaks), its fields' ends (counted from
-/// `start`, quoted ones flagged [`QUOTED`]) pushed onto `ends`; `None`, with `ends` as it
-/// was, when the parser must read it (a doubled quote, text after a closing quote, a quote
-/// inside an unquoted field, an unclosed quote, a field past 1 GiB).
+/// `start`, quoted ones flagged [`QUOTED`]) pushed onto `ends`; `None` when the parser must
+/// read it (a doubled quote, text after a closing quote, a quote inside an unquoted field,
+/// an unclosed quote, a field past 1 GiB), with the ends of any fields read before pushed
+/// still: the caller takes them back.
 fn quoted_record(
-    text: &str,
-    start: usize,
-    delimiter: u8,
-    ends: &mut Vec<u32>,
-) -> Option<(usize, bool)> {
-    let mark = ends.len();
-    let found = fields_between_quotes(text, start, delimiter, ends);
-    if found.is_none() {
-        ends.truncate(mark);
-    }
-    found
-}
-
-fn fields_between_quotes(
     text: &str,
     start: usize,
     delimiter: u8,
@@ -438,6 +425,8 @@ impl Table {
                 });
                 continue;
             }
+            // What a record the parser must read left of its fields is taken back.
+            index_of.ends.truncate(first);
             if std::mem::take(&mut parser_behind) {
                 // The parser did not see the records split above: it starts afresh at the
                 // start of a record (it skips the line endings before it itself).
@@ -846,6 +835,7 @@ mod tests {
             assert_eq!(t.rows[5].get(1), "last");
         }
     }
+
     #[test]
     fn wholly_quoted_fields_read_as_the_csv_crate_reads_them() {
         // Records whose fields are plain or wholly quoted are split without the parser;

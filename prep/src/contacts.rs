@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
+use crate::ids::IdMap;
 use crate::mapping::Target;
 use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source};
 use crate::review::{Reason, ReviewItem};
@@ -52,7 +53,7 @@ impl Link {
 #[derive(Debug, Default)]
 pub struct ContactIndex {
     /// AllClients contact id → contact (merged rows' ids included).
-    pub by_id: FastMap<String, Link>,
+    pub by_id: IdMap<Link>,
     /// Lower-case primary email → contact.
     pub by_email: FastMap<String, Link>,
     /// Lower-case other email → contact (first one wins).
@@ -128,7 +129,7 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
                     if let Some(id) = o.id {
                         set.index
                             .by_id
-                            .insert(id, Link::held(sheet.file, row.row.into(), item.reason));
+                            .insert(&id, Link::held(sheet.file, row.row.into(), item.reason));
                     }
                     if let Some(v) = &item.value {
                         set.index.by_email.entry(email_key(v)).or_insert(Link::held(
@@ -723,7 +724,7 @@ fn index(set: &mut ContactSet) {
     index.by_name.reserve(n);
     for (i, (c, (email, others, name))) in set.contacts.iter().zip(keys).enumerate() {
         for id in &c.allclients_ids {
-            index.by_id.insert(id.clone(), Link::Loaded(i));
+            index.by_id.insert(id, Link::Loaded(i));
         }
         if let Some(e) = email {
             index.by_email.insert(e, Link::Loaded(i));

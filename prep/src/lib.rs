@@ -18,6 +18,7 @@ pub mod decode;
 pub mod error;
 pub mod extras;
 pub mod fields;
+pub mod ids;
 pub mod kind;
 pub mod labels;
 pub mod ledger;

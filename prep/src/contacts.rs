@@ -1,6 +1,7 @@
 //! Contacts: one per email (rows with the same email merged, most recently edited values
 //! first), malformed emails held, companies turned into sales accounts.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -565,6 +566,8 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
     // The merge's review items, by group: they are listed in group order (first appearance),
     // whatever order the groups are folded in.
     let mut items: Vec<(usize, ReviewItem)> = Vec::new();
+    // Each slot's surviving row (sheet, row), for the finish below.
+    let mut survivors: Vec<(usize, usize)> = Vec::with_capacity(groups.len());
     for (k, &g) in by_place.iter().enumerate() {
         let group = groups[g];
         // The most recently edited row survives; the others fold into it, newest first.
@@ -648,39 +651,14 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
             }
             c.sources.extend(o.sources);
         }
-        if let Some(email) = &c.email {
-            let key = email_key(email);
-            c.other_emails.retain(|e| email_key(e) != key);
-        }
-        c.key = match (&c.email, c.allclients_ids.first()) {
-            (Some(e), _) => format!("email:{}", email_key(e)),
-            (None, Some(id)) => format!("allclients:{id}"),
-            (None, None) => format!("row:{}:{}", c.sources[0].file, c.sources[0].row),
-        };
-        c.fit();
-        if c.email.is_none() {
-            let sheet = &sheets[survivor.0];
-            let row = &sheet.table.rows[survivor.1];
-            items.push((
-                g,
-                ReviewItem::new(
-                    Reason::MissingEmail,
-                    sheet.file,
-                    "no email: loaded, but a later re-run cannot recognise it",
-                )
-                .at_row(row),
-            ));
-        }
         c.account = company;
+        survivors.push(survivor);
         if in_place {
             drafts[k].contact = c;
         } else {
             apart.push(c);
         }
     }
-    // Stable: a group's own items keep their order.
-    items.sort_by_key(|(g, _)| *g);
-    set.review.extend(items.into_iter().map(|(_, item)| item));
     set.contacts = if in_place {
         drafts.truncate(groups.len());
         // Collected in place: the drafts' allocation becomes the contacts'; what merged rows
@@ -691,8 +669,53 @@ fn merge(sheets: &[Sheet], mut drafts: Vec<Draft>, set: &mut ContactSet) {
     } else {
         apart
     };
+    // Each contact finished on its own, side by side; a group without an email is one row,
+    // so its item never sits among a merge's.
+    let missing: Vec<(usize, ReviewItem)> = set
+        .contacts
+        .par_iter_mut()
+        .with_min_len(1024)
+        .zip(by_place.par_iter().zip(&survivors))
+        .filter_map(|(c, (&g, &(s, r)))| {
+            finish(c);
+            c.email.is_none().then(|| {
+                let sheet = &sheets[s];
+                let item = ReviewItem::new(
+                    Reason::MissingEmail,
+                    sheet.file,
+                    "no email: loaded, but a later re-run cannot recognise it",
+                )
+                .at_row(&sheet.table.rows[r]);
+                (g, item)
+            })
+        })
+        .collect();
+    items.extend(missing);
+    // Stable: a group's own items keep their order.
+    items.sort_by_key(|(g, _)| *g);
+    set.review.extend(items.into_iter().map(|(_, item)| item));
     set.counts.loaded = set.contacts.len() as u64;
     index(set);
+}
+
+/// A folded contact's last touches: its primary email out of its other emails, its key,
+/// and its lists no larger than they need be.
+fn finish(c: &mut Contact) {
+    c.key = match (&c.email, c.allclients_ids.first()) {
+        (Some(email), _) => {
+            let key = email_key(email);
+            if !c.other_emails.is_empty() {
+                c.other_emails.retain(|e| email_key(e) != key);
+            }
+            let mut out = String::with_capacity("email:".len() + key.len());
+            out.push_str("email:");
+            out.push_str(&key);
+            out
+        }
+        (None, Some(id)) => format!("allclients:{id}"),
+        (None, None) => format!("row:{}:{}", c.sources[0].file, c.sources[0].row),
+    };
+    c.fit();
 }
 
 fn header_of(sheet: &Sheet, f: F) -> String {
@@ -769,37 +792,45 @@ fn link_accounts(set: &mut ContactSet) {
             continue;
         };
         let norm = name.to_lowercase();
-        let i = *by_name.entry(norm.clone()).or_insert_with(|| {
-            set.accounts.push(Account {
-                key: format!("account:{norm}"),
-                name,
-                contacts: 0,
-            });
-            set.accounts.len() - 1
-        });
+        let i = match by_name.get(&norm) {
+            Some(&i) => i,
+            None => {
+                set.accounts.push(Account {
+                    key: format!("account:{norm}"),
+                    name,
+                    contacts: 0,
+                });
+                by_name.insert(norm, set.accounts.len() - 1);
+                set.accounts.len() - 1
+            }
+        };
         set.accounts[i].contacts += 1;
         c.account = Some(set.accounts[i].key.clone());
     }
 }
 
+/// Room for a mobile number's digits on the stack; longer ones are copied.
+const DIGITS_ROOM: usize = 32;
+
 fn demote_duplicate_mobiles(set: &mut ContactSet) {
-    let mut seen: FastMap<String, usize> = FastMap::default();
+    // By their digits, most of which are a plain number: kept as one without a copy.
+    let mut seen: IdMap<usize> = IdMap::default();
+    seen.reserve(set.contacts.len());
     for i in 0..set.contacts.len() {
-        let Some(m) = set.contacts[i].mobile_number.clone() else {
+        let Some(m) = set.contacts[i].mobile_number.as_deref() else {
             continue;
         };
-        let digits: String = m.chars().filter(char::is_ascii_digit).collect();
+        let mut room = [0u8; DIGITS_ROOM];
+        let digits = digits_of(m, &mut room);
         if digits.is_empty() {
             continue;
         }
         if let Some(&first) = seen.get(&digits) {
             let first_key = set.contacts[first].key.clone();
             let c = &mut set.contacts[i];
-            c.mobile_number = None;
-            c.other_phones.push(OtherPhone {
-                number: m.clone(),
-                label: Some("mobile".into()),
-            });
+            let Some(m) = c.mobile_number.take() else {
+                continue;
+            };
             let src = &c.sources[0];
             let mut item = ReviewItem::new(
                 Reason::DuplicateMobile,
@@ -809,10 +840,28 @@ fn demote_duplicate_mobiles(set: &mut ContactSet) {
             .value("mobile", &m);
             item.row = Some(src.row);
             set.review.push(item);
+            c.other_phones.push(OtherPhone {
+                number: m,
+                label: Some("mobile".into()),
+            });
         } else {
-            seen.insert(digits, i);
+            seen.insert(&digits, i);
         }
     }
+}
+
+/// The ASCII digits of `text`, written into `room` when they fit.
+fn digits_of<'r>(text: &str, room: &'r mut [u8; DIGITS_ROOM]) -> Cow<'r, str> {
+    let mut n = 0;
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        match room.get_mut(n) {
+            Some(slot) => *slot = b,
+            None => return Cow::Owned(text.chars().filter(char::is_ascii_digit).collect()),
+        }
+        n += 1;
+    }
+    // ASCII digits are text.
+    Cow::Borrowed(std::str::from_utf8(&room[..n]).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -836,6 +885,67 @@ mod tests {
             .iter()
             .map(|c| c.email.as_deref().unwrap_or(""))
             .collect()
+    }
+
+    #[test]
+    fn a_mobile_number_met_again_becomes_another_phone_by_its_digits() {
+        let mut columns = email_column();
+        columns.push(ColumnMapping {
+            source: "Mobile".into(),
+            target: Target::Field(F::MobileNumber),
+            ..columns[0].clone()
+        });
+        let long = "1234567890".repeat(4);
+        let text = format!(
+            "Email,Mobile\n\
+             a@x.example,(012) 345-6789\n\
+             b@x.example,0123456789\n\
+             c@x.example,123456789\n\
+             d@x.example,1-2-3-4-5-6-7-8-9\n\
+             e@x.example,{long}\n\
+             f@x.example,+{long}\n\
+             g@x.example,n/a\n\
+             h@x.example,none\n"
+        );
+        let table = Table::parse("Contacts.csv", &text, None).unwrap();
+        let set = build(
+            &[Sheet::new("Contacts.csv", &table, &columns)],
+            &BTreeMap::new(),
+        );
+        let mobiles: Vec<Option<&str>> = set
+            .contacts
+            .iter()
+            .map(|c| c.mobile_number.as_deref())
+            .collect();
+        // A leading zero is a digit: 0123456789 and 123456789 are different numbers.
+        // Numbers with no digits are never the same number.
+        assert_eq!(
+            mobiles,
+            [
+                Some("(012) 345-6789"),
+                None,
+                Some("123456789"),
+                None,
+                Some(long.as_str()),
+                None,
+                Some("n/a"),
+                Some("none"),
+            ]
+        );
+        for (i, first) in [(1, "a"), (3, "c"), (5, "e")] {
+            let c = &set.contacts[i];
+            assert_eq!(c.other_phones.len(), 1, "{}", c.key);
+            let item = set
+                .review
+                .iter()
+                .find(|r| r.reason == Reason::DuplicateMobile && r.row == Some(i as u64 + 2))
+                .unwrap();
+            assert!(
+                item.message.contains(&format!("email:{first}@x.example")),
+                "{}",
+                item.message
+            );
+        }
     }
 
     #[test]

@@ -375,7 +375,17 @@ enum PhoneKind {
 }
 
 fn phone_kind(label: &str) -> PhoneKind {
-    let l = label.to_lowercase();
+    // Most labels are ASCII, lower-cased on the stack; any other is lower-cased in full
+    // (the Kelvin sign lower-cases to an ASCII k).
+    let mut room = [0u8; 32];
+    let l = match room.get_mut(..label.len()) {
+        Some(buf) if label.is_ascii() => {
+            buf.copy_from_slice(label.as_bytes());
+            buf.make_ascii_lowercase();
+            Cow::Borrowed(std::str::from_utf8(buf).unwrap_or_default())
+        }
+        _ => Cow::Owned(label.to_lowercase()),
+    };
     if l.contains("mobile") || l.contains("cell") {
         PhoneKind::Mobile
     } else if l.contains("work")
@@ -885,6 +895,30 @@ mod tests {
             .iter()
             .map(|c| c.email.as_deref().unwrap_or(""))
             .collect()
+    }
+
+    #[test]
+    fn phone_labels_are_read_whatever_their_case_or_length() {
+        let long = format!("{} work", "x".repeat(40));
+        for (label, kind) in [
+            ("Mobile", PhoneKind::Mobile),
+            ("CELL", PhoneKind::Mobile),
+            ("Work", PhoneKind::Work),
+            ("Business Line", PhoneKind::Work),
+            ("OFFICE", PhoneKind::Work),
+            ("direct", PhoneKind::Work),
+            ("Home", PhoneKind::Other),
+            ("Fax", PhoneKind::Other),
+            ("", PhoneKind::Other),
+            (long.as_str(), PhoneKind::Work),
+            // Beyond ASCII: the Kelvin sign is a capital k, the dotted I a capital i.
+            ("Wor\u{212A}", PhoneKind::Work),
+            ("Mob\u{130}le", PhoneKind::Other),
+            ("Téléphone mobile", PhoneKind::Mobile),
+            ("Büro", PhoneKind::Other),
+        ] {
+            assert!(phone_kind(label) == kind, "{label}");
+        }
     }
 
     #[test]

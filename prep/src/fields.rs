@@ -186,7 +186,8 @@ impl<'d> Converter<'d> {
         let v = crate::values::trim(cell);
         match self.def.field_type {
             FieldType::Text => {
-                if v.chars().count() > TEXT_MAX_CHARS {
+                // A char takes at least a byte: only a longer text can have too many.
+                if v.len() > TEXT_MAX_CHARS && v.chars().count() > TEXT_MAX_CHARS {
                     Err(ValueProblem(format!(
                         "longer than {TEXT_MAX_CHARS} characters; make the field a paragraph"
                     )))
@@ -207,7 +208,12 @@ impl<'d> Converter<'d> {
                     return Err(ValueProblem("date without a year".into()));
                 }
                 raw.settle(self.def.date_order.unwrap_or_default())
-                    .map(|d| FieldValue::String(d.to_iso()[..10].to_string()))
+                    .map(|d| {
+                        // The date part, cut from the date-time's own text.
+                        let mut iso = d.to_iso();
+                        iso.truncate(10);
+                        FieldValue::String(iso)
+                    })
                     .ok_or_else(|| ValueProblem("no such calendar date".into()))
             }
             FieldType::Dropdown => self

@@ -5,7 +5,8 @@
 
 use crate::FastMap;
 
-/// A map from AllClients id text to `V`, the same as a map keyed by the text.
+/// A map from id text to `V`, the same as a map keyed by the text: AllClients ids, and
+/// the digits of phone numbers, which are mostly plain numbers too.
 #[derive(Debug, Clone)]
 pub struct IdMap<V> {
     /// Ids written as a plain decimal number (no sign, no leading zero), by that number.

@@ -90,6 +90,9 @@ fn key_fingerprint(sheet: &Sheet, row: &Row, contact: &str, text: &str) -> Finge
 /// Rows planned side by side (where there are threads), then merged in file order.
 const CHUNK_ROWS: usize = 16 * 1024;
 
+/// A run of rows to plan: its sheet, and its first row.
+type Run = (usize, usize);
+
 /// What planning a run of rows of one sheet finds.
 #[derive(Default)]
 struct Chunk {
@@ -130,7 +133,7 @@ pub fn plan(
     let mut counts = Counts::default();
     let mut review = Vec::new();
     let mut repeats = FingerprintRepeats::new(rows);
-    let runs: Vec<(usize, usize)> = sheets
+    let runs: Vec<Run> = sheets
         .iter()
         .enumerate()
         .flat_map(|(s, sheet)| {
@@ -140,36 +143,63 @@ pub fn plan(
         })
         .collect();
     // A few runs at a time, so the runs' results never take more room than the plan: one
-    // at a time on a single thread (a browser tab).
+    // at a time on a single thread (a browser tab). Each batch is merged in file order
+    // while the next is planned, so the merge (one thread: repeats are counted in order)
+    // does not leave the other threads idle.
     let batch = rayon::current_num_threads() * 2;
-    for runs in runs.chunks(batch) {
-        let chunks: Vec<Chunk> = runs
-            .par_iter()
-            .map(|&(s, start)| plan_run(&sheets[s], start, set, max_chars))
-            .collect();
-        for (&(s, _), chunk) in runs.iter().zip(chunks) {
-            counts.rows_in += chunk.counts.rows_in;
-            counts.held += chunk.counts.held;
-            counts.loaded += chunk.counts.loaded;
-            review.extend(chunk.review);
-            // Repeats are counted in file order, so the n-th copy of a note is the n-th.
-            for (row, contact, joined_by, fp) in chunk.planned {
-                let repeat = repeats.repeat(fp);
-                if repeat > 1 {
-                    // Fewer than 4 billion notes: refused above.
-                    plans.repeats.push((plans.notes.len() as u32, repeat));
+    let mut pending: Option<(&[Run], Vec<Chunk>)> = None;
+    for runs in runs.chunks(batch).map(Some).chain([None]) {
+        let ((), next) = rayon::join(
+            || {
+                if let Some((runs, chunks)) = pending.take() {
+                    for (&(s, _), chunk) in runs.iter().zip(chunks) {
+                        merge_chunk(s, chunk, &mut plans, &mut counts, &mut review, &mut repeats);
+                    }
                 }
-                plans.notes.push(NotePlan {
-                    // `plan` refuses more sheets than fit.
-                    sheet: s as u16,
-                    row,
-                    contact,
-                    joined_by,
-                });
-            }
-        }
+            },
+            || {
+                runs.map(|runs| {
+                    let chunks: Vec<Chunk> = runs
+                        .par_iter()
+                        .map(|&(s, start)| plan_run(&sheets[s], start, set, max_chars))
+                        .collect();
+                    (runs, chunks)
+                })
+            },
+        );
+        pending = next;
     }
     Ok((plans, counts, review))
+}
+
+/// Adds a planned run of sheet `s` to the plan, in file order.
+fn merge_chunk(
+    s: usize,
+    chunk: Chunk,
+    plans: &mut Plan,
+    counts: &mut Counts,
+    review: &mut Vec<ReviewItem>,
+    repeats: &mut FingerprintRepeats,
+) {
+    counts.rows_in += chunk.counts.rows_in;
+    counts.held += chunk.counts.held;
+    counts.loaded += chunk.counts.loaded;
+    review.extend(chunk.review);
+    // Repeats are counted in file order, so the n-th copy of a note is the n-th.
+    for (row, contact, joined_by, fp) in chunk.planned {
+        let repeat = repeats.repeat(fp);
+        if repeat > 1 {
+            // Fewer than 4 billion notes: `plan` refuses more.
+            plans.repeats.push((plans.notes.len() as u32, repeat));
+        }
+        plans.notes.push(NotePlan {
+            // `plan` refuses more sheets than fit.
+            sheet: s as u16,
+            row,
+            contact,
+            joined_by,
+        });
+    }
 }
 
 /// Plans up to [`CHUNK_ROWS`] rows of `sheet` from `start`.

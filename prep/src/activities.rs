@@ -96,21 +96,14 @@ const KEY_ROOM: usize = 256;
 /// allocate only for letters beyond ASCII.
 fn lookup_key<'e>(email: &'e str, buf: &'e mut [u8; KEY_ROOM]) -> Cow<'e, str> {
     let trimmed = crate::values::trim(email);
-    if !trimmed.is_ascii() {
-        return Cow::Owned(email_key(email));
-    }
-    if !trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+    if trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
         return Cow::Borrowed(trimmed);
     }
-    match buf.get_mut(..trimmed.len()) {
-        Some(room) => {
-            room.copy_from_slice(trimmed.as_bytes());
-            room.make_ascii_lowercase();
-            // ASCII stays ASCII when lower-cased, so it is text.
-            std::str::from_utf8(room).map_or_else(|_| Cow::Owned(email_key(email)), Cow::Borrowed)
-        }
-        None => Cow::Owned(email_key(email)),
-    }
+    crate::values::ascii_lowercase_in(trimmed, buf)
+        .map_or_else(|| Cow::Owned(email_key(email)), Cow::Borrowed)
 }
 
 pub(crate) fn name_join_item(sheet: &Sheet, row: &Row, set: &ContactSet, i: usize) -> ReviewItem {

@@ -378,14 +378,8 @@ fn phone_kind(label: &str) -> PhoneKind {
     // Most labels are ASCII, lower-cased on the stack; any other is lower-cased in full
     // (the Kelvin sign lower-cases to an ASCII k).
     let mut room = [0u8; 32];
-    let l = match room.get_mut(..label.len()) {
-        Some(buf) if label.is_ascii() => {
-            buf.copy_from_slice(label.as_bytes());
-            buf.make_ascii_lowercase();
-            Cow::Borrowed(std::str::from_utf8(buf).unwrap_or_default())
-        }
-        _ => Cow::Owned(label.to_lowercase()),
-    };
+    let l = crate::values::ascii_lowercase_in(label, &mut room)
+        .map_or_else(|| Cow::Owned(label.to_lowercase()), Cow::Borrowed);
     if l.contains("mobile") || l.contains("cell") {
         PhoneKind::Mobile
     } else if l.contains("work")
@@ -805,13 +799,14 @@ fn link_accounts(set: &mut ContactSet) {
         let i = match by_name.get(&norm) {
             Some(&i) => i,
             None => {
+                let i = set.accounts.len();
                 set.accounts.push(Account {
                     key: format!("account:{norm}"),
                     name,
                     contacts: 0,
                 });
-                by_name.insert(norm, set.accounts.len() - 1);
-                set.accounts.len() - 1
+                by_name.insert(norm, i);
+                i
             }
         };
         set.accounts[i].contacts += 1;

@@ -140,6 +140,20 @@ pub fn union_into(list: &mut Vec<String>, items: impl IntoIterator<Item = String
     }
 }
 
+/// `text` lower-cased (as `str::to_lowercase` would) into `room`, when it is ASCII and fits:
+/// the hot lookups lower-case short keys, and a copy on the heap for each took longer than
+/// the lookup. `None` for any other text, which the caller lower-cases in full.
+pub(crate) fn ascii_lowercase_in<'r>(text: &str, room: &'r mut [u8]) -> Option<&'r str> {
+    if !text.is_ascii() {
+        return None;
+    }
+    let buf = room.get_mut(..text.len())?;
+    buf.copy_from_slice(text.as_bytes());
+    buf.make_ascii_lowercase();
+    // ASCII stays ASCII when lower-cased, so it is text.
+    std::str::from_utf8(buf).ok()
+}
+
 /// Whether `a` and `b` are alike once lower-cased (`str::to_lowercase`): for ASCII without
 /// lower-casing copies, which took an allocation for every pair compared, and the tags and
 /// emails of every contact are compared so.
@@ -194,6 +208,21 @@ pub(crate) fn bump(counts: &mut std::collections::BTreeMap<String, u64>, key: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_is_lower_cased_in_the_room_given_and_other_text_is_left_to_the_caller() {
+        let mut room = [0u8; 8];
+        for text in ["", "a", "MiXeD 42", "12345678"] {
+            assert_eq!(
+                ascii_lowercase_in(text, &mut room),
+                Some(text.to_lowercase().as_str())
+            );
+        }
+        // Too long for the room, or beyond ASCII (the Kelvin sign lower-cases to a k).
+        for text in ["123456789", "\u{212A}", "é"] {
+            assert_eq!(ascii_lowercase_in(text, &mut room), None, "{text}");
+        }
+    }
 
     #[test]
     fn repeats_are_told_as_lower_casing_tells_them() {

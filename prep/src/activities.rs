@@ -129,6 +129,37 @@ pub(crate) fn fingerprint_bytes(parts: &[&str]) -> Fingerprint {
     fp
 }
 
+/// What [`FingerprintRepeats`] tells repeats apart by: 10 bytes of the 128-bit XXH3 of
+/// `parts`, each followed by a NUL, as [`fingerprint_bytes`] hashes them. Equal parts give
+/// equal bytes, as they give equal keys; this hash is some ten times cheaper than a
+/// SHA-256, and a note's SHA-256 is then worked out only once, for its key. (Two different
+/// notes of one export share 80 bits of either hash with a chance of about 1 in 10^10.)
+pub(crate) fn repeat_bytes(parts: &[&str]) -> Fingerprint {
+    // One pass over one buffer where the parts fit on the stack (a note's contact key,
+    // date and text nearly always do); else fed to the streaming hasher.
+    let mut room = [0u8; 512];
+    let n: usize = parts.iter().map(|p| p.len() + 1).sum();
+    let hash = if n <= room.len() {
+        let mut at = 0;
+        for p in parts {
+            room[at..at + p.len()].copy_from_slice(p.as_bytes());
+            // Followed by the NUL the room holds already.
+            at += p.len() + 1;
+        }
+        xxhash_rust::xxh3::xxh3_128(&room[..n])
+    } else {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for p in parts {
+            h.update(p.as_bytes());
+            h.update(&[0]);
+        }
+        h.digest128()
+    };
+    let mut fp = [0; 10];
+    fp.copy_from_slice(&hash.to_le_bytes()[..10]);
+    fp
+}
+
 /// 20 lower-case hex digits of the fingerprint of `parts`.
 fn fingerprint(parts: &[&str]) -> String {
     hex(&fingerprint_bytes(parts))
@@ -598,6 +629,26 @@ mod tests {
         ] {
             let mut buf = [0u8; KEY_ROOM];
             assert_eq!(lookup_key(email, &mut buf), email_key(email), "{email}");
+        }
+    }
+
+    #[test]
+    fn repeat_bytes_tell_parts_apart_on_the_stack_and_beyond() {
+        let long = "é".repeat(400);
+        for text in ["", "call back", long.as_str()] {
+            let parts = ["ann@example.com", "2024-03-05 10:22", text];
+            // The same parts, hashed as one run of bytes, each part followed by a NUL.
+            let joined: String = parts.iter().map(|p| format!("{p}\0")).collect();
+            let hash = xxhash_rust::xxh3::xxh3_128(joined.as_bytes()).to_le_bytes();
+            assert_eq!(
+                repeat_bytes(&parts)[..],
+                hash[..10],
+                "{} bytes",
+                joined.len()
+            );
+            // A part's bytes moved to its neighbour is another note.
+            let moved = ["ann@example.com2", "024-03-05 10:22", text];
+            assert_ne!(repeat_bytes(&parts), repeat_bytes(&moved));
         }
     }
 

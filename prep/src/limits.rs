@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::fields::{CustomFieldDef, FieldType};
@@ -58,71 +59,96 @@ pub fn enforce_contacts(
     contacts: &mut [Contact],
     defs: &BTreeMap<String, CustomFieldDef>,
     limits: &Limits,
+    header: &(dyn Fn(&str, &str) -> Option<String> + Sync),
+    review: &mut Vec<ReviewItem>,
+) {
+    // Each contact on its own, so side by side in runs (where there are threads), the
+    // runs' items kept in contact order: the result is the sequential one.
+    let runs: Vec<Vec<ReviewItem>> = contacts
+        .par_chunks_mut(4096)
+        .map(|run| {
+            let mut items = Vec::new();
+            for c in run {
+                enforce_contact(c, defs, limits, header, &mut items);
+            }
+            items
+        })
+        .collect();
+    review.extend(runs.into_iter().flatten());
+}
+
+fn enforce_contact(
+    c: &mut Contact,
+    defs: &BTreeMap<String, CustomFieldDef>,
+    limits: &Limits,
     header: &dyn Fn(&str, &str) -> Option<String>,
     review: &mut Vec<ReviewItem>,
 ) {
-    for c in contacts {
-        let (file, row) = c
-            .sources
-            .first()
-            .map(|s| (s.file.clone(), s.row))
-            .unwrap_or_default();
-        let mut hold = |column: &str, value: String, max: usize, what: &str| {
-            let key = match column {
-                "First name" => "first_name".to_string(),
-                "Last name" => "last_name".into(),
-                "Job title" => "job_title".into(),
-                "City" => "city".into(),
-                "State" => "state".into(),
-                "Zipcode" => "zipcode".into(),
-                "Country" => "country".into(),
-                "Address" => "address".into(),
-                label => format!("custom:{label}"),
-            };
-            let column = header(&file, &key).unwrap_or_else(|| column.to_string());
-            let mut item = ReviewItem::new(Reason::InvalidValue, &file, message(&value, max, what))
-                .value(&column, &value);
-            item.row = Some(row);
-            review.push(item);
+    let (file, row) = c
+        .sources
+        .first()
+        .map_or(("", 0), |s| (s.file.as_str(), s.row));
+    let mut hold = |column: &str, value: String, max: usize, what: &str| {
+        let key = match column {
+            "First name" => "first_name".to_string(),
+            "Last name" => "last_name".into(),
+            "Job title" => "job_title".into(),
+            "City" => "city".into(),
+            "State" => "state".into(),
+            "Zipcode" => "zipcode".into(),
+            "Country" => "country".into(),
+            "Address" => "address".into(),
+            label => format!("custom:{label}"),
         };
-        let text = limits.text;
-        for (label, slot) in [
-            ("First name", &mut c.first_name),
-            ("Last name", &mut c.last_name),
-            ("Job title", &mut c.job_title),
-            ("City", &mut c.city),
-            ("State", &mut c.state),
-            ("Zipcode", &mut c.zipcode),
-            ("Country", &mut c.country),
-        ] {
-            if slot.as_deref().is_some_and(|v| too_long(v, text)) {
-                hold(label, slot.take().unwrap_or_default(), text, "a text field");
-            }
+        let column = header(file, &key).unwrap_or_else(|| column.to_string());
+        let mut item = ReviewItem::new(Reason::InvalidValue, file, message(&value, max, what))
+            .value(&column, &value);
+        item.row = Some(row);
+        review.push(item);
+    };
+    let text = limits.text;
+    for (label, slot) in [
+        ("First name", &mut c.first_name),
+        ("Last name", &mut c.last_name),
+        ("Job title", &mut c.job_title),
+        ("City", &mut c.city),
+        ("State", &mut c.state),
+        ("Zipcode", &mut c.zipcode),
+        ("Country", &mut c.country),
+    ] {
+        if slot.as_deref().is_some_and(|v| too_long(v, text)) {
+            hold(label, slot.take().unwrap_or_default(), text, "a text field");
         }
-        if c.address
-            .as_deref()
-            .is_some_and(|v| too_long(v, limits.paragraph))
-        {
-            let v = c.address.take().unwrap_or_default();
-            hold("Address", v, limits.paragraph, "the address");
-        }
-        let oversize: Vec<_> = c
-            .custom_fields
-            .iter()
-            .filter_map(|(label, v)| {
-                let s = v.as_str()?;
-                let max = match defs.get(label.as_ref()).map(|d| d.field_type) {
-                    Some(FieldType::Paragraph) => limits.paragraph,
-                    _ => limits.text,
-                };
-                too_long(s, max).then(|| (label.clone(), max))
-            })
-            .collect();
-        for (label, max) in oversize {
-            if let Some(v) = c.custom_fields.remove(&label) {
-                let s = v.as_str().unwrap_or_default().to_string();
-                hold(&label, s, max, "this custom field");
+    }
+    if c.address
+        .as_deref()
+        .is_some_and(|v| too_long(v, limits.paragraph))
+    {
+        let v = c.address.take().unwrap_or_default();
+        hold("Address", v, limits.paragraph, "the address");
+    }
+    // A value no longer than the smaller limit fits either field: the field's type is
+    // looked up only for a longer one.
+    let shorter = limits.text.min(limits.paragraph);
+    let oversize: Vec<_> = c
+        .custom_fields
+        .iter()
+        .filter_map(|(label, v)| {
+            let s = v.as_str()?;
+            if !too_long(s, shorter) {
+                return None;
             }
+            let max = match defs.get(label.as_ref()).map(|d| d.field_type) {
+                Some(FieldType::Paragraph) => limits.paragraph,
+                _ => limits.text,
+            };
+            too_long(s, max).then(|| (label.clone(), max))
+        })
+        .collect();
+    for (label, max) in oversize {
+        if let Some(v) = c.custom_fields.remove(&label) {
+            let s = v.as_str().unwrap_or_default().to_string();
+            hold(&label, s, max, "this custom field");
         }
     }
 }
@@ -130,6 +156,87 @@ pub fn enforce_contacts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oversize_values_are_held_by_their_fields_limit_in_contact_order() {
+        use std::sync::Arc;
+
+        use crate::fields::FieldValue;
+        use crate::model::Source;
+
+        let defs: BTreeMap<String, CustomFieldDef> =
+            [("Bio", FieldType::Paragraph), ("Code", FieldType::Text)]
+                .into_iter()
+                .map(|(label, field_type)| {
+                    let def = CustomFieldDef {
+                        label: label.into(),
+                        field_type,
+                        choices: Vec::new(),
+                        date_order: None,
+                    };
+                    (label.to_string(), def)
+                })
+                .collect();
+        let long = "x".repeat(300);
+        // More contacts than one run takes, the long ones spread over the runs.
+        let mut contacts: Vec<Contact> = (0..10_000u64)
+            .map(|i| {
+                let mut c = Contact {
+                    sources: vec![Source {
+                        file: "Contacts.csv".into(),
+                        row: i + 2,
+                    }],
+                    first_name: Some("Ann".into()),
+                    ..Contact::default()
+                };
+                if i % 1000 == 7 {
+                    c.first_name = Some(long.clone());
+                    for label in ["Bio", "Code"] {
+                        c.custom_fields
+                            .insert(Arc::from(label), FieldValue::String(long.clone()));
+                    }
+                }
+                c
+            })
+            .collect();
+        let mut review = Vec::new();
+        let header = |file: &str, key: &str| Some(format!("{file}/{key}"));
+        enforce_contacts(
+            &mut contacts,
+            &defs,
+            &Limits::default(),
+            &header,
+            &mut review,
+        );
+        // Each long contact: its first name and its text field; the paragraph fits.
+        let held: Vec<(Option<u64>, Option<&str>)> = review
+            .iter()
+            .map(|i| (i.row, i.column.as_deref()))
+            .collect();
+        let expected: Vec<(Option<u64>, Option<&str>)> = (0..10u64)
+            .flat_map(|k| {
+                let row = Some(k * 1000 + 9);
+                [
+                    (row, Some("Contacts.csv/first_name")),
+                    (row, Some("Contacts.csv/custom:Code")),
+                ]
+            })
+            .collect();
+        assert_eq!(held, expected);
+        assert!(
+            review
+                .iter()
+                .all(|i| i.value.as_deref() == Some(long.as_str()))
+        );
+        let c = &contacts[7];
+        assert_eq!(c.first_name, None);
+        assert!(c.custom_fields.get("Code").is_none());
+        assert_eq!(
+            c.custom_fields.get("Bio").and_then(FieldValue::as_str),
+            Some(long.as_str())
+        );
+        assert_eq!(contacts[8].first_name.as_deref(), Some("Ann"));
+    }
 
     #[test]
     fn counts_characters_not_bytes() {

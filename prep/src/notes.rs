@@ -1,8 +1,9 @@
 //! Notes, the bulk of an export, planned once and built on demand. Planning reads every
 //! notes row, checks it, joins it to its contact and keeps a few bytes per note (where it
-//! is, which contact, its key's fingerprint); a [`NoteSource`] then builds the `Note`
-//! records one at a time, as often as asked, from the notes tables. So writing a bundle
-//! never holds all notes at once, which is what lets a browser tab prepare a large export.
+//! is, which contact, how joined, which repeat it is); a [`NoteSource`] then builds the
+//! `Note` records one at a time, as often as asked, from the notes tables. So writing a
+//! bundle never holds all notes at once, which is what lets a browser tab prepare a large
+//! export.
 
 use std::borrow::Cow;
 
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::activities::{
     Fingerprint, FingerprintRepeats, Join, fingerprint_bytes, fingerprint_key, join,
-    name_join_item, system_prefix,
+    name_join_item, repeat_bytes, system_prefix,
 };
 use crate::contacts::ContactSet;
 use crate::error::PrepError;
@@ -82,9 +83,9 @@ fn text_of<'r>(sheet: &Sheet, row: &'r Row) -> Cow<'r, str> {
 }
 
 /// What a note's key is made of: its contact, its date as written, and its text.
-fn key_fingerprint(sheet: &Sheet, row: &Row, contact: &str, text: &str) -> Fingerprint {
+fn key_parts<'a>(sheet: &'a Sheet, row: &'a Row, contact: &'a str, text: &'a str) -> [&'a str; 3] {
     let date_text = sheet.cell(row, sheet.std(F::NoteDate)).unwrap_or("");
-    fingerprint_bytes(&[contact, date_text, text])
+    [contact, date_text, text]
 }
 
 /// Rows planned side by side (where there are threads), then merged in file order.
@@ -96,7 +97,8 @@ type Run = (usize, usize);
 /// What planning a run of rows of one sheet finds.
 #[derive(Default)]
 struct Chunk {
-    /// Loaded rows: index in the sheet, contact, how joined, key fingerprint.
+    /// Loaded rows: index in the sheet, contact, how joined, repeat fingerprint
+    /// ([`repeat_bytes`]).
     planned: Vec<(u32, u32, JoinedBy, Fingerprint)>,
     counts: Counts,
     review: Vec<ReviewItem>,
@@ -246,7 +248,8 @@ fn plan_run(sheet: &Sheet, start: usize, set: &ContactSet, max_chars: usize) -> 
         }
         // Checked here for the review queue; parsed again when the note is built.
         sheet.date(row, sheet.std(F::NoteDate), review);
-        let fp = key_fingerprint(sheet, row, &set.contacts[i].key, &text);
+        // Repeats are found by a cheaper hash of what the key is made of.
+        let fp = repeat_bytes(&key_parts(sheet, row, &set.contacts[i].key, &text));
         out.planned.push((r as u32, i as u32, joined_by, fp));
         counts.loaded += 1;
     }
@@ -310,7 +313,7 @@ impl<'a> NoteSource<'a> {
         let text = text_of(sheet, row);
         let (system, icon) = system_prefix(&text);
         let contact = &self.contact_keys[p.contact as usize];
-        let fingerprint = key_fingerprint(sheet, row, contact, &text);
+        let fingerprint = fingerprint_bytes(&key_parts(sheet, row, contact, &text));
         // A bad date was reported when planning; here it only comes out as no date.
         let date = sheet.date(row, sheet.std(F::NoteDate), &mut Vec::new());
         Note {
@@ -516,6 +519,35 @@ mod tests {
             assert!(seen[2].text.contains("\"quoted\""), "{:?}", seen[2].text);
             assert_eq!(seen[0].text.ends_with("Topic: Budget"), !borrowed);
         }
+    }
+
+    /// A note repeats an earlier one when its contact, date and text are all the same;
+    /// any one of them different, it is a note of its own.
+    #[test]
+    fn a_note_repeats_only_when_contact_date_and_text_all_match() {
+        let contacts = InputFile {
+            name: "Contacts.csv".into(),
+            bytes: b"Email,First Name\r\nada@example.com,Ada\r\nbo@example.com,Bo\r\n".to_vec(),
+        };
+        let notes = InputFile {
+            name: "Notes.csv".into(),
+            bytes: b"Email,Note,Date\r\n\
+                     ada@example.com,called back,2024-01-02\r\n\
+                     bo@example.com,called back,2024-01-02\r\n\
+                     ada@example.com,called back,2024-01-03\r\n\
+                     ada@example.com,called back!,2024-01-02\r\n\
+                     ada@example.com,called back,2024-01-02\r\n\
+                     bo@example.com,called back,2024-01-02\r\n"
+                .to_vec(),
+        };
+        let p = prepare(&[contacts, notes], &Default::default()).unwrap();
+        let keys: Vec<&str> = p.notes.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(keys.len(), 6);
+        let distinct: std::collections::HashSet<&str> = keys.iter().copied().collect();
+        assert_eq!(distinct.len(), 6, "{keys:?}");
+        assert!(keys[..4].iter().all(|k| !k.contains('#')), "{keys:?}");
+        assert_eq!(keys[4], format!("{}#2", keys[0]));
+        assert_eq!(keys[5], format!("{}#2", keys[1]));
     }
 
     /// Two notes files of the same note many times over, longer than a run of rows, with

@@ -729,44 +729,64 @@ fn header_of(sheet: &Sheet, f: F) -> String {
         .unwrap_or_default()
 }
 
+/// A contact's lower-cased other emails and full name, for the index.
+type OtherKeys = (Vec<String>, Option<String>);
+
 fn index(set: &mut ContactSet) {
     // The keys are worked out side by side (lower-casing is most of it), then inserted in
-    // contact order, into maps sized once for them instead of grown by doubling.
-    let keys: Vec<(Option<String>, Vec<String>, Option<String>)> = set
+    // contact order, into maps sized once for them instead of grown by doubling; the maps
+    // by id and email and those by other email and name are filled side by side, each in
+    // contact order.
+    let (emails, others): (Vec<Option<String>>, Vec<OtherKeys>) = set
         .contacts
         .par_iter()
         .with_min_len(1024)
         .map(|c| {
             (
                 c.email.as_deref().map(email_key),
-                c.other_emails.iter().map(|e| email_key(e)).collect(),
-                full_name(c.first_name.as_deref(), c.last_name.as_deref()),
+                (
+                    c.other_emails.iter().map(|e| email_key(e)).collect(),
+                    full_name(c.first_name.as_deref(), c.last_name.as_deref()),
+                ),
             )
         })
-        .collect();
-    let index = &mut set.index;
-    let n = set.contacts.len();
-    index.by_id.reserve(n);
-    index.by_email.reserve(n);
-    index.by_name.reserve(n);
-    for (i, (c, (email, others, name))) in set.contacts.iter().zip(keys).enumerate() {
-        for id in &c.allclients_ids {
-            index.by_id.insert(id, Link::Loaded(i));
-        }
-        if let Some(e) = email {
-            index.by_email.insert(e, Link::Loaded(i));
-        }
-        for e in others {
-            index.by_other_email.entry(e).or_insert(i);
-        }
-        if let Some(name) = name {
-            index
-                .by_name
-                .entry(name)
-                .and_modify(|one| *one = None)
-                .or_insert(Some(i));
-        }
-    }
+        .unzip();
+    let ContactIndex {
+        by_id,
+        by_email,
+        by_other_email,
+        by_name,
+    } = &mut set.index;
+    let contacts = &set.contacts;
+    let n = contacts.len();
+    rayon::join(
+        || {
+            by_id.reserve(n);
+            by_email.reserve(n);
+            for (i, (c, email)) in contacts.iter().zip(emails).enumerate() {
+                for id in &c.allclients_ids {
+                    by_id.insert(id, Link::Loaded(i));
+                }
+                if let Some(e) = email {
+                    by_email.insert(e, Link::Loaded(i));
+                }
+            }
+        },
+        || {
+            by_name.reserve(n);
+            for (i, (emails, name)) in others.into_iter().enumerate() {
+                for e in emails {
+                    by_other_email.entry(e).or_insert(i);
+                }
+                if let Some(name) = name {
+                    by_name
+                        .entry(name)
+                        .and_modify(|one| *one = None)
+                        .or_insert(Some(i));
+                }
+            }
+        },
+    );
 }
 
 /// Lower-case, space-squashed "first last", the last-resort join key.

@@ -304,6 +304,16 @@ impl OrderEvidence {
         }
     }
 
+    /// Adds the evidence of values read after these: the result is what adding them one by
+    /// one gives (counts summed, the first examples kept).
+    pub fn merge(&mut self, later: OrderEvidence) {
+        self.mdy += later.mdy;
+        self.dmy += later.dmy;
+        self.ambiguous += later.ambiguous;
+        let room = 3usize.saturating_sub(self.examples.len());
+        self.examples.extend(later.examples.into_iter().take(room));
+    }
+
     /// The order the evidence supports, US month-first when nothing decides it.
     pub fn order(&self) -> DateOrder {
         if self.dmy > self.mdy {
@@ -478,5 +488,42 @@ mod tests {
         assert!(!ev.needs_review());
         assert_eq!(ev.order(), DateOrder::Dmy);
         assert!(!parse_raw("04/04/2020").unwrap().is_ambiguous());
+    }
+
+    /// Evidence gathered in parts and merged in order is the evidence of one pass, for any
+    /// place the values are cut at.
+    #[test]
+    fn merged_evidence_is_one_passes() {
+        let values = [
+            "03/04/2020",
+            "13/04/2020",
+            "05/06/2020",
+            "04/13/2020",
+            "07/08/2020",
+            "x",
+            "09/10/2020",
+            "11/12/2020",
+            "2020-01-02",
+            "01/02/2020",
+        ];
+        let of = |vs: &[&str]| {
+            let mut ev = OrderEvidence::default();
+            for v in vs {
+                if let Some(raw) = parse_raw(v) {
+                    ev.add(&raw, v);
+                }
+            }
+            ev
+        };
+        let whole = of(&values);
+        assert_eq!(whole.examples.len(), 3);
+        for a in 0..=values.len() {
+            for b in a..=values.len() {
+                let mut ev = of(&values[..a]);
+                ev.merge(of(&values[a..b]));
+                ev.merge(of(&values[b..]));
+                assert_eq!(ev, whole, "cut at {a} and {b}");
+            }
+        }
     }
 }

@@ -432,11 +432,23 @@ fn propose_column<'v>(
 }
 
 fn date_evidence(values: &[&str]) -> crate::dates::OrderEvidence {
+    // In runs side by side (a notes file's date column is its one column read, and has
+    // millions of values), merged in order: the result is one pass's.
+    let runs: Vec<crate::dates::OrderEvidence> = values
+        .par_chunks(16 * 1024)
+        .map(|run| {
+            let mut ev = crate::dates::OrderEvidence::default();
+            for v in run {
+                if let Some(raw) = crate::dates::parse_raw(v) {
+                    ev.add(&raw, v);
+                }
+            }
+            ev
+        })
+        .collect();
     let mut ev = crate::dates::OrderEvidence::default();
-    for v in values {
-        if let Some(raw) = crate::dates::parse_raw(v) {
-            ev.add(&raw, v);
-        }
+    for run in runs {
+        ev.merge(run);
     }
     ev
 }

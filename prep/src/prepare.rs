@@ -387,12 +387,22 @@ pub fn prepare_read<R>(
         &mut set.review,
     );
     out.review.append(&mut set.review);
-    let (note_plans, note_counts, r) =
-        notes::plan(of(FileKind::Notes), &set, settings.limits.note)?;
+    // Notes, and the to-dos and appointments, are joined to the contacts side by side
+    // (where there are threads): the notes' planning leaves gaps a thread can fill.
+    let (notes_planned, (tasks_made, appts_made)) = rayon::join(
+        || notes::plan(of(FileKind::Notes), &set, settings.limits.note),
+        || {
+            (
+                activities::tasks(of(FileKind::Tasks), &set),
+                activities::appointments(of(FileKind::Appointments), &set),
+            )
+        },
+    );
+    let (note_plans, note_counts, r) = notes_planned?;
     out.review.extend(r);
-    let (tasks, task_counts, r) = activities::tasks(of(FileKind::Tasks), &set);
+    let (tasks, task_counts, r) = tasks_made;
     out.review.extend(r);
-    let (appointments, appt_counts, r) = activities::appointments(of(FileKind::Appointments), &set);
+    let (appointments, appt_counts, r) = appts_made;
     out.review.extend(r);
     let (mut templates, mut template_counts, r) =
         templates::from_sheets(of(FileKind::Templates), &settings.allclients_hosts);

@@ -414,41 +414,49 @@ pub fn prepare_read<R>(
         out.review.extend(items);
     }
 
-    // Read as they are resolved, not gathered first: one per contact, task and appointment.
-    let refs = set
-        .contacts
-        .iter()
-        .filter_map(|c| Some((c.owner.as_deref()?, &c.sources[0])))
-        .chain(
-            tasks
+    // The owners resolved and the tags gathered side by side (where there are threads).
+    let owner_map = options.corrections.owner_map();
+    let ((owner_list, r), tags) = rayon::join(
+        || {
+            // Read as they are resolved, not gathered first: one per contact, task and
+            // appointment.
+            let refs = set
+                .contacts
                 .iter()
-                .filter_map(|t| Some((t.owner.as_deref()?, &t.source))),
-        )
-        .chain(
-            appointments
+                .filter_map(|c| Some((c.owner.as_deref()?, &c.sources[0])))
+                .chain(
+                    tasks
+                        .iter()
+                        .filter_map(|t| Some((t.owner.as_deref()?, &t.source))),
+                )
+                .chain(
+                    appointments
+                        .iter()
+                        .filter_map(|a| Some((a.owner.as_deref()?, &a.source))),
+                )
+                .map(|(value, source)| OwnerRef {
+                    value,
+                    file: &source.file,
+                    row: source.row,
+                });
+            owners::resolve(refs, &out.team_members, &owner_map)
+        },
+        || {
+            let listed = list_entries
                 .iter()
-                .filter_map(|a| Some((a.owner.as_deref()?, &a.source))),
-        )
-        .map(|(value, source)| OwnerRef {
-            value,
-            file: &source.file,
-            row: source.row,
-        });
-    let (owner_list, r) =
-        owners::resolve(refs, &out.team_members, &options.corrections.owner_map());
+                .filter(|e| e.list.contains("flag") || e.list.contains("tag"));
+            let mut tags = crate::values::union_of(
+                set.contacts
+                    .iter()
+                    .flat_map(|c| c.tags.iter().map(String::as_str))
+                    .chain(listed.map(|e| e.name.as_str())),
+            );
+            tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
+            tags
+        },
+    );
     out.owners = owner_list;
     out.review.extend(r);
-
-    let listed = list_entries
-        .iter()
-        .filter(|e| e.list.contains("flag") || e.list.contains("tag"));
-    let mut tags = crate::values::union_of(
-        set.contacts
-            .iter()
-            .flat_map(|c| c.tags.iter().map(String::as_str))
-            .chain(listed.map(|e| e.name.as_str())),
-    );
-    tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
     out.tags = tags;
 
     out.objects = Objects {
@@ -486,23 +494,37 @@ pub fn prepare_read<R>(
             columns: out.mapping.columns.get(&p.kind).map(Vec::as_slice),
         })
         .collect();
-    out.ledger = crate::ledger::build(&ledger_inputs, &out.review);
-    out.samples = crate::samples::build(&crate::samples::Built {
-        sheets: &sheets,
-        contacts: &set.contacts,
-        accounts: &set.accounts,
-        owners: &out.owners,
-        tasks: &tasks,
-        appointments: &appointments,
-        review: &out.review,
-    });
+    // The ledger, the samples and the notes' source, each of what is settled by now, side
+    // by side (where there are threads).
+    let ((ledger, samples), notes) = rayon::join(
+        || {
+            rayon::join(
+                || crate::ledger::build(&ledger_inputs, &out.review),
+                || {
+                    crate::samples::build(&crate::samples::Built {
+                        sheets: &sheets,
+                        contacts: &set.contacts,
+                        accounts: &set.accounts,
+                        owners: &out.owners,
+                        tasks: &tasks,
+                        appointments: &appointments,
+                        review: &out.review,
+                    })
+                },
+            )
+        },
+        || {
+            NoteSource::new(of(FileKind::Notes), note_plans, set.contacts.len(), |i| {
+                set.contacts[i].key.as_str()
+            })
+        },
+    );
+    out.ledger = ledger;
+    out.samples = samples;
     out.problems.extend(crate::checks::overall(
         &out.inputs,
         out.objects.contacts.loaded,
     ));
-    let notes = NoteSource::new(of(FileKind::Notes), note_plans, set.contacts.len(), |i| {
-        set.contacts[i].key.as_str()
-    });
     out.accounts = set.accounts;
     out.contacts = set.contacts;
     out.tasks = tasks;

@@ -80,6 +80,9 @@ pub struct ContactSet {
     pub review: Vec<ReviewItem>,
 }
 
+/// How many rows are drafted side by side before they are folded in.
+const DRAFT_RUN: usize = 8192;
+
 struct Draft {
     contact: Contact,
     updated: Option<CalendarDate>,
@@ -108,39 +111,42 @@ pub fn build(sheets: &[Sheet], defs: &BTreeMap<String, CustomFieldDef>) -> Conta
         let plan = Plan::new(sheet, &converters);
         // Each row is drafted on its own (a pure function of the row), so the rows are
         // drafted in parallel and folded in file order: the result is the sequential one.
-        let outcomes: Vec<Outcome> = sheet
-            .table
-            .rows
-            .par_iter()
-            .with_min_len(1024)
-            .map(|row| outcome(sheet, &plan, row))
-            .collect();
-        for (ri, (row, o)) in sheet.table.rows.iter().zip(outcomes).enumerate() {
-            set.counts.rows_in += 1;
-            set.review.extend(o.ragged);
-            set.review.extend(o.review);
-            match o.draft {
-                None => set.counts.held += 1,
-                Some(Ok(mut d)) => {
-                    d.sheet = si;
-                    d.row = ri;
-                    drafts.push(d);
-                }
-                Some(Err(item)) => {
-                    if let Some(id) = o.id {
-                        set.index
-                            .by_id
-                            .insert(&id, Link::held(sheet.file, row.row.into(), item.reason));
+        // A run of rows at a time: an outcome is larger than its draft, and all of a
+        // sheet's outcomes beside the drafts were the preparation's high-water mark.
+        for (run, rows) in sheet.table.rows.chunks(DRAFT_RUN).enumerate() {
+            let outcomes: Vec<Outcome> = rows
+                .par_iter()
+                .with_min_len(512)
+                .map(|row| outcome(sheet, &plan, row))
+                .collect();
+            for (ri, (row, o)) in rows.iter().zip(outcomes).enumerate() {
+                let ri = run * DRAFT_RUN + ri;
+                set.counts.rows_in += 1;
+                set.review.extend(o.ragged);
+                set.review.extend(o.review);
+                match o.draft {
+                    None => set.counts.held += 1,
+                    Some(Ok(mut d)) => {
+                        d.sheet = si;
+                        d.row = ri;
+                        drafts.push(d);
                     }
-                    if let Some(v) = &item.value {
-                        set.index.by_email.entry(email_key(v)).or_insert(Link::held(
-                            sheet.file,
-                            row.row.into(),
-                            item.reason,
-                        ));
+                    Some(Err(item)) => {
+                        if let Some(id) = o.id {
+                            set.index
+                                .by_id
+                                .insert(&id, Link::held(sheet.file, row.row.into(), item.reason));
+                        }
+                        if let Some(v) = &item.value {
+                            set.index.by_email.entry(email_key(v)).or_insert(Link::held(
+                                sheet.file,
+                                row.row.into(),
+                                item.reason,
+                            ));
+                        }
+                        set.review.push(*item);
+                        set.counts.held += 1;
                     }
-                    set.review.push(*item);
-                    set.counts.held += 1;
                 }
             }
         }
@@ -995,6 +1001,46 @@ mod tests {
                 item.message
             );
         }
+    }
+
+    #[test]
+    fn rows_drafted_in_runs_keep_their_rows_across_a_run_boundary() {
+        // Rows on both sides of a run boundary: a malformed email, and one email met in
+        // the first run and again in the second.
+        let n = DRAFT_RUN + 3;
+        let mut csv = String::from("Email\n");
+        for i in 0..n {
+            match i {
+                1 => csv.push_str("dup@x.example\n"),
+                _ if i == DRAFT_RUN + 1 => csv.push_str("DUP@x.example\n"),
+                _ if i == DRAFT_RUN => csv.push_str("not an email\n"),
+                _ => csv.push_str(&format!("c{i}@x.example\n")),
+            }
+        }
+        let table = Table::parse("Contacts.csv", &csv, None).unwrap();
+        let set = build(
+            &[Sheet::new("Contacts.csv", &table, &email_column())],
+            &BTreeMap::new(),
+        );
+        assert_eq!(set.counts.rows_in, n as u64);
+        assert_eq!((set.counts.merged, set.counts.held), (1, 1));
+        // Rows are numbered from 2 (the header is row 1).
+        let held = set.review.iter().find(|i| i.reason == Reason::InvalidEmail);
+        assert_eq!(held.and_then(|i| i.row), Some(DRAFT_RUN as u64 + 2));
+        // The later row survives, in the place of the first; both rows are its sources.
+        let dup = &set.contacts[1];
+        assert_eq!(dup.email.as_deref(), Some("DUP@x.example"));
+        let rows: Vec<u64> = dup.sources.iter().map(|s| s.row).collect();
+        assert_eq!(rows, [DRAFT_RUN as u64 + 3, 3]);
+        let merged = set
+            .review
+            .iter()
+            .find(|i| i.reason == Reason::DuplicateEmail);
+        assert_eq!(merged.and_then(|i| i.row), Some(3));
+        let into = format!("merged into Contacts.csv row {} ", DRAFT_RUN + 3);
+        assert!(merged.is_some_and(|i| i.message.starts_with(&into)));
+        let last = set.contacts.last().and_then(|c| c.email.as_deref());
+        assert_eq!(last, Some(format!("c{}@x.example", n - 1).as_str()));
     }
 
     #[test]

@@ -151,7 +151,7 @@ async fn run(
                 if n % 2 == 0 {
                     let mut m = serde_json::Map::new();
                     m.insert("first_name".into(), Value::String("Existing".into()));
-                    m.insert("emails".into(), Value::String(email));
+                    m.insert("emails".into(), Value::String(email.into()));
                     seed.contacts.push(m);
                 }
             }

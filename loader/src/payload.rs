@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use prep::fields::FieldType;
-use prep::model::{Account, Appointment, Contact, Note, Task};
+use prep::model::{Account, Appointment, Contact, Note, Task, Text};
 
 use crate::plan::RemoteField;
 use crate::zone::Zone;
@@ -86,9 +86,9 @@ pub fn account(a: &Account) -> Value {
     json!({"unique_identifier": {"name": a.name}, "sales_account": {"name": a.name}})
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+fn put(map: &mut Map<String, Value>, key: &str, value: &Option<Text>) {
     if let Some(v) = value {
-        map.insert(key.into(), Value::String(v.clone()));
+        map.insert(key.into(), Value::String(v.to_string()));
     }
 }
 

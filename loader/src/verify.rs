@@ -284,7 +284,7 @@ pub async fn verify(
             Record::Contact(c) => {
                 let Some(id) = ids.get(&c.key) else { continue };
                 report.checked += 1;
-                let account_id = c.account.as_ref().and_then(|k| ids.get(k).copied());
+                let account_id = c.account.as_deref().and_then(|k| ids.get(k).copied());
                 let mut expected =
                     payload::contact(c, account_id, &[], &pre.types, &pre.targets, forms);
                 if let Some(t) = expected.get_mut("tags") {

@@ -149,7 +149,7 @@ fn the_plan_counts_the_contacts_that_already_exist_and_its_calls_come_true() {
             if n % 3 == 0 {
                 let mut m = serde_json::Map::new();
                 m.insert("first_name".into(), Value::String("Existing".into()));
-                m.insert("emails".into(), Value::String(e));
+                m.insert("emails".into(), Value::String(e.into()));
                 seed.contacts.push(m);
             }
         }

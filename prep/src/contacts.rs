@@ -13,7 +13,7 @@ use crate::dates::CalendarDate;
 use crate::fields::{Converter, CustomFieldDef, FieldValue, StdField as F};
 use crate::ids::IdMap;
 use crate::mapping::Target;
-use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source};
+use crate::model::{Account, Contact, Counts, CustomValues, OtherPhone, Source, Text};
 use crate::review::{Reason, ReviewItem};
 use crate::sheet::Sheet;
 use crate::table::Row;
@@ -86,7 +86,7 @@ const DRAFT_RUN: usize = 8192;
 struct Draft {
     contact: Contact,
     updated: Option<CalendarDate>,
-    company: Option<String>,
+    company: Option<Text>,
     sheet: usize,
     row: usize,
 }
@@ -240,7 +240,7 @@ fn draft(
     row: &Row,
     review: &mut Vec<ReviewItem>,
 ) -> Result<Draft, Box<ReviewItem>> {
-    let cell = |f: F| sheet.cell(row, sheet.std(f)).map(str::to_string);
+    let cell = |f: F| sheet.cell(row, sheet.std(f)).map(Text::from);
     let mut c = Contact {
         sources: vec![Source {
             file: sheet.file.to_string(),
@@ -286,7 +286,11 @@ fn draft(
     c.last_name = cell(F::LastName);
     c.job_title = cell(F::JobTitle);
     c.address = match (cell(F::Address), cell(F::Address2)) {
-        (Some(a), Some(b)) => Some([a, b].join("\n")),
+        (Some(mut a), Some(b)) => {
+            a.push('\n');
+            a.push_str(&b);
+            Some(a)
+        }
         (a, b) => a.or(b),
     };
     c.city = cell(F::City);
@@ -297,9 +301,9 @@ fn draft(
     phones(sheet, &plan.phones, row, &mut c);
     c.created_at = sheet
         .date(row, sheet.std(F::CreatedAt), review)
-        .map(|d| d.to_iso());
+        .map(|d| d.to_iso_text());
     let updated = sheet.date(row, sheet.std(F::UpdatedAt), review);
-    c.updated_at = updated.map(|d| d.to_iso());
+    c.updated_at = updated.map(|d| d.to_iso_text());
     // Gathered by their label's place, then put in that order once: a contact has a
     // handful, and a sorted vector searched by label for each took a fifth of drafting.
     let mut customs: Vec<(usize, Arc<str>, FieldValue)> = Vec::new();
@@ -345,7 +349,7 @@ fn draft(
     Ok(Draft {
         contact: c,
         updated,
-        company: cell(F::Company).map(|s| squash(&s)),
+        company: cell(F::Company).map(|s| Text::from(squash(&s))),
         sheet: 0,
         row: 0,
     })
@@ -446,7 +450,7 @@ fn phone_columns(sheet: &Sheet) -> Vec<PhoneColumn> {
 /// Work and mobile numbers come from typed columns or from `Phone N` + `Phone N Note`
 /// labels; an unlabelled phone fills the work number (Freshsales' general phone) when free.
 fn phones(sheet: &Sheet, columns: &[PhoneColumn], row: &Row, c: &mut Contact) {
-    let mut found: Vec<(String, Option<String>, PhoneKind)> = Vec::new();
+    let mut found: Vec<(Text, Option<Text>, PhoneKind)> = Vec::new();
     for col in columns {
         let Some(number) = sheet.cell(row, Some(col.index)) else {
             continue;
@@ -454,8 +458,8 @@ fn phones(sheet: &Sheet, columns: &[PhoneColumn], row: &Row, c: &mut Contact) {
         let label = match col.field {
             F::Phone => sheet
                 .cell(row, col.label_column)
-                .map(str::to_string)
-                .or_else(|| col.header_label.clone()),
+                .or(col.header_label.as_deref())
+                .map(Text::from),
             _ => None,
         };
         let kind = match col.field {
@@ -463,7 +467,7 @@ fn phones(sheet: &Sheet, columns: &[PhoneColumn], row: &Row, c: &mut Contact) {
             F::MobileNumber => PhoneKind::Mobile,
             _ => label.as_deref().map_or(PhoneKind::Other, phone_kind),
         };
-        found.push((number.to_string(), label, kind));
+        found.push((Text::from(number), label, kind));
     }
     let mut rest = Vec::new();
     for (number, label, kind) in found {
@@ -548,7 +552,7 @@ fn merge_order(drafts: &[Draft]) -> (Vec<usize>, Vec<usize>) {
     (group_of, order)
 }
 
-fn fill(dst: &mut Option<String>, src: &Option<String>) {
+fn fill<S: Clone>(dst: &mut Option<S>, src: &Option<S>) {
     if dst.is_none() {
         dst.clone_from(src);
     }
@@ -821,14 +825,14 @@ fn link_accounts(set: &mut ContactSet) {
         let Some(name) = c.account.take() else {
             continue;
         };
-        let norm = name.to_lowercase();
+        let norm = name.as_str().to_lowercase();
         let i = match by_name.get(&norm) {
             Some(&i) => i,
             None => {
                 let i = set.accounts.len();
                 set.accounts.push(Account {
                     key: format!("account:{norm}"),
-                    name,
+                    name: name.into(),
                     contacts: 0,
                 });
                 by_name.insert(norm, i);
@@ -836,7 +840,7 @@ fn link_accounts(set: &mut ContactSet) {
             }
         };
         set.accounts[i].contacts += 1;
-        c.account = Some(set.accounts[i].key.clone());
+        c.account = Some(Text::from(set.accounts[i].key.as_str()));
     }
 }
 

@@ -2,6 +2,7 @@
 //! year-less `MM/DD` (birthdays), and ISO. Date-only values stay calendar dates: nothing
 //! here knows about time zones, so nothing can shift them.
 
+use crate::model::Text;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
@@ -31,6 +32,9 @@ pub struct RawDate {
     pub time: Option<(u8, u8, u8)>,
 }
 
+/// The length of an ISO date with its time of day (`YYYY-MM-DDTHH:MM:SS`).
+const ISO_LEN: usize = 19;
+
 /// A settled date, ready for the bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CalendarDate {
@@ -43,33 +47,52 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` (local to the source account, no offset).
     pub fn to_iso(&self) -> String {
+        let mut buf = [0; ISO_LEN];
+        match self.iso_in(&mut buf) {
+            Some(iso) => iso.to_string(),
+            None => self.formatted_iso(),
+        }
+    }
+
+    /// [`Self::to_iso`] as a contact's value: at most 19 bytes, held inline natively.
+    pub fn to_iso_text(&self) -> Text {
+        let mut buf = [0; ISO_LEN];
+        match self.iso_in(&mut buf) {
+            Some(iso) => Text::from(iso),
+            None => Text::from(self.formatted_iso()),
+        }
+    }
+
+    /// The ISO text written into `buf`; `None` for a year outside 0–9999.
+    fn iso_in<'b>(&self, buf: &'b mut [u8; ISO_LEN]) -> Option<&'b str> {
         let d = self.date;
-        let year = d.year();
-        // Digits written straight into one exact-size buffer: this runs for every dated row,
-        // and `write!` through the formatter cost more than the date's parsing. Years here
-        // come from at most four digits; any other falls back to the formatter.
-        let Ok(y) = u16::try_from(year) else {
-            return self.formatted_iso();
+        // Digits written straight into a buffer on the stack: this runs for every dated
+        // row, and `write!` through the formatter cost more than the date's parsing. Years
+        // here come from at most four digits; any other goes through the formatter.
+        let y = u16::try_from(d.year()).ok().filter(|&y| y <= 9999)?;
+        let mut two = |at: usize, n: u8| {
+            buf[at] = b'0' + n / 10 % 10;
+            buf[at + 1] = b'0' + n % 10;
         };
-        if y > 9999 {
-            return self.formatted_iso();
-        }
-        let mut s = String::with_capacity(19);
-        push_digits(&mut s, u32::from(y), 4);
-        s.push('-');
-        push_digits(&mut s, u32::from(u8::from(d.month())), 2);
-        s.push('-');
-        push_digits(&mut s, u32::from(d.day()), 2);
-        if let Some((h, m, sec)) = self.time {
-            s.push('T');
-            for (i, n) in [h, m, sec].into_iter().enumerate() {
-                if i > 0 {
-                    s.push(':');
-                }
-                push_digits(&mut s, u32::from(n), 2);
+        two(0, (y / 100) as u8);
+        two(2, (y % 100) as u8);
+        two(5, u8::from(d.month()));
+        two(8, d.day());
+        let len = match self.time {
+            None => 10,
+            Some((h, m, sec)) => {
+                two(11, h);
+                two(14, m);
+                two(17, sec);
+                buf[10] = b'T';
+                buf[13] = b':';
+                buf[16] = b':';
+                ISO_LEN
             }
-        }
-        s
+        };
+        buf[4] = b'-';
+        buf[7] = b'-';
+        std::str::from_utf8(&buf[..len]).ok()
     }
 
     /// [`Self::to_iso`] through the formatter, for years outside 0–9999.
@@ -93,13 +116,6 @@ impl CalendarDate {
 }
 
 /// Appends `n` as exactly `width` decimal digits, zero-padded (`n` has no more).
-fn push_digits(s: &mut String, n: u32, width: u32) {
-    for k in (0..width).rev() {
-        let digit = (n / 10u32.pow(k)) % 10;
-        s.push(char::from(b'0' + digit as u8));
-    }
-}
-
 /// Parses the shape of a date; `None` when it is not a date at all.
 pub fn parse_raw(input: &str) -> Option<RawDate> {
     let s = crate::values::trim(input);
@@ -436,6 +452,7 @@ mod tests {
             for time in [None, Some((0, 0, 0)), Some((n % 24, n % 60, (n / 3) % 60))] {
                 let d = CalendarDate { date, time };
                 assert_eq!(d.to_iso(), d.formatted_iso(), "{d:?}");
+                assert_eq!(d.to_iso_text(), d.formatted_iso(), "{d:?}");
             }
         }
         let d = CalendarDate {

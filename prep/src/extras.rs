@@ -77,7 +77,7 @@ pub fn place(contacts: &mut [Contact], taken: &[CustomFieldDef]) -> Vec<CustomFi
             let value = match c.custom_fields.get(&key).and_then(FieldValue::as_str) {
                 Some(have) if have.split("; ").any(|n| n == p.number) => continue,
                 Some(have) => format!("{have}; {}", p.number),
-                None => p.number,
+                None => p.number.into(),
             };
             labels.insert(Arc::clone(&key));
             c.custom_fields.insert(key, FieldValue::String(value));

@@ -88,7 +88,7 @@ fn enforce_contact(
         .sources
         .first()
         .map_or(("", 0), |s| (s.file.as_str(), s.row));
-    let mut hold = |column: &str, value: String, max: usize, what: &str| {
+    let mut hold = |column: &str, value: &str, max: usize, what: &str| {
         let key = match column {
             "First name" => "first_name".to_string(),
             "Last name" => "last_name".into(),
@@ -101,8 +101,8 @@ fn enforce_contact(
             label => format!("custom:{label}"),
         };
         let column = header(file, &key).unwrap_or_else(|| column.to_string());
-        let mut item = ReviewItem::new(Reason::InvalidValue, file, message(&value, max, what))
-            .value(&column, &value);
+        let mut item = ReviewItem::new(Reason::InvalidValue, file, message(value, max, what))
+            .value(&column, value);
         item.row = Some(row);
         review.push(item);
     };
@@ -117,7 +117,12 @@ fn enforce_contact(
         ("Country", &mut c.country),
     ] {
         if slot.as_deref().is_some_and(|v| too_long(v, text)) {
-            hold(label, slot.take().unwrap_or_default(), text, "a text field");
+            hold(
+                label,
+                &slot.take().unwrap_or_default(),
+                text,
+                "a text field",
+            );
         }
     }
     if c.address
@@ -125,7 +130,7 @@ fn enforce_contact(
         .is_some_and(|v| too_long(v, limits.paragraph))
     {
         let v = c.address.take().unwrap_or_default();
-        hold("Address", v, limits.paragraph, "the address");
+        hold("Address", &v, limits.paragraph, "the address");
     }
     // A value no longer than the smaller limit fits either field: the field's type is
     // looked up only for a longer one.
@@ -148,7 +153,7 @@ fn enforce_contact(
     for (label, max) in oversize {
         if let Some(v) = c.custom_fields.remove(&label) {
             let s = v.as_str().unwrap_or_default().to_string();
-            hold(&label, s, max, "this custom field");
+            hold(&label, &s, max, "this custom field");
         }
     }
 }
@@ -190,7 +195,7 @@ mod tests {
                     ..Contact::default()
                 };
                 if i % 1000 == 7 {
-                    c.first_name = Some(long.clone());
+                    c.first_name = Some(long.as_str().into());
                     for label in ["Bio", "Code"] {
                         c.custom_fields
                             .insert(Arc::from(label), FieldValue::String(long.clone()));

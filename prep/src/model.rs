@@ -35,11 +35,16 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtherPhone {
     /// The number as written.
-    pub number: String,
+    pub number: Text,
     /// Its label in AllClients (home, fax, …), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub label: Option<Text>,
 }
+
+/// The text of one of a contact's values: held inline up to 24 bytes (12 in wasm32), on
+/// the heap beyond; serialised as a plain string. Most of a contact's values are short, and
+/// an export's contacts are all held at once.
+pub type Text = compact_str::CompactString;
 
 /// A contact to upsert (by email when it has one).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -49,54 +54,54 @@ pub struct Contact {
     pub key: String,
     /// AllClients contact ids of every row merged into this contact.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allclients_ids: Vec<String>,
+    pub allclients_ids: Vec<Text>,
     /// The rows this contact was made from, the surviving (most recently edited) one first.
     pub sources: Vec<Source>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     /// Primary email (trimmed, case kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// Further emails.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_emails: Vec<String>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_title: Option<String>,
+    pub job_title: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_number: Option<String>,
+    pub work_number: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile_number: Option<String>,
+    pub mobile_number: Option<Text>,
     /// Phones beyond work and mobile, with their labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_phones: Vec<OtherPhone>,
     /// Street address (Address and Address 2 joined by a newline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zipcode: Option<String>,
+    pub zipcode: Option<Text>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
     /// The owner as written in the export (see the manifest's owners for its email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     /// The key of the linked [`Account`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
+    pub account: Option<Text>,
     /// Tags (flags), deduplicated case-insensitively.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -106,10 +111,10 @@ pub struct Contact {
     pub custom_fields: CustomValues,
     /// AllClients add date (ISO, source-local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub created_at: Option<Text>,
     /// AllClients edit date (ISO, source-local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Text>,
 }
 
 impl Contact {

@@ -64,7 +64,7 @@ fn name_of(c: &Contact) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     if name.is_empty() {
-        c.email.clone().unwrap_or_else(|| c.key.clone())
+        c.email.as_deref().unwrap_or(&c.key).to_string()
     } else {
         name
     }
@@ -81,8 +81,9 @@ pub fn find(p: &Prepared, notes: &dyn Notes, query: &str, key: Option<&str>) -> 
             !q.is_empty()
                 && (name_of(c).to_lowercase().contains(&q)
                     || c.email
-                        .iter()
-                        .chain(&c.other_emails)
+                        .as_deref()
+                        .into_iter()
+                        .chain(c.other_emails.iter().map(String::as_str))
                         .any(|e| e.to_lowercase().contains(&q)))
         })
         .collect();
@@ -96,7 +97,7 @@ pub fn find(p: &Prepared, notes: &dyn Notes, query: &str, key: Option<&str>) -> 
             .map(|c| Match {
                 key: c.key.clone(),
                 name: name_of(c),
-                email: c.email.clone(),
+                email: c.email.as_deref().map(str::to_string),
             })
             .collect(),
         total: hits.len(),
@@ -150,7 +151,7 @@ fn fields(p: &Prepared, c: &Contact, owner: Option<&Owner>) -> Vec<(String, Stri
     let account = c
         .account
         .as_ref()
-        .and_then(|k| p.accounts.iter().find(|a| &a.key == k))
+        .and_then(|k| p.accounts.iter().find(|a| a.key == *k))
         .map(|a| a.name.clone());
     let owner = owner.map(|o| match o.user_email() {
         Some(e) => e.to_string(),
@@ -163,21 +164,33 @@ fn fields(p: &Prepared, c: &Contact, owner: Option<&Owner>) -> Vec<(String, Stri
             .map_or_else(|| c.key.clone(), |id| format!("allclients:{id}")),
     );
     let mut out: Vec<(String, Option<String>)> = vec![
-        ("First name".into(), c.first_name.clone()),
-        ("Last name".into(), c.last_name.clone()),
-        ("Email".into(), c.email.clone()),
+        (
+            "First name".into(),
+            c.first_name.as_deref().map(str::to_string),
+        ),
+        (
+            "Last name".into(),
+            c.last_name.as_deref().map(str::to_string),
+        ),
+        ("Email".into(), c.email.as_deref().map(str::to_string)),
         (
             "Other emails".into(),
             (!c.other_emails.is_empty()).then(|| c.other_emails.join(", ")),
         ),
-        ("Job title".into(), c.job_title.clone()),
-        ("Work".into(), c.work_number.clone()),
-        ("Mobile".into(), c.mobile_number.clone()),
-        ("Address".into(), c.address.clone()),
-        ("City".into(), c.city.clone()),
-        ("State".into(), c.state.clone()),
-        ("Zipcode".into(), c.zipcode.clone()),
-        ("Country".into(), c.country.clone()),
+        (
+            "Job title".into(),
+            c.job_title.as_deref().map(str::to_string),
+        ),
+        ("Work".into(), c.work_number.as_deref().map(str::to_string)),
+        (
+            "Mobile".into(),
+            c.mobile_number.as_deref().map(str::to_string),
+        ),
+        ("Address".into(), c.address.as_deref().map(str::to_string)),
+        ("City".into(), c.city.as_deref().map(str::to_string)),
+        ("State".into(), c.state.as_deref().map(str::to_string)),
+        ("Zipcode".into(), c.zipcode.as_deref().map(str::to_string)),
+        ("Country".into(), c.country.as_deref().map(str::to_string)),
         ("Sales account".into(), account),
         ("Sales owner".into(), owner),
         (

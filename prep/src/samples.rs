@@ -237,7 +237,7 @@ fn contact_value_of(b: &Built, c: &Contact, target: &Target, v: &str) -> String 
             StdField::Company => c
                 .account
                 .as_ref()
-                .and_then(|k| b.accounts.iter().find(|a| &a.key == k))
+                .and_then(|k| b.accounts.iter().find(|a| a.key == *k))
                 .map_or_else(|| "(no account)".into(), |a| a.name.clone()),
             StdField::JobTitle => text(c.job_title.as_deref()),
             StdField::WorkNumber | StdField::MobileNumber | StdField::Phone => phone(c, v),

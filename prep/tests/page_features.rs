@@ -268,7 +268,7 @@ fn an_orphan_note_fixed_in_place_joins_its_contact() {
         row: orphan.row.unwrap(),
         column: orphan.column.clone().unwrap(),
         original: orphan.value.clone().unwrap(),
-        value: contact.email.clone().unwrap(),
+        value: contact.email.clone().unwrap().into(),
     });
     let after = prepare(
         &files,

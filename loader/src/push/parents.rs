@@ -314,7 +314,7 @@ pub(super) async fn push_contact(ctx: &Ctx, c: Contact) -> Result<()> {
         return Ok(());
     }
     let account_id = match &c.account {
-        Some(k) => ctx.ids.lock().await.get(k).copied(),
+        Some(k) => ctx.ids.lock().await.get(k.as_str()).copied(),
         None => None,
     };
     let result = match &c.email {

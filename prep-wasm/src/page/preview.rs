@@ -91,8 +91,9 @@ fn draw_record(root: &Element, r: &RecordPreview) {
     let title = if name.is_empty() {
         r.contact
             .email
-            .clone()
-            .unwrap_or_else(|| r.contact.key.clone())
+            .as_deref()
+            .unwrap_or(&r.contact.key)
+            .to_string()
     } else {
         name
     };

@@ -237,17 +237,17 @@ async fn values_preview_and_fixes_reach_the_bundle_like_the_cli() -> Result {
                 }
                 assert!(fixed, "the fixed row loads as a contact");
                 let record = record.ok_or("the previewed contact is in the bundle")?;
-                let field = |label: &str| shown.get(label).and_then(Value::as_str).map(str::to_string);
-                assert_eq!(field("Email"), record.email);
-                assert_eq!(field("First name"), record.first_name);
-                assert_eq!(field("Last name"), record.last_name);
+                let field = |label: &str| shown.get(label).and_then(Value::as_str);
+                assert_eq!(field("Email"), record.email.as_deref());
+                assert_eq!(field("First name"), record.first_name.as_deref());
+                assert_eq!(field("Last name"), record.last_name.as_deref());
                 if !record.tags.is_empty() {
-                    assert_eq!(field("Tags"), Some(record.tags.join(", ")));
+                    assert_eq!(field("Tags"), Some(record.tags.join(", ").as_str()));
                 }
                 for (label, value) in &record.custom_fields {
                     assert_eq!(
                         field(label),
-                        Some(prep::preview::shown(value)),
+                        Some(prep::preview::shown(value).as_str()),
                         "custom field {label}"
                     );
                 }
@@ -537,7 +537,7 @@ async fn a_new_encoding_reads_the_file_again_from_the_browser() -> Result {
                 let encoding = "select[data-file='Contacts.csv'][data-field=encoding]";
                 for (choice, wanted, what) in [
                     ("UTF-8", name.replace('ñ', "\u{fffd}"), "the name read as UTF-8"),
-                    ("windows-1252", name.clone(), "the name read as Windows-1252 again"),
+                    ("windows-1252", name.to_string(), "the name read as Windows-1252 again"),
                 ] {
                     c.find(Locator::Css(encoding)).await?.select_by_value(choice).await?;
                     prepared_and(

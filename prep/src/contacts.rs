@@ -243,7 +243,7 @@ fn draft(
     let cell = |f: F| sheet.cell(row, sheet.std(f)).map(Text::from);
     let mut c = Contact {
         sources: vec![Source {
-            file: sheet.file.to_string(),
+            file: Text::from(sheet.file),
             row: row.row.into(),
         }],
         ..Contact::default()

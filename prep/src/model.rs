@@ -56,7 +56,7 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allclients_ids: Vec<Text>,
     /// The rows this contact was made from, the surviving (most recently edited) one first.
-    pub sources: Vec<Source>,
+    pub sources: Vec<Source<Text>>,
     #[allow(missing_docs)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<Text>,

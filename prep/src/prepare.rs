@@ -423,22 +423,20 @@ pub fn prepare_read<R>(
             let refs = set
                 .contacts
                 .iter()
-                .filter_map(|c| Some((c.owner.as_deref()?, &c.sources[0])))
-                .chain(
-                    tasks
-                        .iter()
-                        .filter_map(|t| Some((t.owner.as_deref()?, &t.source))),
-                )
-                .chain(
-                    appointments
-                        .iter()
-                        .filter_map(|a| Some((a.owner.as_deref()?, &a.source))),
-                )
-                .map(|(value, source)| OwnerRef {
-                    value,
-                    file: &source.file,
-                    row: source.row,
-                });
+                .filter_map(|c| {
+                    Some((
+                        c.owner.as_deref()?,
+                        c.sources[0].file.as_str(),
+                        c.sources[0].row,
+                    ))
+                })
+                .chain(tasks.iter().filter_map(|t| {
+                    Some((t.owner.as_deref()?, t.source.file.as_str(), t.source.row))
+                }))
+                .chain(appointments.iter().filter_map(|a| {
+                    Some((a.owner.as_deref()?, a.source.file.as_str(), a.source.row))
+                }))
+                .map(|(value, file, row)| OwnerRef { value, file, row });
             owners::resolve(refs, &out.team_members, &owner_map)
         },
         || {

@@ -215,7 +215,7 @@ fn is_fatal(e: &CallError) -> bool {
     matches!(e, CallError::Auth { .. } | CallError::NotJson { .. })
 }
 
-fn source_of(sources: &[prep::model::Source]) -> String {
+fn source_of<S: std::fmt::Display>(sources: &[prep::model::Source<S>]) -> String {
     sources
         .first()
         .map(|s| format!("{} row {}", s.file, s.row))

@@ -40,7 +40,7 @@ fn contacts_weigh_more_than_notes_in_a_tab() {
         rows("Email,Note\r\n", "ada@example.com,called back\r\n"),
     );
     assert!(ws.analyse(None).is_ok(), "notes fit");
-    // …a megabyte of contacts (7.2 bytes a byte) does not: refused before anything is
+    // …a megabyte of contacts (6.5 bytes a byte) does not: refused before anything is
     // built, naming the file and the way out.
     ws.add_file(
         "Contacts.csv",
@@ -48,7 +48,7 @@ fn contacts_weigh_more_than_notes_in_a_tab() {
     );
     let e = ws.analyse(None).unwrap_err().to_string();
     assert!(
-        e.starts_with("Contacts.csv: this export would need about 9 MB of memory"),
+        e.starts_with("Contacts.csv: this export would need about 8 MB of memory"),
         "{e}"
     );
     assert!(e.contains("loader prepare"), "{e}");

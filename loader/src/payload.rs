@@ -88,7 +88,7 @@ pub fn account(a: &Account) -> Value {
 
 fn put(map: &mut Map<String, Value>, key: &str, value: &Option<Text>) {
     if let Some(v) = value {
-        map.insert(key.into(), Value::String(v.to_string()));
+        map.insert(key.into(), Value::String(String::from(v.as_str())));
     }
 }
 

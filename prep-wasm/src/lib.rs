@@ -86,9 +86,9 @@ pub const BROWSER_MEMORY: u64 = 3900 * 1024 * 1024;
 /// at 3911 MB. Contacts then shrank (their custom values, lists and lookups): the first
 /// export peaked at 2451 MB, which with 1.765 for the notes fits 6.70 a byte of contacts.
 /// On 2026-12-04 contacts were drafted a run at a time and their values held inline when
-/// short (`model::Text`): the first export peaked at 2308 MB, fitting 6.0, and a contacts-
-/// heavy one (575 MB of contacts, 10 MB of notes) at 3639 MB, 6.3. Rounded up, so the three
-/// are estimated above what they took (2431, 3913 and 3756 MB).
+/// short (`model::Text`): the first export peaked at 2308 MB, fitting 6.0, and a
+/// contacts-heavy one (575 MB of contacts, 10 MB of notes) at 3639 MB, 6.3. Rounded up,
+/// so the three are estimated above what they took (2431, 3913 and 3756 MB).
 const CONTACT_BYTE_COST: f64 = 6.5;
 const OTHER_BYTE_COST: f64 = 1.8;
 

@@ -285,13 +285,17 @@ fn draft(
     c.first_name = cell(F::FirstName);
     c.last_name = cell(F::LastName);
     c.job_title = cell(F::JobTitle);
-    c.address = match (cell(F::Address), cell(F::Address2)) {
-        (Some(mut a), Some(b)) => {
-            a.push('\n');
-            a.push_str(&b);
-            Some(a)
+    let part = |f: F| sheet.cell(row, sheet.std(f));
+    c.address = match (part(F::Address), part(F::Address2)) {
+        // At its exact size: a contact keeps its values as long as the preparation runs.
+        (Some(a), Some(b)) => {
+            let mut both = Text::with_capacity(a.len() + 1 + b.len());
+            both.push_str(a);
+            both.push('\n');
+            both.push_str(b);
+            Some(both)
         }
-        (a, b) => a.or(b),
+        (a, b) => a.or(b).map(Text::from),
     };
     c.city = cell(F::City);
     c.state = cell(F::State);
@@ -349,7 +353,9 @@ fn draft(
     Ok(Draft {
         contact: c,
         updated,
-        company: cell(F::Company).map(|s| Text::from(squash(&s))),
+        company: sheet
+            .cell(row, sheet.std(F::Company))
+            .map(|s| Text::from(squash(s))),
         sheet: 0,
         row: 0,
     })
@@ -1005,6 +1011,37 @@ mod tests {
                 item.message
             );
         }
+    }
+
+    #[test]
+    fn address_and_address_2_are_joined_by_a_line_break() {
+        let mut columns = email_column();
+        for (source, f) in [("Address", F::Address), ("Address 2", F::Address2)] {
+            columns.push(ColumnMapping {
+                source: source.into(),
+                target: Target::Field(f),
+                ..columns[0].clone()
+            });
+        }
+        let csv = "Email,Address,Address 2\n\
+                   a@x.example,1 Main St,Suite 4\n\
+                   b@x.example,,Suite 5\n\
+                   c@x.example,2 Elm Road and a long way on,\n";
+        let table = Table::parse("Contacts.csv", csv, None).unwrap();
+        let set = build(
+            &[Sheet::new("Contacts.csv", &table, &columns)],
+            &BTreeMap::new(),
+        );
+        let addresses: Vec<Option<&str>> =
+            set.contacts.iter().map(|c| c.address.as_deref()).collect();
+        assert_eq!(
+            addresses,
+            [
+                Some("1 Main St\nSuite 4"),
+                Some("Suite 5"),
+                Some("2 Elm Road and a long way on")
+            ]
+        );
     }
 
     #[test]

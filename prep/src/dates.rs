@@ -115,7 +115,6 @@ impl CalendarDate {
     }
 }
 
-/// Appends `n` as exactly `width` decimal digits, zero-padded (`n` has no more).
 /// Parses the shape of a date; `None` when it is not a date at all.
 pub fn parse_raw(input: &str) -> Option<RawDate> {
     let s = crate::values::trim(input);

@@ -152,8 +152,12 @@ fn enforce_contact(
         .collect();
     for (label, max) in oversize {
         if let Some(v) = c.custom_fields.remove(&label) {
-            let s = v.as_str().unwrap_or_default().to_string();
-            hold(&label, &s, max, "this custom field");
+            hold(
+                &label,
+                v.as_str().unwrap_or_default(),
+                max,
+                "this custom field",
+            );
         }
     }
 }

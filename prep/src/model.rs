@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::fields::FieldValue;
 
 /// Where a record came from. `S` is the text type: owned (`String`, the default) where
-/// records are held or read back, borrowed (`Cow<str>`) where a note is written straight
-/// from its row ([`NoteRef`]); both serialise alike.
+/// records are held or read back, [`Text`] in a contact (held inline), borrowed
+/// (`Cow<str>`) where a note is written straight from its row ([`NoteRef`]); all serialise
+/// alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source<S = String> {
     /// Input file name.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::Notes;
 use crate::fields::FieldValue;
-use crate::model::{Appointment, Contact, Note, Owner, Task};
+use crate::model::{Appointment, Contact, Note, Owner, Task, Text};
 use crate::prepare::Prepared;
 use crate::review::ReviewItem;
 
@@ -55,7 +55,9 @@ pub struct RecordPreview {
     pub review: Vec<ReviewItem>,
 }
 
-fn name_of(c: &Contact) -> String {
+/// What a contact is called where it is shown: its first and last name, else its email,
+/// else its key.
+pub fn name_of(c: &Contact) -> String {
     let name = [c.first_name.as_deref(), c.last_name.as_deref()]
         .into_iter()
         .flatten()
@@ -163,34 +165,23 @@ fn fields(p: &Prepared, c: &Contact, owner: Option<&Owner>) -> Vec<(String, Stri
             .first()
             .map_or_else(|| c.key.clone(), |id| format!("allclients:{id}")),
     );
+    let text = |v: &Option<Text>| v.as_deref().map(str::to_string);
     let mut out: Vec<(String, Option<String>)> = vec![
-        (
-            "First name".into(),
-            c.first_name.as_deref().map(str::to_string),
-        ),
-        (
-            "Last name".into(),
-            c.last_name.as_deref().map(str::to_string),
-        ),
-        ("Email".into(), c.email.as_deref().map(str::to_string)),
+        ("First name".into(), text(&c.first_name)),
+        ("Last name".into(), text(&c.last_name)),
+        ("Email".into(), text(&c.email)),
         (
             "Other emails".into(),
             (!c.other_emails.is_empty()).then(|| c.other_emails.join(", ")),
         ),
-        (
-            "Job title".into(),
-            c.job_title.as_deref().map(str::to_string),
-        ),
-        ("Work".into(), c.work_number.as_deref().map(str::to_string)),
-        (
-            "Mobile".into(),
-            c.mobile_number.as_deref().map(str::to_string),
-        ),
-        ("Address".into(), c.address.as_deref().map(str::to_string)),
-        ("City".into(), c.city.as_deref().map(str::to_string)),
-        ("State".into(), c.state.as_deref().map(str::to_string)),
-        ("Zipcode".into(), c.zipcode.as_deref().map(str::to_string)),
-        ("Country".into(), c.country.as_deref().map(str::to_string)),
+        ("Job title".into(), text(&c.job_title)),
+        ("Work".into(), text(&c.work_number)),
+        ("Mobile".into(), text(&c.mobile_number)),
+        ("Address".into(), text(&c.address)),
+        ("City".into(), text(&c.city)),
+        ("State".into(), text(&c.state)),
+        ("Zipcode".into(), text(&c.zipcode)),
+        ("Country".into(), text(&c.country)),
         ("Sales account".into(), account),
         ("Sales owner".into(), owner),
         (

@@ -81,23 +81,7 @@ fn draw_preview(p: &Preview) {
 }
 
 fn draw_record(root: &Element, r: &RecordPreview) {
-    let name = r
-        .fields
-        .iter()
-        .filter(|(l, _)| l == "First name" || l == "Last name")
-        .map(|(_, v)| v.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let title = if name.is_empty() {
-        r.contact
-            .email
-            .as_deref()
-            .unwrap_or(&r.contact.key)
-            .to_string()
-    } else {
-        name
-    };
-    append(root, &text_el("h3", &title));
+    append(root, &text_el("h3", &prep::preview::name_of(&r.contact)));
     let from = r
         .contact
         .sources
